@@ -1,0 +1,165 @@
+#pragma once
+
+// The validated configuration model of SPEC §3. A Config is built once by
+// the loader, never modified afterwards, and shared as
+// std::shared_ptr<const Config>; a change makes a new Config.
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace turnout::config {
+
+using Duration = std::chrono::milliseconds;
+
+// A socket address as written in the file ("127.0.0.1:8080", "[::1]:80",
+// ":8080" meaning every IPv4 address) and its parsed form.
+struct Address {
+    std::string text;
+    boost::asio::ip::tcp::endpoint endpoint;
+};
+
+struct Limits {
+    std::uint64_t max_header_bytes = 16 * 1024;
+    std::uint64_t max_body_bytes = 0;  // 0 = unlimited
+    Duration header_timeout = std::chrono::seconds(10);
+    Duration idle_timeout = std::chrono::seconds(60);
+    Duration drain_timeout = std::chrono::seconds(30);
+};
+
+struct TlsCertificate {
+    std::string cert;  // absolute paths, resolved against the config file
+    std::string key;
+};
+
+struct ListenerTls {
+    std::vector<TlsCertificate> certificates;  // the first is the default
+    std::string min_version = "1.2";           // "1.2" or "1.3"
+};
+
+struct Listener {
+    std::string name;
+    Address address;
+    std::optional<ListenerTls> tls;
+};
+
+struct Target {
+    Address address;
+    std::uint32_t weight = 1;
+};
+
+enum class Balance { round_robin, least_request, random_two, hash };
+
+// Where a hash or sticky key comes from: `header:NAME`, `cookie:NAME`,
+// `client_ip`, or nowhere.
+struct KeySource {
+    enum class Kind { none, header, cookie, client_ip };
+    Kind kind = Kind::none;
+    std::string name;  // header or cookie name; empty for client_ip
+
+    bool operator==(const KeySource&) const = default;
+};
+
+struct Keepalive {
+    std::uint32_t max_idle = 64;
+    Duration idle_timeout = std::chrono::seconds(60);
+};
+
+struct UpstreamTimeouts {
+    Duration connect = std::chrono::seconds(3);
+    Duration response = std::chrono::seconds(60);
+};
+
+struct HealthCheck {
+    std::string path = "/healthz";
+    Duration interval = std::chrono::seconds(5);
+    Duration timeout = std::chrono::seconds(1);
+    std::uint32_t unhealthy_after = 3;
+    std::uint32_t healthy_after = 2;
+};
+
+struct Outlier {
+    std::uint32_t consecutive_failures = 5;
+    Duration eject_for = std::chrono::seconds(30);
+};
+
+struct UpstreamTls {
+    bool verify = true;
+    std::string ca;   // absolute path; empty = system store
+    std::string sni;  // empty = none
+};
+
+struct Upstream {
+    std::string name;
+    std::vector<Target> targets;  // at least one
+    Balance balance = Balance::round_robin;
+    KeySource hash_key;  // set only with Balance::hash
+    Keepalive keepalive;
+    UpstreamTimeouts timeouts;
+    std::uint32_t retries = 1;
+    std::optional<HealthCheck> health_check;
+    Outlier outlier;
+    std::optional<UpstreamTls> tls;
+};
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+struct HeaderRules {
+    HeaderList set;                   // in file order
+    std::vector<std::string> remove;  // header names
+};
+
+struct RouteMatch {
+    std::string host;            // lower case; "" = any; "*.example.com" = wildcard
+    std::string path = "/";      // a prefix, or an exact path when path_exact
+    bool path_exact = false;
+    std::vector<std::string> methods;  // upper case; empty = any
+    HeaderList headers;                // all must equal; empty = none
+};
+
+struct SplitEntry {
+    std::string upstream;
+    std::uint32_t weight = 0;
+};
+
+struct Route {
+    std::string name;
+    RouteMatch match;
+    // Always at least one entry. A route written with `upstream: X` has the
+    // single entry {X, 1} and single_upstream set, so it prints back the way
+    // it was written.
+    std::vector<SplitEntry> split;
+    bool single_upstream = false;
+    KeySource sticky;
+    std::string strip_prefix;
+    HeaderRules request_headers;
+    HeaderRules response_headers;
+};
+
+struct Admin {
+    std::string socket;                 // absolute path
+    std::optional<unsigned> mode;       // e.g. 0660; default 0600
+    std::vector<unsigned> allow_uids;   // besides the master's own uid
+};
+
+struct Config {
+    std::string source_path;  // the file it was read from, absolute; may be empty
+    unsigned workers = 0;     // 0 = auto (one per CPU)
+    Admin admin;
+    std::string state_dir;  // absolute path
+    std::optional<std::string> access_log;  // a path, or "stdout"
+    Limits limits;
+    std::vector<Listener> listeners;
+    std::vector<Upstream> upstreams;  // in file order
+    std::vector<Route> routes;        // in file order
+
+    const Upstream* find_upstream(std::string_view name) const;
+    const Route* find_route(std::string_view name) const;
+};
+
+}  // namespace turnout::config
