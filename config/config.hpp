@@ -22,6 +22,7 @@ using Duration = std::chrono::milliseconds;
 struct Address {
     std::string text;
     boost::asio::ip::tcp::endpoint endpoint;
+    bool operator==(const Address&) const = default;
 };
 
 struct Limits {
@@ -30,27 +31,32 @@ struct Limits {
     Duration header_timeout = std::chrono::seconds(10);
     Duration idle_timeout = std::chrono::seconds(60);
     Duration drain_timeout = std::chrono::seconds(30);
+    bool operator==(const Limits&) const = default;
 };
 
 struct TlsCertificate {
     std::string cert;  // absolute paths, resolved against the config file
     std::string key;
+    bool operator==(const TlsCertificate&) const = default;
 };
 
 struct ListenerTls {
     std::vector<TlsCertificate> certificates;  // the first is the default
     std::string min_version = "1.2";           // "1.2" or "1.3"
+    bool operator==(const ListenerTls&) const = default;
 };
 
 struct Listener {
     std::string name;
     Address address;
     std::optional<ListenerTls> tls;
+    bool operator==(const Listener&) const = default;
 };
 
 struct Target {
     Address address;
     std::uint32_t weight = 1;
+    bool operator==(const Target&) const = default;
 };
 
 enum class Balance { round_robin, least_request, random_two, hash };
@@ -68,11 +74,13 @@ struct KeySource {
 struct Keepalive {
     std::uint32_t max_idle = 64;
     Duration idle_timeout = std::chrono::seconds(60);
+    bool operator==(const Keepalive&) const = default;
 };
 
 struct UpstreamTimeouts {
     Duration connect = std::chrono::seconds(3);
     Duration response = std::chrono::seconds(60);
+    bool operator==(const UpstreamTimeouts&) const = default;
 };
 
 struct HealthCheck {
@@ -81,17 +89,20 @@ struct HealthCheck {
     Duration timeout = std::chrono::seconds(1);
     std::uint32_t unhealthy_after = 3;
     std::uint32_t healthy_after = 2;
+    bool operator==(const HealthCheck&) const = default;
 };
 
 struct Outlier {
     std::uint32_t consecutive_failures = 5;
     Duration eject_for = std::chrono::seconds(30);
+    bool operator==(const Outlier&) const = default;
 };
 
 struct UpstreamTls {
     bool verify = true;
     std::string ca;   // absolute path; empty = system store
     std::string sni;  // empty = none
+    bool operator==(const UpstreamTls&) const = default;
 };
 
 struct Upstream {
@@ -105,6 +116,7 @@ struct Upstream {
     std::optional<HealthCheck> health_check;
     Outlier outlier;
     std::optional<UpstreamTls> tls;
+    bool operator==(const Upstream&) const = default;
 };
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
@@ -112,6 +124,7 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 struct HeaderRules {
     HeaderList set;                   // in file order
     std::vector<std::string> remove;  // header names
+    bool operator==(const HeaderRules&) const = default;
 };
 
 struct RouteMatch {
@@ -120,11 +133,13 @@ struct RouteMatch {
     bool path_exact = false;
     std::vector<std::string> methods;  // upper case; empty = any
     HeaderList headers;                // all must equal; empty = none
+    bool operator==(const RouteMatch&) const = default;
 };
 
 struct SplitEntry {
     std::string upstream;
     std::uint32_t weight = 0;
+    bool operator==(const SplitEntry&) const = default;
 };
 
 struct Route {
@@ -139,12 +154,14 @@ struct Route {
     std::string strip_prefix;
     HeaderRules request_headers;
     HeaderRules response_headers;
+    bool operator==(const Route&) const = default;
 };
 
 struct Admin {
     std::string socket;                 // absolute path
     std::optional<unsigned> mode;       // e.g. 0660; default 0600
     std::vector<unsigned> allow_uids;   // besides the master's own uid
+    bool operator==(const Admin&) const = default;
 };
 
 struct Config {

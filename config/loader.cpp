@@ -1,0 +1,189 @@
+// load_config_text / load_config_file: YAML text in, a validated Config or
+// every error found out. The sections are read in section_*.cpp.
+
+#include "config/loader.hpp"
+
+#include "config/sections.hpp"
+#include "config/syntax.hpp"
+#include "config/yaml_reader.hpp"
+
+#include <yaml-cpp/depthguard.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace turnout::config {
+
+namespace {
+
+using namespace detail;
+
+constexpr std::uint64_t max_workers = 1024;
+
+std::optional<unsigned> read_workers(Context& context, const Cursor& at) {
+    if (at.node.IsScalar() && at.node.Scalar() == "auto") {
+        return 0U;
+    }
+    auto text = at.node.IsScalar() ? parse_uint(at.node.Scalar()) : std::nullopt;
+    if (!text || *text < 1 || *text > max_workers) {
+        context.error(at, "must be auto or an integer from 1 to " + std::to_string(max_workers) +
+                              ", got " + at.describe());
+        return std::nullopt;
+    }
+    return static_cast<unsigned>(*text);
+}
+
+// "stdout", or a file path made absolute.
+std::optional<std::string> read_access_log(Context& context, const Cursor& at) {
+    auto text = read_nonempty_string(context, at);
+    if (text && *text == "stdout") {
+        return text;
+    }
+    return read_path(context, at);
+}
+
+void read_listener_section(Context& context, const MapReader& top, Config& config) {
+    auto listeners = top.require("listeners");
+    if (!listeners) {
+        return;
+    }
+    config.listeners = read_listeners(context, *listeners);
+    bool is_list = listeners->node.IsSequence() || listeners->node.IsNull();
+    if (config.listeners.empty() && is_list) {
+        context.error(*listeners, "needs at least one listener, e.g. "
+                                  "[{ name: web, address: 127.0.0.1:8080 }]");
+    }
+}
+
+std::shared_ptr<Config> read_config(Context& context, const Cursor& root) {
+    auto config = std::make_shared<Config>();
+    if (!root.node.IsDefined() || root.node.IsNull()) {
+        context.error(root, "the config is empty; it needs at least `listeners:`");
+        return config;
+    }
+    if (!root.node.IsMap()) {
+        context.error(root, "the config must be a map of sections (workers, admin, state_dir, "
+                            "access_log, limits, listeners, upstreams, routes), got " +
+                                root.describe());
+        return config;
+    }
+    MapReader top(context, root,
+                  {"workers", "admin", "state_dir", "access_log", "limits", "listeners",
+                   "upstreams", "routes"});
+    if (!top.is_map()) {
+        return config;
+    }
+    top.read("workers", config->workers, read_workers);
+    config->admin.socket = context.resolve_path("run/admin.sock");
+    if (auto admin = top.get("admin")) {
+        read_admin(context, *admin, config->admin);
+    }
+    config->state_dir = context.resolve_path("run/state");
+    top.read("state_dir", config->state_dir, read_path);
+    top.read("access_log", config->access_log, read_access_log);
+    if (auto limits = top.get("limits")) {
+        read_limits(context, *limits, config->limits);
+    }
+    read_listener_section(context, top, *config);
+    if (auto upstreams = top.get("upstreams")) {
+        config->upstreams = read_upstreams(context, *upstreams);
+    }
+    if (auto routes = top.get("routes")) {
+        config->routes = read_routes(context, *routes, config->upstreams);
+    }
+    return config;
+}
+
+std::string absolute_dir(const std::string& dir) {
+    std::error_code error;
+    auto path = std::filesystem::absolute(dir.empty() ? std::string(".") : dir, error);
+    if (error) {
+        return dir;
+    }
+    return path.lexically_normal().string();
+}
+
+void sort_by_place(ConfigErrors& errors) {
+    std::stable_sort(errors.begin(), errors.end(), [](const ConfigError& a, const ConfigError& b) {
+        return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+    });
+}
+
+// Parses the YAML and reads the one document in it into `context`.
+std::shared_ptr<Config> parse_and_read(Context& context, const std::string& yaml) {
+    std::vector<YAML::Node> documents;
+    try {
+        documents = YAML::LoadAll(yaml);
+    } catch (const YAML::DeepRecursion& error) {
+        context.error_at(error.mark, "YAML nesting is too deep (" + std::to_string(error.depth()) +
+                                         " levels)");
+        return nullptr;
+    } catch (const YAML::ParserException& error) {
+        context.error_at(error.mark, "YAML syntax error: " + error.msg);
+        return nullptr;
+    }
+    if (documents.size() > 1) {
+        context.error_at(documents[1].Mark(),
+                         "only one YAML document is allowed; remove the second '---'");
+    }
+    YAML::Node root = documents.empty() ? YAML::Node() : documents.front();
+    YAML::Mark mark = root.Mark().line >= 0 ? root.Mark() : YAML::Mark();
+    return read_config(context, Cursor{root, "", mark});
+}
+
+LoadResult load(const std::string& yaml, const std::string& file, const std::string& base_dir,
+                const std::string& source_path) {
+    Context context(file, absolute_dir(base_dir));
+    try {
+        auto config = parse_and_read(context, yaml);
+        if (config && !context.has_errors()) {
+            config->source_path = source_path;
+            return std::shared_ptr<const Config>(std::move(config));
+        }
+    } catch (const std::exception& error) {
+        context.error_at(YAML::Mark::null_mark(),
+                         std::string("internal error while loading the config: ") + error.what());
+    }
+    ConfigErrors errors = context.take_errors();
+    sort_by_place(errors);
+    return errors;
+}
+
+ConfigErrors file_error(const std::string& path, const std::string& message) {
+    return ConfigErrors{ConfigError{path, 0, 0, message}};
+}
+
+}  // namespace
+
+LoadResult load_config_text(const std::string& yaml, const std::string& file,
+                            const std::string& base_dir) {
+    return load(yaml, file, base_dir, "");
+}
+
+LoadResult load_config_file(const std::string& path) {
+    try {
+        std::error_code error;
+        if (std::filesystem::is_directory(path, error)) {
+            return file_error(path, "cannot read the config: it is a folder, not a file");
+        }
+        std::ifstream in(path, std::ios::binary);
+        if (!in) {
+            return file_error(path, std::string("cannot read the config: ") + std::strerror(errno));
+        }
+        std::ostringstream text;
+        text << in.rdbuf();
+        if (in.bad()) {
+            return file_error(path, std::string("cannot read the config: ") + std::strerror(errno));
+        }
+        auto absolute = std::filesystem::absolute(path).lexically_normal();
+        return load(text.str(), path, absolute.parent_path().string(), absolute.string());
+    } catch (const std::exception& error) {
+        return file_error(path, std::string("cannot read the config: ") + error.what());
+    }
+}
+
+}  // namespace turnout::config

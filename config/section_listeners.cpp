@@ -1,0 +1,154 @@
+// The `admin`, `limits` and `listeners` sections of SPEC §3.
+
+#include "config/sections.hpp"
+#include "config/syntax.hpp"
+
+#include <sys/un.h>
+
+namespace turnout::config::detail {
+
+namespace {
+
+// sockaddr_un::sun_path, less its terminating NUL.
+constexpr std::size_t max_socket_path = sizeof(sockaddr_un::sun_path) - 1;
+
+std::optional<std::string> read_socket_path(Context& context, const Cursor& at) {
+    auto path = read_path(context, at);
+    if (path && path->size() > max_socket_path) {
+        context.error(at, "resolves to a path of " + std::to_string(path->size()) +
+                              " bytes, too long for a Unix socket (at most " +
+                              std::to_string(max_socket_path) + "); use a shorter path");
+        return std::nullopt;
+    }
+    return path;
+}
+
+// A permission mode, always octal as with chmod: "0660", 660, "0o660".
+std::optional<unsigned> read_mode(Context& context, const Cursor& at) {
+    constexpr std::string_view what = "an octal file mode like \"0660\"";
+    std::string text = at.node.IsScalar() ? at.node.Scalar() : std::string();
+    if (text.starts_with("0o")) {
+        text.erase(0, 2);
+    }
+    bool octal = !text.empty() && text.size() <= 4 &&
+                 text.find_first_not_of("01234567") == std::string::npos;
+    unsigned mode = octal ? static_cast<unsigned>(std::stoul(text, nullptr, 8)) : 0;
+    if (!octal || mode > 0777) {
+        context.error(at, "must be " + std::string(what) + ", got " + at.describe());
+        return std::nullopt;
+    }
+    if ((mode & 0600) != 0600) {
+        context.error(at, "must let the owner read and write (0600 at least), got " +
+                              at.describe());
+        return std::nullopt;
+    }
+    return mode;
+}
+
+std::optional<std::vector<unsigned>> read_uids(Context& context, const Cursor& at) {
+    std::vector<unsigned> uids;
+    bool ok = for_each_item(context, at, [&](const Cursor& item) {
+        // (uid_t)-1 means "no user" to the kernel.
+        if (auto uid = read_uint(context, item, 0, 0xfffffffeULL)) {
+            uids.push_back(static_cast<unsigned>(*uid));
+        }
+    });
+    return ok ? std::optional(uids) : std::nullopt;
+}
+
+std::optional<TlsCertificate> read_certificate(Context& context, const Cursor& at) {
+    MapReader map(context, at, {"cert", "key"});
+    TlsCertificate certificate;
+    if (auto cert = map.require("cert")) {
+        certificate.cert = read_path(context, *cert).value_or("");
+    }
+    if (auto key = map.require("key")) {
+        certificate.key = read_path(context, *key).value_or("");
+    }
+    return certificate;
+}
+
+std::optional<ListenerTls> read_listener_tls(Context& context, const Cursor& at) {
+    MapReader map(context, at, {"certificates", "min_version"});
+    ListenerTls tls;
+    if (auto certificates = map.require("certificates")) {
+        bool ok = for_each_item(context, *certificates, [&](const Cursor& item) {
+            if (auto certificate = read_certificate(context, item)) {
+                tls.certificates.push_back(std::move(*certificate));
+            }
+        });
+        if (ok && tls.certificates.empty()) {
+            context.error(*certificates,
+                          "needs at least one certificate, e.g. [{ cert: a.pem, key: a.key }]");
+        }
+    }
+    map.read("min_version", tls.min_version, [](Context& c, const Cursor& value) {
+        return read_choice(c, value, {"1.2", "1.3"});
+    });
+    return tls;
+}
+
+Listener read_listener(Context& context, const Cursor& at, UniqueCheck& names,
+                       UniqueCheck& addresses) {
+    MapReader map(context, at, {"name", "address", "tls"});
+    Listener listener;
+    if (auto name = map.require("name")) {
+        if (auto value = read_name(context, *name)) {
+            listener.name = *value;
+            names.check(context, *name, *value, "'" + *value + "'");
+        }
+    }
+    if (auto address = map.require("address")) {
+        if (auto value = read_address(context, *address, AddressUse::listener)) {
+            listener.address = *value;
+            // Port 0 asks the kernel for a free port: never a clash.
+            if (value->endpoint.port() != 0) {
+                std::string key = value->endpoint.address().to_string() + " port " +
+                                  std::to_string(value->endpoint.port());
+                addresses.check(context, *address, key, quote(value->text));
+            }
+        }
+    }
+    if (auto tls = map.get("tls")) {
+        listener.tls = read_listener_tls(context, *tls);
+    }
+    return listener;
+}
+
+}  // namespace
+
+void read_admin(Context& context, const Cursor& at, Admin& admin) {
+    MapReader map(context, at, {"socket", "mode", "allow_uids"});
+    map.read("socket", admin.socket, read_socket_path);
+    map.read("mode", admin.mode, read_mode);
+    map.read("allow_uids", admin.allow_uids, read_uids);
+}
+
+void read_limits(Context& context, const Cursor& at, Limits& limits) {
+    MapReader map(context, at,
+                  {"max_header_bytes", "max_body_bytes", "header_timeout", "idle_timeout",
+                   "drain_timeout"});
+    auto positive_size = [](Context& c, const Cursor& value) { return read_size(c, value, 1); };
+    auto any_size = [](Context& c, const Cursor& value) { return read_size(c, value, 0); };
+    auto positive = [](Context& c, const Cursor& value) {
+        return read_duration(c, value, Duration(1));
+    };
+    auto any_duration = [](Context& c, const Cursor& value) { return read_duration(c, value); };
+    map.read("max_header_bytes", limits.max_header_bytes, positive_size);
+    map.read("max_body_bytes", limits.max_body_bytes, any_size);
+    map.read("header_timeout", limits.header_timeout, positive);
+    map.read("idle_timeout", limits.idle_timeout, positive);
+    map.read("drain_timeout", limits.drain_timeout, any_duration);
+}
+
+std::vector<Listener> read_listeners(Context& context, const Cursor& at) {
+    std::vector<Listener> listeners;
+    UniqueCheck names("listener name");
+    UniqueCheck addresses("listener address");
+    for_each_item(context, at, [&](const Cursor& item) {
+        listeners.push_back(read_listener(context, item, names, addresses));
+    });
+    return listeners;
+}
+
+}  // namespace turnout::config::detail

@@ -1,0 +1,20 @@
+#include "config/loader.hpp"
+#include "master/commands.hpp"
+
+#include <iostream>
+
+namespace turnout::master {
+
+int validate_command(const std::string& config_path) {
+    auto result = config::load_config_file(config_path);
+    if (auto* errors = std::get_if<config::ConfigErrors>(&result)) {
+        for (const auto& error : *errors) {
+            std::cerr << error.to_string() << '\n';
+        }
+        return 1;
+    }
+    std::cout << config_path << ": valid\n";
+    return 0;
+}
+
+}  // namespace turnout::master

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages turnout needs to build, test and benchmark.
+# Idempotent: installs only what is missing, so it is cheap to call from every
+# script. Usage: scripts/install-deps.sh [--bench]
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ ccache pkg-config
+  libboost1.81-dev libboost-json1.81-dev
+  libyaml-cpp-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev catch2
+  python3 curl openssl procps
+)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(wrk nginx-light haproxy)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+if [[ $(id -u) -ne 0 ]]; then
+  sudo=sudo
+else
+  sudo=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,220 @@
+#include "server/client_session.hpp"
+
+#include "server/proxy_exchange.hpp"
+#include "server/serving_state.hpp"
+#include "server/session_registry.hpp"
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <algorithm>
+
+namespace turnout::server {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+namespace {
+
+// How long a closing connection keeps reading (and discarding) what the
+// client still sends, so the kernel does not answer it with a reset that
+// destroys the error response we just wrote.
+constexpr std::chrono::seconds linger_timeout{2};
+
+bool is_http_error(const error_code& ec) {
+    return ec.category() == http::make_error_code(http::error::bad_method).category();
+}
+
+std::string_view path_of(std::string_view target) {
+    const auto end = target.find_first_of("?#");
+    return end == std::string_view::npos ? target : target.substr(0, end);
+}
+
+}  // namespace
+
+ClientSession::ClientSession(tcp::socket socket, ServingState& state, SessionRegistry& registry,
+                             std::shared_ptr<const ListenerContext> listener)
+    : socket_{std::move(socket)},
+      state_{state},
+      registry_{registry},
+      listener_{std::move(listener)},
+      deadline_{socket_.get_executor()} {}
+
+ClientSession::~ClientSession() { registry_.remove(this); }
+
+void ClientSession::start() {
+    registry_.add(this);
+    error_code ec;
+    socket_.set_option(tcp::no_delay{true}, ec);
+    const auto remote = socket_.remote_endpoint(ec);
+    if (ec) {
+        return;  // the client is already gone
+    }
+    client_ip_ = remote.address().to_string();
+    wait_for_request();
+}
+
+void ClientSession::drain() {
+    draining_ = true;
+    if (phase_ == Phase::idle) {
+        close();
+    }
+}
+
+void ClientSession::close() {
+    phase_ = Phase::closing;
+    deadline_.disarm();
+    error_code ignored;
+    socket_.close(ignored);
+}
+
+// Waits for the first byte of the next request under idle_timeout; the
+// header deadline starts only once the client has begun a request.
+void ClientSession::wait_for_request() {
+    if (draining_) {
+        close_gracefully();
+        return;
+    }
+    limits_ = state_.config()->limits;
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(limits_.max_header_bytes, UINT32_MAX)));
+    if (limits_.max_body_bytes > 0) {
+        parser_->body_limit(limits_.max_body_bytes);
+    } else {
+        parser_->body_limit(boost::none);
+    }
+    buffer_.max_size(std::max<std::size_t>(limits_.max_header_bytes + 1024, body_buffer_size));
+    if (buffer_.size() > 0) {
+        read_header();
+        return;
+    }
+    phase_ = Phase::idle;
+    arm_deadline(limits_.idle_timeout);
+    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+        if (ec) {
+            self->close();
+            return;
+        }
+        self->read_header();
+    });
+}
+
+// header_timeout is an absolute deadline for the whole header, not a gap
+// between reads: a client dripping one byte at a time is still cut off.
+void ClientSession::read_header() {
+    phase_ = Phase::header;
+    arm_deadline(limits_.header_timeout);
+    http::async_read_header(socket_, buffer_, *parser_,
+                            [self = shared_from_this()](error_code ec, std::size_t) {
+                                self->on_header(ec);
+                            });
+}
+
+void ClientSession::on_header(error_code ec) {
+    if (ec) {
+        on_header_error(ec);
+        return;
+    }
+    deadline_.disarm();
+    route_request();
+}
+
+void ClientSession::on_header_error(error_code ec) {
+    if (phase_ == Phase::closing) {
+        return;
+    }
+    if (ec == asio::error::operation_aborted && deadline_.expired()) {
+        send_error(http::status::request_timeout, "header_timeout", false);
+    } else if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+        send_error(http::status::request_header_fields_too_large, "header_too_large", false);
+    } else if (ec == http::error::body_limit) {
+        send_error(http::status::payload_too_large, "body_too_large", false);
+    } else if (ec != http::error::end_of_stream && ec != http::error::partial_message &&
+               is_http_error(ec)) {
+        send_error(http::status::bad_request, "bad_request", false);
+    } else {
+        close();  // the client went away or reset: nothing to answer
+    }
+}
+
+void ClientSession::route_request() {
+    auto& request = parser_->get();
+    const bool no_body = parser_->is_done();
+    const auto host = request[http::field::host];
+    if (request.version() >= 11 && host.empty()) {
+        send_error(http::status::bad_request, "missing_host", false);
+        return;
+    }
+    auto route = state_.routes().match(RouteRequest{
+        host, path_of(request.target()), request.method_string(), request.base()});
+    if (!route) {
+        send_error(http::status::not_found, "no_route", request.keep_alive() && no_body);
+        return;
+    }
+    if (!body_buffer_) {
+        body_buffer_ = std::make_unique<char[]>(body_buffer_size);
+    }
+    phase_ = Phase::exchange;
+    std::make_shared<ProxyExchange>(shared_from_this(), std::move(route), state_)->start();
+}
+
+void ClientSession::finish_exchange(bool keep_alive) {
+    if (phase_ == Phase::closing) {
+        return;
+    }
+    phase_ = Phase::idle;
+    if (keep_alive) {
+        wait_for_request();
+    } else {
+        close_gracefully();
+    }
+}
+
+void ClientSession::send_error(http::status status, std::string_view reason, bool keep_alive) {
+    if (phase_ == Phase::closing) {
+        return;
+    }
+    keep_alive = keep_alive && !draining_;
+    const unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
+    error_response_.emplace(make_error_response(status, reason, version, keep_alive));
+    arm_deadline(limits_.idle_timeout);
+    http::async_write(socket_, *error_response_,
+                      [self = shared_from_this(), keep_alive](error_code ec, std::size_t) {
+                          self->error_response_.reset();
+                          if (ec) {
+                              self->close();
+                          } else {
+                              self->finish_exchange(keep_alive);
+                          }
+                      });
+}
+
+// Half-closes, then reads until the client closes too (or a short deadline),
+// so our last response is not lost to a reset caused by unread input.
+void ClientSession::close_gracefully() {
+    phase_ = Phase::closing;
+    error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    buffer_.clear();
+    arm_deadline(linger_timeout);
+    discard_input();
+}
+
+void ClientSession::discard_input() {
+    socket_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](error_code ec, std::size_t) {
+                                self->buffer_.clear();
+                                if (ec) {
+                                    self->close();
+                                    return;
+                                }
+                                self->discard_input();
+                            });
+}
+
+}  // namespace turnout::server

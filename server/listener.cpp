@@ -1,0 +1,69 @@
+#include "server/listener.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <spdlog/spdlog.h>
+
+#include <sys/socket.h>
+
+namespace turnout::server {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// Running out of descriptors or memory is not fatal: back off briefly and
+// accept again, instead of spinning on the same error.
+constexpr std::chrono::milliseconds accept_backoff{100};
+
+tcp protocol_of(int fd) {
+    sockaddr_storage address{};
+    socklen_t length = sizeof(address);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    return address.ss_family == AF_INET6 ? tcp::v6() : tcp::v4();
+}
+
+}  // namespace
+
+Listener::Listener(asio::io_context& io, int fd, ListenerContext context, ServingState& state,
+                   SessionRegistry& registry)
+    : acceptor_{io, protocol_of(fd), fd},
+      backoff_{io},
+      context_{std::make_shared<const ListenerContext>(std::move(context))},
+      state_{state},
+      registry_{registry} {}
+
+void Listener::start() { accept(); }
+
+void Listener::stop() {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    backoff_.cancel();
+}
+
+void Listener::accept() {
+    acceptor_.async_accept(
+        [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+            self->on_accept(ec, std::move(socket));
+        });
+}
+
+void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) {
+        return;
+    }
+    if (ec) {
+        spdlog::warn("msg=\"accept failed\" listener={} error=\"{}\"", context_->name, ec.message());
+        backoff_.expires_after(accept_backoff);
+        backoff_.async_wait([self = shared_from_this()](boost::system::error_code wait_ec) {
+            if (!wait_ec) {
+                self->accept();
+            }
+        });
+        return;
+    }
+    std::make_shared<ClientSession>(std::move(socket), state_, registry_, context_)->start();
+    accept();
+}
+
+}  // namespace turnout::server

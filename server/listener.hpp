@@ -1,0 +1,39 @@
+#pragma once
+
+// Accepts client connections on one listening socket (bound elsewhere, by
+// the master) and starts a ClientSession for each.
+
+#include "server/client_session.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+
+namespace turnout::server {
+
+class Listener : public std::enable_shared_from_this<Listener> {
+public:
+    // Takes ownership of `fd`, a bound and listening TCP socket.
+    Listener(boost::asio::io_context& io, int fd, ListenerContext context, ServingState& state,
+             SessionRegistry& registry);
+
+    void start();
+    // Stops accepting. Connections already accepted are left to the registry.
+    void stop();
+
+    const std::string& name() const { return context_->name; }
+
+private:
+    void accept();
+    void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+
+    boost::asio::ip::tcp::acceptor acceptor_;
+    boost::asio::steady_timer backoff_;
+    std::shared_ptr<const ListenerContext> context_;
+    ServingState& state_;
+    SessionRegistry& registry_;
+};
+
+}  // namespace turnout::server

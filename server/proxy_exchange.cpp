@@ -1,0 +1,284 @@
+#include "server/proxy_exchange.hpp"
+
+#include "server/header_rules.hpp"
+#include "server/request_key.hpp"
+#include "server/serving_state.hpp"
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <spdlog/spdlog.h>
+
+namespace turnout::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using status = http::status;
+
+namespace {
+
+constexpr std::uint32_t max_response_header_bytes = 64 * 1024;
+constexpr std::string_view continue_100 = "HTTP/1.1 100 Continue\r\n\r\n";
+
+bool is_idempotent(http::verb method) {
+    switch (method) {
+    case http::verb::get:
+    case http::verb::head:
+    case http::verb::options:
+    case http::verb::put:
+    case http::verb::delete_:
+        return true;
+    default:
+        return false;
+    }
+}
+
+// `strip_prefix: /api` turns "/api/users?x" into "/users?x" and "/api" into "/".
+std::string strip_prefix(std::string_view target, std::string_view prefix) {
+    std::string result;
+    std::string_view rest = target.substr(prefix.size());
+    if (rest.empty() || rest.front() != '/') {
+        result += '/';
+    }
+    result += rest;
+    return result;
+}
+
+}  // namespace
+
+ProxyExchange::ProxyExchange(std::shared_ptr<ClientSession> client,
+                             std::shared_ptr<RouteEntry> route, ServingState& state)
+    : client_{std::move(client)},
+      route_{std::move(route)},
+      upstream_socket_{client_->socket().get_executor()},
+      upstream_deadline_{client_->socket().get_executor()} {
+    const auto& request = client_->parser().get();
+    const auto& split = route_->split;
+    const auto key = request_key(route_->route.sticky, request.base(), client_->client_ip());
+    const auto side = key.empty() ? route_->split.pick() : split.pick_sticky(key);
+    upstream_ = state.upstream(split.entries()[side].upstream);
+}
+
+void ProxyExchange::start() {
+    rewrite_request();
+    if (!upstream_) {
+        fail_upstream(status::bad_gateway, "no_upstream");
+        return;
+    }
+    upstream_config_ = &upstream_->config();
+    tried_.assign(upstream_->target_count(), 0);
+    pick_target();
+}
+
+// Turns the client's request into the one the upstream gets (SPEC §5), in
+// place in the parser's message, which the serializer then sends on.
+void ProxyExchange::rewrite_request() {
+    auto& parser = client_->parser();
+    auto& request = parser.get();
+    client_version_ = request.version();
+    client_keep_alive_ = request.keep_alive();
+    request_has_body_ = !parser.is_done();
+    head_request_ = request.method() == http::verb::head;
+    idempotent_ = is_idempotent(request.method());
+    // turnout answers Expect itself, so the client sends its body without
+    // waiting on an upstream that is not chosen yet.
+    expect_continue_ = client_version_ >= 11 &&
+                       beast::iequals(request[http::field::expect], "100-continue");
+    request.erase(http::field::expect);
+    const bool chunked = parser.chunked();
+
+    remove_hop_by_hop(request);
+    add_forwarded_headers(request, client_->client_ip(), client_->listener().proto);
+    apply_header_rules(request, route_->route.request_headers);
+    const auto& prefix = route_->route.strip_prefix;
+    if (!prefix.empty() && request.target().starts_with(prefix)) {
+        request.target(strip_prefix(request.target(), prefix));
+    }
+    request.version(11);
+    if (chunked) {
+        request.chunked(true);
+    }
+}
+
+void ProxyExchange::pick_target() {
+    const auto picked = upstream_->balancer().pick(PickContext{tried_, {}});
+    if (!picked) {
+        fail_upstream(status::bad_gateway, "no_target");
+        return;
+    }
+    target_ = *picked;
+    if (auto pooled = upstream_->pool(target_).checkout()) {
+        upstream_socket_ = std::move(*pooled);
+        connection_reused_ = true;
+        send_request_header();
+        return;
+    }
+    connect(target_);
+}
+
+void ProxyExchange::connect(std::size_t target) {
+    connection_reused_ = false;
+    upstream_deadline_.arm(upstream_socket_, upstream_config_->timeouts.connect);
+    upstream_socket_.async_connect(
+        upstream_config_->targets[target].address.endpoint,
+        [self = shared_from_this()](error_code ec) { self->on_connect(ec); });
+}
+
+void ProxyExchange::on_connect(error_code ec) {
+    if (!ec) {
+        upstream_socket_.set_option(asio::ip::tcp::no_delay{true}, ec);
+        send_request_header();
+        return;
+    }
+    const bool timed_out = upstream_deadline_.expired();
+    const auto& target = upstream_config_->targets[target_].address.text;
+    spdlog::warn("msg=\"upstream connect failed\" upstream={} target={} error=\"{}\"",
+                 upstream_config_->name, target, timed_out ? "timeout" : ec.message());
+    error_code ignored;
+    upstream_socket_.close(ignored);
+    tried_[target_] = 1;
+    ++attempts_;
+    const bool other_target_left =
+        std::find(tried_.begin(), tried_.end(), 0) != tried_.end();
+    if (attempts_ <= upstream_config_->retries && other_target_left) {
+        pick_target();
+        return;
+    }
+    fail_upstream(timed_out ? status::gateway_timeout : status::bad_gateway,
+                  timed_out ? "connect_timeout" : "connect_failed");
+}
+
+void ProxyExchange::send_request_header() {
+    auto& request = client_->parser().get();
+    if (request[http::field::host].empty()) {
+        request.set(http::field::host, upstream_config_->targets[target_].address.text);
+    }
+    request_serializer_.emplace(request);
+    request.body().data = nullptr;
+    request.body().size = 0;
+    request.body().more = request_has_body_;
+    upstream_deadline_.arm(upstream_socket_, upstream_config_->timeouts.response);
+    auto on_sent = [self = shared_from_this()](error_code ec, std::size_t) {
+        self->on_request_written(ec);
+    };
+    if (request_has_body_) {
+        http::async_write_header(upstream_socket_, *request_serializer_, std::move(on_sent));
+    } else {
+        http::async_write(upstream_socket_, *request_serializer_, std::move(on_sent));
+    }
+}
+
+void ProxyExchange::relay_request_body() {
+    if (client_->parser().is_done()) {
+        write_request_body(0);
+        return;
+    }
+    if (expect_continue_ && !request_body_started_) {
+        expect_continue_ = false;
+        client_->arm_deadline(client_->limits().idle_timeout);
+        asio::async_write(client_->socket(), asio::buffer(continue_100),
+                          [self = shared_from_this()](error_code ec, std::size_t) {
+                              if (ec) {
+                                  self->abort();
+                                  return;
+                              }
+                              self->continue_client_body();
+                          });
+        return;
+    }
+    continue_client_body();
+}
+
+void ProxyExchange::continue_client_body() {
+    auto& parser = client_->parser();
+    parser.get().body().data = client_->body_buffer();
+    parser.get().body().size = ClientSession::body_buffer_size;
+    client_->arm_deadline(client_->limits().idle_timeout);
+    http::async_read_some(
+        client_->socket(), client_->buffer(), parser,
+        [self = shared_from_this()](error_code ec, std::size_t) {
+            if (ec == http::error::need_buffer) {
+                ec = {};
+            }
+            if (ec == http::error::body_limit) {
+                self->fail_upstream(status::payload_too_large, "body_too_large");
+                return;
+            }
+            if (ec) {
+                self->abort();  // the client left mid-body
+                return;
+            }
+            const auto left = self->client_->parser().get().body().size;
+            self->write_request_body(ClientSession::body_buffer_size - left);
+        });
+}
+
+void ProxyExchange::write_request_body(std::size_t size) {
+    auto& parser = client_->parser();
+    auto& body = parser.get().body();
+    body.data = size > 0 ? client_->body_buffer() : nullptr;
+    body.size = size;
+    body.more = !parser.is_done();
+    if (size == 0 && body.more) {
+        continue_client_body();  // a chunk header or extension, no data yet
+        return;
+    }
+    request_body_started_ = true;
+    upstream_deadline_.arm(upstream_socket_, upstream_config_->timeouts.response);
+    http::async_write(upstream_socket_, *request_serializer_,
+                      [self = shared_from_this()](error_code ec, std::size_t) {
+                          self->on_request_written(ec);
+                      });
+}
+
+void ProxyExchange::on_request_written(error_code ec) {
+    if (ec == http::error::need_buffer) {
+        ec = {};  // the body buffer was sent whole; more is to come
+    }
+    if (ec) {
+        // retry_on_fresh_connection() declines once any body was sent.
+        if (!retry_on_fresh_connection()) {
+            fail_upstream(status::bad_gateway, "upstream_write_failed");
+        }
+    } else if (request_serializer_->is_done()) {
+        read_response_header();
+    } else {
+        relay_request_body();
+    }
+}
+
+void ProxyExchange::read_response_header() {
+    response_parser_.emplace();
+    response_parser_->body_limit(boost::none);
+    response_parser_->header_limit(max_response_header_bytes);
+    response_parser_->skip(head_request_);
+    upstream_deadline_.arm(upstream_socket_, upstream_config_->timeouts.response);
+    http::async_read_header(upstream_socket_, upstream_buffer_, *response_parser_,
+                            [self = shared_from_this()](error_code ec, std::size_t) {
+                                self->on_response_header(ec);
+                            });
+}
+
+void ProxyExchange::on_response_header(error_code ec) {
+    if (ec) {
+        if (upstream_deadline_.expired()) {
+            fail_upstream(status::gateway_timeout, "upstream_timeout");
+        } else if (!retry_on_fresh_connection()) {
+            const bool garbage = ec.category() == http::make_error_code(http::error::bad_version).category() &&
+                                 ec != http::error::end_of_stream && ec != http::error::partial_message;
+            fail_upstream(status::bad_gateway, garbage ? "upstream_bad_response" : "upstream_reset");
+        }
+        return;
+    }
+    const auto code = response_parser_->get().result_int();
+    if (code >= 100 && code < 200 && code != 101) {
+        read_response_header();  // informational: the final response follows
+        return;
+    }
+    rewrite_response();
+}
+
+}  // namespace turnout::server

@@ -1,0 +1,95 @@
+#pragma once
+
+// One request proxied to an upstream and its response relayed back, in the
+// phases of a request's life: pick upstream (split) → pick target
+// (balancer) → connect or reuse a pooled connection → send the request
+// header → stream the request body → read the response header → rewrite it →
+// stream the response body → return the connection to the pool. Bodies move
+// through one fixed buffer of the client session: memory does not grow with
+// body size.
+
+#include "server/active_upstream.hpp"
+#include "server/client_session.hpp"
+#include "server/deadline.hpp"
+#include "server/route_table.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/container/small_vector.hpp>
+
+#include <memory>
+#include <optional>
+
+namespace turnout::server {
+
+class ServingState;
+
+class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
+public:
+    ProxyExchange(std::shared_ptr<ClientSession> client, std::shared_ptr<RouteEntry> route,
+                  ServingState& state);
+
+    void start();
+
+private:
+    using RequestSerializer = boost::beast::http::request_serializer<boost::beast::http::buffer_body>;
+    using ResponseParser = boost::beast::http::response_parser<boost::beast::http::buffer_body>;
+    using ResponseSerializer =
+        boost::beast::http::response_serializer<boost::beast::http::buffer_body>;
+    using error_code = boost::system::error_code;
+
+    // Request phases.
+    void rewrite_request();
+    void pick_target();
+    void connect(std::size_t target);
+    void on_connect(error_code ec);
+    void send_request_header();
+    void relay_request_body();
+    void write_request_body(std::size_t size);
+    void on_request_written(error_code ec);
+    void continue_client_body();
+
+    // Response phases.
+    void read_response_header();
+    void on_response_header(error_code ec);
+    void rewrite_response();
+    void relay_response_body();
+    void write_response_body(std::size_t size);
+    void on_response_written(error_code ec);
+
+    // Endings.
+    bool retry_on_fresh_connection();
+    void fail_upstream(boost::beast::http::status status, std::string_view reason);
+    void abort();
+    void finish();
+
+    std::shared_ptr<ClientSession> client_;
+    std::shared_ptr<RouteEntry> route_;
+    std::shared_ptr<ActiveUpstream> upstream_;
+    const config::Upstream* upstream_config_ = nullptr;
+    boost::asio::ip::tcp::socket upstream_socket_;
+    Deadline upstream_deadline_;
+    boost::beast::flat_buffer upstream_buffer_;
+    std::optional<RequestSerializer> request_serializer_;
+    std::optional<ResponseParser> response_parser_;
+    std::optional<ResponseSerializer> response_serializer_;
+
+    boost::container::small_vector<std::uint8_t, 8> tried_;  // per target
+    std::size_t target_ = 0;
+    unsigned attempts_ = 0;
+    bool connection_reused_ = false;
+    bool stale_retry_done_ = false;
+    bool request_has_body_ = false;
+    bool request_body_started_ = false;
+    bool expect_continue_ = false;
+    bool idempotent_ = false;
+    bool head_request_ = false;
+    unsigned client_version_ = 11;
+    bool client_keep_alive_ = true;
+    bool upstream_keep_alive_ = false;
+};
+
+}  // namespace turnout::server

@@ -1,0 +1,59 @@
+#include "server/request_key.hpp"
+
+namespace turnout::server {
+
+namespace {
+
+std::string_view trim(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+        text.remove_prefix(1);
+    }
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
+        text.remove_suffix(1);
+    }
+    return text;
+}
+
+}  // namespace
+
+std::string_view find_cookie(std::string_view cookie_header, std::string_view name) {
+    while (!cookie_header.empty()) {
+        const auto end = cookie_header.find(';');
+        const auto pair = trim(cookie_header.substr(0, end));
+        const auto equals = pair.find('=');
+        if (equals != std::string_view::npos && trim(pair.substr(0, equals)) == name) {
+            return trim(pair.substr(equals + 1));
+        }
+        if (end == std::string_view::npos) {
+            break;
+        }
+        cookie_header.remove_prefix(end + 1);
+    }
+    return {};
+}
+
+std::string_view request_key(const config::KeySource& source,
+                             const boost::beast::http::fields& fields,
+                             std::string_view client_ip) {
+    using Kind = config::KeySource::Kind;
+    switch (source.kind) {
+    case Kind::none:
+        return {};
+    case Kind::client_ip:
+        return client_ip;
+    case Kind::header:
+        return fields[source.name];
+    case Kind::cookie:
+        // A request may split its cookies over several Cookie headers.
+        for (auto [it, end] = fields.equal_range(boost::beast::http::field::cookie); it != end;
+             ++it) {
+            if (auto value = find_cookie(it->value(), source.name); !value.empty()) {
+                return value;
+            }
+        }
+        return {};
+    }
+    return {};
+}
+
+}  // namespace turnout::server

@@ -1,0 +1,35 @@
+#include "server/serving_state.hpp"
+
+namespace turnout::server {
+
+ServingState::ServingState(boost::asio::io_context& io) : io_{io} {}
+
+void ServingState::apply(std::shared_ptr<const config::Config> config) {
+    decltype(upstreams_) upstreams;
+    for (const auto& upstream : config->upstreams) {
+        auto kept = upstreams_.find(upstream.name);
+        if (kept != upstreams_.end() && kept->second->config() == upstream) {
+            upstreams.emplace(upstream.name, kept->second);
+        } else {
+            upstreams.emplace(upstream.name, std::make_shared<ActiveUpstream>(io_, upstream));
+        }
+    }
+    upstreams_ = std::move(upstreams);
+    routes_ = RouteTable{config->routes};
+    config_ = std::move(config);
+}
+
+std::shared_ptr<ActiveUpstream> ServingState::upstream(std::string_view name) const {
+    auto found = upstreams_.find(name);
+    return found == upstreams_.end() ? nullptr : found->second;
+}
+
+void ServingState::close_idle_upstreams() {
+    for (auto& [name, upstream] : upstreams_) {
+        for (std::size_t i = 0; i < upstream->target_count(); ++i) {
+            upstream->pool(i).close_all();
+        }
+    }
+}
+
+}  // namespace turnout::server

@@ -1,0 +1,52 @@
+#pragma once
+
+// What a worker serves right now: the live config, its route table and its
+// upstreams. Sessions look routes and upstreams up here at the start of each
+// request and keep shared_ptrs to what they picked, so a change applied
+// mid-request never pulls anything from under them.
+
+#include "config/config.hpp"
+#include "server/active_upstream.hpp"
+#include "server/route_table.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace turnout::server {
+
+class ServingState {
+public:
+    explicit ServingState(boost::asio::io_context& io);
+
+    // Makes `config` live. Upstreams whose definition did not change keep
+    // their ActiveUpstream (balancer state and warm connection pools).
+    void apply(std::shared_ptr<const config::Config> config);
+
+    const std::shared_ptr<const config::Config>& config() const { return config_; }
+    const RouteTable& routes() const { return routes_; }
+
+    // nullptr when no upstream has that name (cannot happen for a validated
+    // config, but a session must not crash if it does).
+    std::shared_ptr<ActiveUpstream> upstream(std::string_view name) const;
+
+    // Closes every parked upstream connection (worker shutdown).
+    void close_idle_upstreams();
+
+private:
+    struct NameHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+
+    boost::asio::io_context& io_;
+    std::shared_ptr<const config::Config> config_;
+    RouteTable routes_;
+    std::unordered_map<std::string, std::shared_ptr<ActiveUpstream>, NameHash, std::equal_to<>>
+        upstreams_;
+};
+
+}  // namespace turnout::server

@@ -1,0 +1,40 @@
+#include "server/session_registry.hpp"
+
+#include "server/client_session.hpp"
+
+#include <vector>
+
+namespace turnout::server {
+
+void SessionRegistry::add(ClientSession* session) { sessions_.insert(session); }
+
+void SessionRegistry::remove(ClientSession* session) {
+    sessions_.erase(session);
+    if (sessions_.empty() && on_empty_) {
+        auto on_empty = std::move(on_empty_);
+        on_empty_ = nullptr;
+        on_empty();
+    }
+}
+
+void SessionRegistry::drain(std::function<void()> on_empty) {
+    if (sessions_.empty()) {
+        on_empty();
+        return;
+    }
+    on_empty_ = std::move(on_empty);
+    // drain() may close a session, which removes it from the set: iterate a copy.
+    const std::vector<ClientSession*> sessions{sessions_.begin(), sessions_.end()};
+    for (auto* session : sessions) {
+        session->drain();
+    }
+}
+
+void SessionRegistry::close_all() {
+    const std::vector<ClientSession*> sessions{sessions_.begin(), sessions_.end()};
+    for (auto* session : sessions) {
+        session->close();
+    }
+}
+
+}  // namespace turnout::server

@@ -1,0 +1,92 @@
+#include "server/target_pool.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+namespace turnout::server {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+TargetPool::TargetPool(asio::io_context& io, const config::Target& target,
+                       const config::Keepalive& keepalive)
+    : target_{target}, keepalive_{keepalive}, sweep_timer_{io} {}
+
+TargetPool::~TargetPool() { close_all(); }
+
+std::optional<tcp::socket> TargetPool::checkout() {
+    const auto now = clock::now();
+    while (!idle_.empty()) {
+        Idle idle = std::move(idle_.back());
+        idle_.pop_back();
+        if (now - idle.parked_at < keepalive_.idle_timeout && still_open(idle.socket)) {
+            return std::move(idle.socket);
+        }
+        boost::system::error_code ignored;
+        idle.socket.close(ignored);
+    }
+    return std::nullopt;
+}
+
+void TargetPool::checkin(tcp::socket socket) {
+    if (idle_.size() >= keepalive_.max_idle || !socket.is_open()) {
+        boost::system::error_code ignored;
+        socket.close(ignored);
+        return;
+    }
+    idle_.push_back(Idle{std::move(socket), clock::now()});
+    arm_sweep();
+}
+
+void TargetPool::close_all() {
+    boost::system::error_code ignored;
+    for (auto& idle : idle_) {
+        idle.socket.close(ignored);
+    }
+    idle_.clear();
+    sweep_timer_.cancel();
+    sweep_armed_ = false;
+}
+
+// A parked connection must have nothing to read: EOF means the target
+// closed it, and bytes mean it sent something unasked — either way it cannot
+// carry the next request. One non-blocking peek answers both.
+bool TargetPool::still_open(tcp::socket& socket) {
+    char byte;
+    const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+// One timer per pool, not per connection: it wakes while connections are
+// parked and closes those idle too long, so a target's idle sockets do not
+// linger half-closed after it dropped them.
+void TargetPool::arm_sweep() {
+    if (sweep_armed_) {
+        return;
+    }
+    sweep_armed_ = true;
+    sweep_timer_.expires_after(keepalive_.idle_timeout);
+    sweep_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+        auto self = weak.lock();
+        if (!self || ec == asio::error::operation_aborted) {
+            return;
+        }
+        self->sweep_armed_ = false;
+        self->sweep();
+    });
+}
+
+void TargetPool::sweep() {
+    const auto now = clock::now();
+    boost::system::error_code ignored;
+    while (!idle_.empty() && now - idle_.front().parked_at >= keepalive_.idle_timeout) {
+        idle_.front().socket.close(ignored);
+        idle_.pop_front();
+    }
+    if (!idle_.empty()) {
+        arm_sweep();
+    }
+}
+
+}  // namespace turnout::server

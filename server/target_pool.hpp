@@ -1,0 +1,66 @@
+#pragma once
+
+// Idle keep-alive connections to one target, owned by one worker. A
+// connection is parked here between requests and handed to the next request
+// for the same target, so a busy route reuses a handful of connections
+// instead of opening one per request.
+
+#include "config/config.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+
+namespace turnout::server {
+
+// Held by shared_ptr: the sweep timer's handler keeps only a weak reference,
+// so a pool dropped by a config change while its timer fires is left alone.
+class TargetPool : public std::enable_shared_from_this<TargetPool> {
+public:
+    TargetPool(boost::asio::io_context& io, const config::Target& target,
+               const config::Keepalive& keepalive);
+    ~TargetPool();
+    TargetPool(const TargetPool&) = delete;
+    TargetPool& operator=(const TargetPool&) = delete;
+
+    const config::Target& target() const { return target_; }
+
+    // The most recently parked connection that is still open, or nullopt.
+    // Connections the target closed while they were parked, or that were
+    // idle past keepalive.idle_timeout, are dropped here rather than handed
+    // out to fail on first use.
+    std::optional<boost::asio::ip::tcp::socket> checkout();
+
+    // Parks a connection whose last exchange completed cleanly; closes it
+    // instead when max_idle connections are already parked.
+    void checkin(boost::asio::ip::tcp::socket socket);
+
+    // Closes every parked connection (worker shutdown).
+    void close_all();
+
+    std::size_t idle_count() const { return idle_.size(); }
+
+private:
+    using clock = std::chrono::steady_clock;
+    struct Idle {
+        boost::asio::ip::tcp::socket socket;
+        clock::time_point parked_at;
+    };
+
+    static bool still_open(boost::asio::ip::tcp::socket& socket);
+    void arm_sweep();
+    void sweep();
+
+    config::Target target_;
+    config::Keepalive keepalive_;
+    std::deque<Idle> idle_;  // oldest at the front
+    boost::asio::steady_timer sweep_timer_;
+    bool sweep_armed_ = false;
+};
+
+}  // namespace turnout::server

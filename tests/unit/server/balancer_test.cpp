@@ -1,0 +1,144 @@
+#include "server/balancer.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <string>
+#include <vector>
+
+using turnout::config::Balance;
+using turnout::config::Target;
+using turnout::config::Upstream;
+using turnout::server::PickContext;
+using turnout::server::RoundRobinBalancer;
+
+namespace {
+
+std::vector<Target> make_targets(const std::vector<std::uint32_t>& weights) {
+    std::vector<Target> targets;
+    for (std::size_t i = 0; i < weights.size(); ++i) {
+        Target target;
+        target.address.text = "127.0.0.1:" + std::to_string(9001 + i);
+        target.weight = weights[i];
+        targets.push_back(target);
+    }
+    return targets;
+}
+
+std::vector<std::size_t> picks(turnout::server::Balancer& balancer, std::size_t count,
+                               const PickContext& context = {}) {
+    std::vector<std::size_t> result;
+    for (std::size_t i = 0; i < count; ++i) {
+        auto index = balancer.pick(context);
+        REQUIRE(index);
+        result.push_back(*index);
+    }
+    return result;
+}
+
+}  // namespace
+
+TEST_CASE("round robin with weights 1 and 3 is exact and smooth", "[server][balancer]") {
+    RoundRobinBalancer balancer(make_targets({1, 3}));
+    std::vector<std::size_t> sequence = picks(balancer, 400);
+
+    std::array<std::size_t, 2> counts{};
+    for (std::size_t index : sequence) {
+        ++counts.at(index);
+    }
+    CHECK(counts[0] == 100);
+    CHECK(counts[1] == 300);
+
+    // nginx's sequence for {1, 3} is b a b b, repeated: the light target
+    // is in every window of 4, so the heavy one never runs more than 3.
+    CHECK(std::vector<std::size_t>(sequence.begin(), sequence.begin() + 8) ==
+          std::vector<std::size_t>{1, 0, 1, 1, 1, 0, 1, 1});
+    for (std::size_t start = 0; start + 4 <= sequence.size(); ++start) {
+        std::size_t light = 0;
+        for (std::size_t i = start; i < start + 4; ++i) {
+            light += sequence[i] == 0 ? 1 : 0;
+        }
+        INFO("window at " << start);
+        CHECK(light == 1);
+    }
+}
+
+TEST_CASE("round robin follows nginx's smooth sequence for 5, 1, 1", "[server][balancer]") {
+    // From nginx's ngx_http_upstream_round_robin.c commentary.
+    RoundRobinBalancer balancer(make_targets({5, 1, 1}));
+    CHECK(picks(balancer, 14) ==
+          std::vector<std::size_t>{0, 0, 1, 0, 2, 0, 0, 0, 0, 1, 0, 2, 0, 0});
+}
+
+TEST_CASE("round robin with equal weights alternates", "[server][balancer]") {
+    RoundRobinBalancer balancer(make_targets({1, 1, 1}));
+    CHECK(picks(balancer, 6) == std::vector<std::size_t>{0, 1, 2, 0, 1, 2});
+}
+
+TEST_CASE("round robin skips excluded targets", "[server][balancer]") {
+    RoundRobinBalancer balancer(make_targets({1, 2, 1}));
+    const std::array<std::uint8_t, 3> excluded{0, 1, 0};
+    std::array<std::size_t, 3> counts{};
+    for (std::size_t index : picks(balancer, 100, PickContext{excluded, {}})) {
+        ++counts.at(index);
+    }
+    CHECK(counts[0] == 50);
+    CHECK(counts[1] == 0);
+    CHECK(counts[2] == 50);
+
+    // Back in: the target gets its share again.
+    counts = {};
+    for (std::size_t index : picks(balancer, 400)) {
+        ++counts.at(index);
+    }
+    CHECK(counts[0] == 100);
+    CHECK(counts[1] == 200);
+    CHECK(counts[2] == 100);
+}
+
+TEST_CASE("round robin: a shorter exclusion list excludes nothing beyond it",
+          "[server][balancer]") {
+    RoundRobinBalancer balancer(make_targets({1, 1}));
+    const std::array<std::uint8_t, 1> excluded{1};
+    for (std::size_t index : picks(balancer, 10, PickContext{excluded, {}})) {
+        CHECK(index == 1);
+    }
+}
+
+TEST_CASE("round robin: nothing to pick gives nullopt", "[server][balancer]") {
+    RoundRobinBalancer all_excluded(make_targets({1, 3}));
+    const std::array<std::uint8_t, 2> excluded{1, 1};
+    CHECK_FALSE(all_excluded.pick(PickContext{excluded, {}}));
+    // And it recovers once a target is back.
+    CHECK(all_excluded.pick({}).has_value());
+
+    RoundRobinBalancer zero(make_targets({0, 0}));
+    CHECK_FALSE(zero.pick({}));
+
+    RoundRobinBalancer none(make_targets({}));
+    CHECK_FALSE(none.pick({}));
+}
+
+TEST_CASE("round robin never picks a target of weight 0", "[server][balancer]") {
+    RoundRobinBalancer balancer(make_targets({0, 2, 0}));
+    for (std::size_t index : picks(balancer, 20)) {
+        CHECK(index == 1);
+    }
+}
+
+TEST_CASE("make_balancer gives a working balancer for every kind", "[server][balancer]") {
+    auto kind = GENERATE(Balance::round_robin, Balance::least_request, Balance::random_two,
+                         Balance::hash);
+    Upstream upstream;
+    upstream.name = "app";
+    upstream.targets = make_targets({1, 1});
+    upstream.balance = kind;
+    auto balancer = turnout::server::make_balancer(upstream);
+    REQUIRE(balancer);
+    std::array<std::size_t, 2> counts{};
+    for (std::size_t index : picks(*balancer, 100)) {
+        ++counts.at(index);
+    }
+    CHECK(counts[0] > 0);
+    CHECK(counts[1] > 0);
+}
