@@ -10,7 +10,7 @@ namespace turnout::config::detail {
 
 namespace {
 
-constexpr std::uint64_t max_weight = 1'000'000;
+constexpr std::uint64_t max_weight = max_split_weight;
 constexpr std::size_t max_names_listed = 10;
 
 struct KnownUpstreams {
@@ -115,21 +115,16 @@ void read_destination(Context& context, const MapReader& map, const KnownUpstrea
     read_split(context, *split, known, route);
 }
 
-Route read_route(Context& context, const Cursor& at, const KnownUpstreams& known,
-                 UniqueCheck& names) {
-    MapReader map(context, at,
-                  {"name", "match", "upstream", "split", "sticky", "strip_prefix",
-                   "request_headers", "response_headers"});
-    Route route;
-    if (!map.is_map()) {
-        return route;
-    }
-    if (auto name = map.require("name")) {
-        if (auto value = read_name(context, *name)) {
-            route.name = *value;
-            names.check(context, *name, *value, "'" + *value + "'");
-        }
-    }
+// A route's map, with the keys a route may have.
+MapReader route_map(Context& context, const Cursor& at) {
+    return MapReader(context, at,
+                     {"name", "match", "upstream", "split", "sticky", "strip_prefix",
+                      "request_headers", "response_headers"});
+}
+
+// Everything of a route but its name.
+void read_route_fields(Context& context, const MapReader& map, const KnownUpstreams& known,
+                       Route& route) {
     if (auto match = map.get("match")) {
         route.match = read_route_match(context, *match);
     }
@@ -143,24 +138,64 @@ Route read_route(Context& context, const Cursor& at, const KnownUpstreams& known
     if (auto rules = map.get("response_headers")) {
         route.response_headers = read_header_rules(context, *rules);
     }
+}
+
+Route read_route(Context& context, const Cursor& at, const KnownUpstreams& known,
+                 UniqueCheck& names) {
+    MapReader map = route_map(context, at);
+    Route route;
+    if (!map.is_map()) {
+        return route;
+    }
+    if (auto name = map.require("name")) {
+        if (auto value = read_name(context, *name)) {
+            route.name = *value;
+            names.check(context, *name, *value, "'" + *value + "'");
+        }
+    }
+    read_route_fields(context, map, known, route);
     return route;
+}
+
+KnownUpstreams known_upstreams(const std::vector<Upstream>& upstreams) {
+    KnownUpstreams known;
+    for (const auto& upstream : upstreams) {
+        known.names.insert(upstream.name);
+        known.in_order.push_back(upstream.name);
+    }
+    return known;
 }
 
 }  // namespace
 
 std::vector<Route> read_routes(Context& context, const Cursor& at,
                                const std::vector<Upstream>& upstreams) {
-    KnownUpstreams known;
-    for (const auto& upstream : upstreams) {
-        known.names.insert(upstream.name);
-        known.in_order.push_back(upstream.name);
-    }
+    KnownUpstreams known = known_upstreams(upstreams);
     std::vector<Route> routes;
     UniqueCheck names("route name");
     for_each_item(context, at, [&](const Cursor& item) {
         routes.push_back(read_route(context, item, known, names));
     });
     return routes;
+}
+
+Route read_route_body(Context& context, const Cursor& at, const std::string& name,
+                      const std::vector<Upstream>& upstreams) {
+    MapReader map = route_map(context, at);
+    Route route;
+    route.name = name;
+    if (!map.is_map()) {
+        return route;
+    }
+    if (auto name_at = map.get("name")) {
+        auto value = read_name(context, *name_at);
+        if (value && *value != name) {
+            context.error(*name_at, "must be the route's name in the URL, " + quote(name) +
+                                        ", or be left out; got " + quote(*value));
+        }
+    }
+    read_route_fields(context, map, known_upstreams(upstreams), route);
+    return route;
 }
 
 }  // namespace turnout::config::detail

@@ -217,4 +217,8 @@ std::vector<Upstream> read_upstreams(Context& context, const Cursor& at) {
     return upstreams;
 }
 
+Upstream read_upstream_body(Context& context, const Cursor& at, const std::string& name) {
+    return read_upstream(context, name, at);
+}
+
 }  // namespace turnout::config::detail

@@ -11,6 +11,10 @@
 
 namespace turnout::config::detail {
 
+// The largest weight a split side may have: large enough for any ratio an
+// operator writes, small enough that sums of thousands never overflow.
+constexpr std::uint64_t max_split_weight = 1'000'000;
+
 void read_admin(Context& context, const Cursor& at, Admin& admin);
 void read_limits(Context& context, const Cursor& at, Limits& limits);
 std::vector<Listener> read_listeners(Context& context, const Cursor& at);
@@ -22,5 +26,15 @@ std::vector<Upstream> read_upstreams(Context& context, const Cursor& at);
 // Checks each route's upstreams against `upstreams`.
 std::vector<Route> read_routes(Context& context, const Cursor& at,
                                const std::vector<Upstream>& upstreams);
+
+// One route on its own, as the body of PUT /v1/routes/NAME: the same keys
+// and checks as an item of `routes:`, except that `name` may be left out
+// (it is `name`) and, when given, must equal `name`.
+Route read_route_body(Context& context, const Cursor& at, const std::string& name,
+                      const std::vector<Upstream>& upstreams);
+
+// One upstream on its own, as the body of PUT /v1/upstreams/NAME: the map
+// that would follow `NAME:` under `upstreams:`. `name` is not checked here.
+Upstream read_upstream_body(Context& context, const Cursor& at, const std::string& name);
 
 }  // namespace turnout::config::detail

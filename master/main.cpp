@@ -1,6 +1,11 @@
-// turnout's command line (SPEC §2).
+// turnout's command line (SPEC §2): `run` and `validate` work on a file;
+// every other command is a row of cli_commands() and talks to the admin
+// socket.
 
+#include "master/cli_commands.hpp"
 #include "master/commands.hpp"
+#include "master/logging.hpp"
+#include "worker/worker_process.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -22,9 +27,20 @@ int main(int argc, char** argv) {
     auto* validate_cmd = app.add_subcommand("validate", "check a config file; exit 0 if valid");
     validate_cmd->add_option("-c,--config", validate_path, "config file")->required();
 
+    // Started by the master only (fork + exec), never by hand.
+    unsigned worker_slot = 0;
+    auto* worker_cmd = app.add_subcommand("worker", "");
+    worker_cmd->add_option("--slot", worker_slot)->required();
+    worker_cmd->group("");
+
+    CliOptions client;
+    const auto client_cmds = add_cli_commands(app, client);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& help) {
+        return app.exit(help);
+    } catch (const CLI::CallForAllHelp& help) {
         return app.exit(help);
     } catch (const CLI::ParseError& error) {
         app.exit(error);
@@ -35,6 +51,15 @@ int main(int argc, char** argv) {
     }
     if (*validate_cmd) {
         return validate_command(validate_path);
+    }
+    if (*worker_cmd) {
+        init_logging();
+        return turnout::worker::run_worker_process(worker_slot);
+    }
+    for (const auto& [sub, command] : client_cmds) {
+        if (*sub) {
+            return command->run(client);
+        }
     }
     return 2;
 }

@@ -79,7 +79,7 @@ void ClientSession::wait_for_request() {
         close_gracefully();
         return;
     }
-    limits_ = state_.config()->limits;
+    limits_ = state_.limits();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(
         std::min<std::uint64_t>(limits_.max_header_bytes, UINT32_MAX)));

@@ -16,7 +16,27 @@ void ServingState::apply(std::shared_ptr<const config::Config> config) {
     }
     upstreams_ = std::move(upstreams);
     routes_ = RouteTable{config->routes};
-    config_ = std::move(config);
+    limits_ = config->limits;
+}
+
+void ServingState::put_route(const config::Route& route) { routes_.upsert(route); }
+
+bool ServingState::remove_route(std::string_view name) { return routes_.remove(name); }
+
+void ServingState::put_upstream(const config::Upstream& upstream) {
+    auto& slot = upstreams_[upstream.name];
+    if (!slot || !(slot->config() == upstream)) {
+        slot = std::make_shared<ActiveUpstream>(io_, upstream);
+    }
+}
+
+bool ServingState::remove_upstream(std::string_view name) {
+    auto found = upstreams_.find(name);
+    if (found == upstreams_.end()) {
+        return false;
+    }
+    upstreams_.erase(found);
+    return true;
 }
 
 std::shared_ptr<ActiveUpstream> ServingState::upstream(std::string_view name) const {

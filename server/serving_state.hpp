@@ -22,11 +22,19 @@ class ServingState {
 public:
     explicit ServingState(boost::asio::io_context& io);
 
-    // Makes `config` live. Upstreams whose definition did not change keep
-    // their ActiveUpstream (balancer state and warm connection pools).
+    // Makes a whole config live. Upstreams whose definition did not change
+    // keep their ActiveUpstream (balancer state and warm connection pools).
     void apply(std::shared_ptr<const config::Config> config);
 
-    const std::shared_ptr<const config::Config>& config() const { return config_; }
+    // One change at a time, without rebuilding anything else (a config
+    // delta). A route keeps its place among ties when replaced; a replaced
+    // upstream starts with fresh pools, every other keeps its own.
+    void put_route(const config::Route& route);
+    bool remove_route(std::string_view name);
+    void put_upstream(const config::Upstream& upstream);
+    bool remove_upstream(std::string_view name);
+
+    const config::Limits& limits() const { return limits_; }
     const RouteTable& routes() const { return routes_; }
 
     // nullptr when no upstream has that name (cannot happen for a validated
@@ -43,7 +51,7 @@ private:
     };
 
     boost::asio::io_context& io_;
-    std::shared_ptr<const config::Config> config_;
+    config::Limits limits_;
     RouteTable routes_;
     std::unordered_map<std::string, std::shared_ptr<ActiveUpstream>, NameHash, std::equal_to<>>
         upstreams_;

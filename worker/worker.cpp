@@ -2,50 +2,76 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 namespace turnout::worker {
 
-Worker::Worker(std::shared_ptr<const config::Config> config,
-               const std::vector<ListenerSocket>& sockets)
-    : state_{io_}, drain_timer_{io_} {
-    for (const auto& socket : sockets) {
-        const auto* listener = [&]() -> const config::Listener* {
-            for (const auto& l : config->listeners) {
-                if (l.name == socket.name) {
-                    return &l;
-                }
-            }
-            return nullptr;
-        }();
-        server::ListenerContext context{socket.name, listener && listener->tls ? "https" : "http"};
-        listeners_.push_back(
-            std::make_shared<server::Listener>(io_, socket.fd, std::move(context), state_, registry_));
-    }
-    state_.apply(std::move(config));
-}
+Worker::Worker() : state_{io_}, drain_timer_{io_} {}
 
 Worker::~Worker() {
     registry_.cancel_drain();
     state_.close_idle_upstreams();
-}
-
-void Worker::run() {
-    for (auto& listener : listeners_) {
-        listener->start();
+    for (auto& [name, slot] : listeners_) {
+        if (slot.fd >= 0) {
+            ::close(slot.fd);
+        }
     }
-    io_.run();
 }
 
-void Worker::apply(std::shared_ptr<const config::Config> config) { state_.apply(std::move(config)); }
+void Worker::add_listener_socket(const std::string& name, int fd) {
+    auto& slot = listeners_[name];
+    if (slot.listener) {
+        slot.listener->stop();
+        slot.listener.reset();
+    }
+    if (slot.fd >= 0) {
+        ::close(slot.fd);
+    }
+    slot.fd = fd;
+}
+
+void Worker::apply(std::shared_ptr<const config::Config> config) {
+    state_.apply(config);
+    if (!draining_) {
+        start_listeners(*config);
+    }
+}
+
+void Worker::start_listeners(const config::Config& config) {
+    for (auto& [name, slot] : listeners_) {
+        const config::Listener* wanted = nullptr;
+        for (const auto& listener : config.listeners) {
+            if (listener.name == name) {
+                wanted = &listener;
+            }
+        }
+        if (!wanted && slot.listener) {
+            slot.listener->stop();
+            slot.listener.reset();
+        }
+        if (wanted && !slot.listener && slot.fd >= 0) {
+            server::ListenerContext context{name, wanted->tls ? "https" : "http"};
+            slot.listener = std::make_shared<server::Listener>(io_, slot.fd, std::move(context),
+                                                               state_, registry_);
+            slot.fd = -1;  // the listener owns it now
+            slot.listener->start();
+        }
+    }
+}
+
+void Worker::run() { io_.run(); }
 
 void Worker::begin_drain() {
     if (draining_) {
         return;
     }
     draining_ = true;
-    for (auto& listener : listeners_) {
-        listener->stop();
+    for (auto& [name, slot] : listeners_) {
+        if (slot.listener) {
+            slot.listener->stop();
+        }
     }
-    const auto timeout = state_.config()->limits.drain_timeout;
+    const auto timeout = state_.limits().drain_timeout;
     spdlog::info("msg=\"draining\" connections={} drain_timeout_ms={}", registry_.size(),
                  timeout.count());
     drain_timer_.expires_after(timeout);
@@ -64,8 +90,10 @@ void Worker::begin_drain() {
 }
 
 void Worker::stop_now() {
-    for (auto& listener : listeners_) {
-        listener->stop();
+    for (auto& [name, slot] : listeners_) {
+        if (slot.listener) {
+            slot.listener->stop();
+        }
     }
     registry_.close_all();
     state_.close_idle_upstreams();

@@ -1,8 +1,8 @@
 #pragma once
 
 // The worker runtime: one single-threaded event loop that accepts on the
-// listening sockets it is given and proxies with the live config. It knows
-// nothing of processes; the master decides where it runs.
+// listening sockets it is handed and proxies with the live config. It knows
+// nothing of processes or channels; worker_process.cpp feeds it.
 
 #include "config/config.hpp"
 #include "server/listener.hpp"
@@ -12,32 +12,33 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <map>
 #include <memory>
 #include <string>
-#include <vector>
 
 namespace turnout::worker {
 
-// A listening socket handed to the worker, and which listener it serves.
-struct ListenerSocket {
-    std::string name;
-    int fd = -1;
-};
-
 class Worker {
 public:
-    Worker(std::shared_ptr<const config::Config> config, const std::vector<ListenerSocket>& sockets);
+    Worker();
     ~Worker();
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
 
     boost::asio::io_context& io() { return io_; }
+    server::ServingState& state() { return state_; }
+
+    // Adopts a bound, listening socket for listener `name`; it starts
+    // accepting once a config names that listener. Replaces (and closes) an
+    // earlier socket of the same name.
+    void add_listener_socket(const std::string& name, int fd);
+
+    // Makes a whole config live: starts accepting on the listeners it names,
+    // stops those it no longer names. Requests in flight finish on theirs.
+    void apply(std::shared_ptr<const config::Config> config);
 
     // Runs the event loop until the worker has stopped.
     void run();
-
-    // Makes a new config live; requests already in flight finish on theirs.
-    void apply(std::shared_ptr<const config::Config> config);
 
     // Graceful stop in stages: stop accepting, let in-flight requests finish
     // and close idle connections, and after drain_timeout cancel the rest.
@@ -46,11 +47,18 @@ public:
     void stop_now();
 
 private:
+    struct ListenerSlot {
+        int fd = -1;  // adopted, not yet accepting
+        std::shared_ptr<server::Listener> listener;
+    };
+
+    void start_listeners(const config::Config& config);
+
     // Declared before io_ so it outlives the sessions io_ destroys.
     server::SessionRegistry registry_;
     boost::asio::io_context io_{1};
     server::ServingState state_;
-    std::vector<std::shared_ptr<server::Listener>> listeners_;
+    std::map<std::string, ListenerSlot> listeners_;
     boost::asio::steady_timer drain_timer_;
     bool draining_ = false;
 };

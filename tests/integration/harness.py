@@ -237,8 +237,12 @@ class Turnout:
     the `with` block: SIGTERM, up to 10 s, then SIGKILL; workers left behind
     are killed by pid; the log is printed when the block raised."""
 
-    def __init__(self, config_yaml, workers=None, extra_args=(), start_timeout=15.0):
+    def __init__(self, config_yaml, workers=None, extra_args=(), start_timeout=15.0,
+                 directory=None):
+        """directory: run in this folder (kept afterwards, e.g. to restart on
+        the same state_dir) instead of a fresh temporary one."""
         self.config_yaml = config_yaml
+        self.directory = directory
         self.workers = workers
         self.extra_args = list(extra_args)
         self.start_timeout = start_timeout
@@ -254,7 +258,7 @@ class Turnout:
 
     @property
     def dir(self):
-        return self._tmp.name
+        return self.directory or self._tmp.name
 
     @property
     def config_path(self):
@@ -265,10 +269,11 @@ class Turnout:
         return os.path.join(self.dir, "turnout.log")
 
     def __enter__(self):
-        self._tmp = tempfile.TemporaryDirectory(prefix="turnout-test-")
+        if self.directory is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="turnout-test-")
         with open(self.config_path, "w") as f:
             f.write(self.config_yaml)
-        self._log = open(self.log_path, "wb")
+        self._log = open(self.log_path, "ab")
         args = [turnout_bin(), "run", "-c", self.config_path]
         if self.workers is not None:
             args += ["--workers", str(self.workers)]
@@ -280,7 +285,8 @@ class Turnout:
         except BaseException:
             self._cleanup()
             self.print_log("turnout failed to start")
-            self._tmp.cleanup()
+            if self._tmp:
+                self._tmp.cleanup()
             raise
         return self
 
@@ -303,7 +309,7 @@ class Turnout:
             return ""
 
     def print_log(self, why="test failed"):
-        if self._log_printed or not self._tmp:
+        if self._log_printed:
             return
         self._log_printed = True
         sys.stderr.write(f"\n----- turnout log ({why}) -----\n{self.log_text()}"
@@ -355,7 +361,8 @@ class Turnout:
         if exc_type is not None:
             self.print_log()
         reports = self.sanitizer_reports()
-        self._tmp.cleanup()
+        if self._tmp:
+            self._tmp.cleanup()
         if exc_type is None and reports:
             raise AssertionError(f"turnout log has sanitizer reports: {reports}")
         return False

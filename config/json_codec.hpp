@@ -1,0 +1,27 @@
+#pragma once
+
+// Lossless Config ⇄ JSON, used where a config travels between processes
+// (master → worker snapshots and deltas): parsing JSON is far cheaper than
+// re-reading YAML, and the values are already validated, so decoding does
+// not validate again beyond what it needs to not crash.
+
+#include "config/config.hpp"
+
+#include <boost/json/value.hpp>
+
+#include <optional>
+#include <string>
+
+namespace turnout::config {
+
+boost::json::value to_json(const Config& config);
+boost::json::value to_json(const Route& route);
+boost::json::value to_json(const Upstream& upstream);
+
+// nullopt when the JSON is not what to_json writes (a bug, or a version skew
+// between master and worker binaries).
+std::optional<Config> config_from_json(const boost::json::value& json);
+std::optional<Route> route_from_json(const boost::json::value& json);
+std::optional<Upstream> upstream_from_json(const boost::json::value& json);
+
+}  // namespace turnout::config

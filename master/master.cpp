@@ -1,0 +1,283 @@
+#include "master/master.hpp"
+
+#include "config/json_codec.hpp"
+#include "config/loader.hpp"
+#include "config/yaml_writer.hpp"
+#include "master/admin_server.hpp"
+#include "master/time_format.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <spdlog/spdlog.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <thread>
+
+namespace turnout::master {
+
+namespace json = boost::json;
+using clock = std::chrono::steady_clock;
+
+namespace {
+
+// A worker that dies sooner than this after starting counts as crashing on
+// start, and its restarts back off.
+constexpr std::chrono::seconds quick_death{1};
+// After the drain deadline, workers still running are killed.
+constexpr std::chrono::seconds kill_grace{5};
+
+unsigned worker_count(const RunOptions& options, const config::Config& config) {
+    if (options.workers) {
+        return *options.workers;
+    }
+    if (config.workers > 0) {
+        return config.workers;
+    }
+    return std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace
+
+Master::Master(RunOptions options, std::shared_ptr<const config::Config> file_config)
+    : options_{std::move(options)},
+      base_dir_{std::filesystem::absolute(options_.config_path).parent_path().string()},
+      file_config_{std::move(file_config)},
+      store_{file_config_->state_dir},
+      signals_{io_, SIGINT, SIGTERM, SIGHUP},
+      ack_timer_{io_},
+      kill_timer_{io_} {
+    signals_.add(SIGCHLD);
+    choose_initial_config();
+}
+
+Master::~Master() = default;
+
+// SPEC §6: the last applied version in state_dir wins over the file, so a
+// change pushed through the API survives a restart; --fresh ignores it.
+void Master::choose_initial_config() {
+    if (auto latest = options_.fresh ? std::nullopt : store_.latest()) {
+        const auto name = store_.state_dir() + " (version " + std::to_string(latest->info.version) + ")";
+        auto result = config::load_config_text(latest->yaml, name, base_dir_);
+        if (auto* config = std::get_if<std::shared_ptr<const config::Config>>(&result)) {
+            live_ = *config;
+            version_ = latest->info.version;
+            live_source_ = "state";
+            spdlog::info("msg=\"serving saved config\" version={} source=state state_dir={}",
+                         version_, store_.state_dir());
+            return;
+        }
+        for (const auto& error : std::get<config::ConfigErrors>(result)) {
+            spdlog::error("msg=\"saved config does not load, serving the file\" error=\"{}\"",
+                          error.to_string());
+        }
+    }
+    live_ = file_config_;
+    const auto info = store_.commit(config::to_yaml(*live_), "file", "run -c " + options_.config_path);
+    version_ = info.version;
+    live_source_ = "file";
+    spdlog::info("msg=\"serving config file\" version={} source=file file={}{}", version_,
+                 options_.config_path, options_.fresh ? " fresh=true" : "");
+}
+
+int Master::run() {
+    started_at_ = clock::now();
+    const unsigned count = worker_count(options_, *live_);
+    try {
+        listeners_ = std::make_unique<ListenerSet>(count);
+        listeners_->stage(*live_);
+        listeners_->commit_staged();
+        admin_ = std::make_unique<AdminServer>(io_, live_->admin, *this);
+        admin_->start();
+    } catch (const std::system_error& error) {
+        spdlog::error("msg=\"cannot start\" error=\"{}\"", error.what());
+        return 1;
+    }
+    spdlog::info("msg=\"admin socket\" path={}", live_->admin.socket);
+    slots_.resize(count);
+    for (unsigned i = 0; i < count; ++i) {
+        slots_[i].slot = i;
+        start_worker(slots_[i]);
+    }
+    watch_signals();
+    io_.run();
+    spdlog::info("msg=\"stopped\" exit_status={}", exit_status_);
+    return exit_status_;
+}
+
+void Master::start_worker(WorkerSlot& slot) {
+    SpawnedWorker spawned;
+    try {
+        spawned = spawn_worker_process(slot.slot);
+    } catch (const std::system_error& error) {
+        spdlog::error("msg=\"cannot start worker\" slot={} error=\"{}\"", slot.slot, error.what());
+        on_worker_exit(slot, 0);
+        return;
+    }
+    slot.pid = spawned.pid;
+    slot.state = SlotState::starting;
+    slot.started_at = clock::now();
+    slot.version = 0;
+    slot.channel = std::make_shared<worker::ControlChannel>(io_, spawned.channel_fd);
+    const unsigned index = slot.slot;
+    // The channel's EOF needs no action: SIGCHLD reports the exit.
+    slot.channel->start([this, index](worker::Message message) {
+        on_worker_message(index, std::move(message));
+    }, [] {});
+    send_listeners(slot, listeners_->names());
+    slot.channel->send({worker::MessageKind::config_snapshot, version_,
+                        json::serialize(config::to_json(*live_)), {}});
+    slot.sent_version = version_;
+    if (pending_ && pending_->version == version_) {
+        pending_->waiting.insert(index);
+    }
+    spdlog::info("msg=\"worker started\" slot={} pid={} version={}", slot.slot, slot.pid, version_);
+}
+
+void Master::on_worker_message(unsigned index, worker::Message message) {
+    auto& slot = slots_[index];
+    if (message.kind == worker::MessageKind::ack) {
+        slot.version = message.version;
+        if (slot.state == SlotState::starting) {
+            slot.state = SlotState::ready;
+            spdlog::info("msg=\"worker ready\" slot={} pid={} version={}", slot.slot, slot.pid,
+                         slot.version);
+        }
+    } else if (message.kind == worker::MessageKind::error) {
+        spdlog::error("msg=\"worker refused a change\" slot={} version={} error=\"{}\"", slot.slot,
+                      message.version, message.payload);
+        if (pending_) {
+            pending_->waiting.erase(index);
+        }
+    }
+    for (int fd : message.fds) {
+        ::close(fd);  // workers send none; never leak one
+    }
+    settle_acks();
+}
+
+// Signals only record intent; the loop acts on them (STYLE §9).
+void Master::watch_signals() {
+    signals_.async_wait([this](boost::system::error_code ec, int signal) {
+        if (ec) {
+            return;
+        }
+        if (signal == SIGCHLD) {
+            reap_children();
+        } else if (signal == SIGHUP) {
+            spdlog::info("msg=\"SIGHUP: re-reading the config file\" file={}", options_.config_path);
+            apply_config({}, "file", std::nullopt, [](AdminResult result) {
+                spdlog::info("msg=\"reload finished\" status={} result={}", result.status,
+                             json::serialize(result.body));
+            });
+        } else if (signal == SIGINT && interrupted_) {
+            begin_stop(true);
+        } else {
+            interrupted_ = interrupted_ || signal == SIGINT;
+            begin_stop(false);
+        }
+        watch_signals();
+    });
+}
+
+void Master::reap_children() {
+    int wait_status = 0;
+    pid_t pid;
+    while ((pid = ::waitpid(-1, &wait_status, WNOHANG)) > 0) {
+        for (auto& slot : slots_) {
+            if (slot.pid == pid) {
+                on_worker_exit(slot, wait_status);
+            }
+        }
+    }
+}
+
+void Master::on_worker_exit(WorkerSlot& slot, int wait_status) {
+    const bool signalled = WIFSIGNALED(wait_status);
+    const int code = signalled ? WTERMSIG(wait_status) : WEXITSTATUS(wait_status);
+    if (slot.pid > 0) {
+        spdlog::log(stopping_ ? spdlog::level::info : spdlog::level::warn,
+                    "msg=\"worker exited\" slot={} pid={} {}={}", slot.slot, slot.pid,
+                    signalled ? "signal" : "status", code);
+    }
+    if (slot.channel) {
+        slot.channel->close();
+        slot.channel.reset();
+    }
+    slot.pid = -1;
+    slot.state = SlotState::dead;
+    settle_acks();
+    if (stopping_) {
+        maybe_exit();
+        return;
+    }
+    const bool quick = clock::now() - slot.started_at < quick_death;
+    slot.quick_deaths = quick ? slot.quick_deaths + 1 : 0;
+    ++slot.restarts;
+    const auto delay = respawn_delay(slot);
+    if (delay.count() == 0) {
+        start_worker(slot);
+        return;
+    }
+    spdlog::warn("msg=\"worker keeps dying, backing off\" slot={} delay_ms={}", slot.slot,
+                 delay.count());
+    auto timer = std::make_shared<boost::asio::steady_timer>(io_, delay);
+    const unsigned index = slot.slot;
+    timer->async_wait([this, timer, index](boost::system::error_code ec) {
+        if (!ec && !stopping_ && slots_[index].state == SlotState::dead) {
+            start_worker(slots_[index]);
+        }
+    });
+}
+
+void Master::stop(bool now) {
+    // Let the admin API answer first: act on the next turn of the loop.
+    boost::asio::post(io_, [this, now] { begin_stop(now); });
+}
+
+// Stages: workers stop accepting and drain (up to drain_timeout), then are
+// killed if still running; the master exits once every worker has.
+void Master::begin_stop(bool now) {
+    if (stopping_ && !now) {
+        return;
+    }
+    stopping_ = true;
+    spdlog::info("msg=\"{}\" workers={}", now ? "stopping now" : "graceful stop", slots_.size());
+    for (auto& slot : slots_) {
+        if (slot.channel) {
+            slot.state = SlotState::draining;
+            slot.channel->send({now ? worker::MessageKind::stop : worker::MessageKind::drain, 0, {}, {}});
+        }
+    }
+    kill_timer_.expires_after(now ? kill_grace : live_->limits.drain_timeout + kill_grace);
+    kill_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) {
+            return;
+        }
+        for (auto& slot : slots_) {
+            if (slot.pid > 0) {
+                spdlog::warn("msg=\"worker did not stop, killing it\" slot={} pid={}", slot.slot, slot.pid);
+                ::kill(slot.pid, SIGKILL);
+            }
+        }
+    });
+    maybe_exit();
+}
+
+void Master::maybe_exit() {
+    for (const auto& slot : slots_) {
+        if (slot.pid > 0) {
+            return;
+        }
+    }
+    kill_timer_.cancel();
+    ack_timer_.cancel();
+    if (admin_) {
+        admin_->stop();
+    }
+    io_.stop();
+}
+
+}  // namespace turnout::master

@@ -1,0 +1,122 @@
+#pragma once
+
+// The master process (SPEC §6): binds the listeners, starts one worker per
+// slot and keeps them running, owns the live config and its durable
+// history, and serves the admin API. Every change goes the same way:
+// validate → bind new listeners → persist (fsync) → push to every worker →
+// answer once every live worker acknowledged it. Changes are serialized.
+
+#include "config/config.hpp"
+#include "config/edits.hpp"
+#include "master/commands.hpp"
+#include "master/config_store.hpp"
+#include "master/control_plane.hpp"
+#include "master/listener_set.hpp"
+#include "master/process_table.hpp"
+#include "server/histogram.hpp"
+#include "worker/config_delta.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace turnout::master {
+
+class AdminServer;
+
+class Master final : public ControlPlane {
+public:
+    Master(RunOptions options, std::shared_ptr<const config::Config> file_config);
+    ~Master() override;
+
+    // Runs until stopped; returns the exit status.
+    int run();
+
+    // ControlPlane
+    boost::json::value status() override;
+    std::pair<std::string, std::uint64_t> live_config() override;
+    void apply_config(std::string yaml, std::string source, std::optional<std::uint64_t> if_match,
+                      AdminCallback done) override;
+    AdminResult validate_config(const std::string& yaml) override;
+    AdminResult history() override;
+    void rollback(std::uint64_t version, AdminCallback done) override;
+    void put_route(const std::string& name, const std::string& body, AdminCallback done) override;
+    void delete_route(const std::string& name, AdminCallback done) override;
+    void put_upstream(const std::string& name, const std::string& body, AdminCallback done) override;
+    void delete_upstream(const std::string& name, AdminCallback done) override;
+    void put_split(const std::string& route, std::vector<std::pair<std::string, std::int64_t>> weights,
+                   AdminCallback done) override;
+    std::string metrics() override;
+    void stop(bool now) override;
+
+private:
+    // A change waiting for its turn, then for the workers' acks.
+    struct PendingAck {
+        std::uint64_t version = 0;
+        std::set<unsigned> waiting;
+        std::chrono::steady_clock::time_point started;
+        AdminCallback done;
+    };
+    using Job = std::function<void()>;
+
+    // Start-up.
+    void choose_initial_config();
+    void start_worker(WorkerSlot& slot);
+    void on_worker_message(unsigned slot, worker::Message message);
+    void watch_signals();
+    void reap_children();
+    void on_worker_exit(WorkerSlot& slot, int wait_status);
+
+    // Changes (master_apply.cpp).
+    void enqueue(Job job);
+    void job_done();
+    void commit_and_push(std::shared_ptr<const config::Config> config, const std::string& source,
+                         const std::string& summary, std::optional<worker::ConfigDelta> delta,
+                         AdminCallback done);
+    void edit(std::function<config::EditResult()> make,
+              std::function<worker::ConfigDelta(const config::Config&)> delta_of,
+              std::string summary, AdminCallback done);
+    void push_to(WorkerSlot& slot, const std::vector<std::string>& new_listeners,
+                 const std::optional<worker::ConfigDelta>& delta, std::string& snapshot);
+    void send_listeners(WorkerSlot& slot, const std::vector<std::string>& names);
+    void settle_acks();
+    std::optional<std::string> read_config_file(std::string& error) const;
+
+    // Stopping.
+    void begin_stop(bool now);
+    void maybe_exit();
+
+    RunOptions options_;
+    std::string base_dir_;
+    boost::asio::io_context io_{1};
+    std::shared_ptr<const config::Config> file_config_;
+    std::shared_ptr<const config::Config> live_;
+    std::uint64_t version_ = 0;
+    std::string live_source_;
+    ConfigStore store_;
+    std::unique_ptr<ListenerSet> listeners_;
+    std::vector<WorkerSlot> slots_;
+    std::unique_ptr<AdminServer> admin_;
+    boost::asio::signal_set signals_;
+    std::deque<Job> jobs_;
+    bool job_running_ = false;
+    std::optional<PendingAck> pending_;
+    boost::asio::steady_timer ack_timer_;
+    boost::asio::steady_timer kill_timer_;
+    std::chrono::steady_clock::time_point started_at_;
+    server::Histogram apply_seconds_;
+    bool stopping_ = false;
+    bool interrupted_ = false;
+    int exit_status_ = 0;
+};
+
+}  // namespace turnout::master

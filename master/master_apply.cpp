@@ -1,0 +1,324 @@
+// How a change becomes live: serialized, validated, persisted, pushed to
+// every worker, acknowledged.
+
+#include "master/master.hpp"
+
+#include "config/edits.hpp"
+#include "config/json_codec.hpp"
+#include "config/loader.hpp"
+#include "config/yaml_writer.hpp"
+#include "master/change_summary.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace turnout::master {
+
+namespace json = boost::json;
+using clock = std::chrono::steady_clock;
+
+namespace {
+
+// A worker that has not acknowledged a change by then is reported; the
+// change itself is already on disk and live everywhere else.
+constexpr std::chrono::seconds ack_timeout{10};
+
+unsigned status_of(const config::EditError& error) {
+    switch (error.kind) {
+    case config::EditError::Kind::conflict:
+        return 409;
+    case config::EditError::Kind::not_found:
+        return 404;
+    case config::EditError::Kind::invalid:
+        return 400;
+    }
+    return 400;
+}
+
+}  // namespace
+
+// Changes run one at a time: a job ends with job_done(), directly or once
+// the workers acknowledged it.
+void Master::enqueue(Job job) {
+    jobs_.push_back(std::move(job));
+    if (!job_running_) {
+        job_done();
+    }
+}
+
+void Master::job_done() {
+    job_running_ = false;
+    if (jobs_.empty()) {
+        return;
+    }
+    auto job = std::move(jobs_.front());
+    jobs_.pop_front();
+    job_running_ = true;
+    job();
+}
+
+std::optional<std::string> Master::read_config_file(std::string& error) const {
+    std::ifstream file{options_.config_path};
+    if (!file) {
+        error = "cannot read " + options_.config_path + ": " + std::strerror(errno);
+        return std::nullopt;
+    }
+    std::ostringstream text;
+    text << file.rdbuf();
+    return text.str();
+}
+
+void Master::apply_config(std::string yaml, std::string source, std::optional<std::uint64_t> if_match,
+                          AdminCallback done) {
+    enqueue([this, yaml = std::move(yaml), source = std::move(source), if_match, done] {
+        if (if_match && *if_match != version_) {
+            done({412, error_json(fmt::format("the live config is version {}, not {}: fetch it "
+                                              "again (GET /v1/config) and retry",
+                                              version_, *if_match))});
+            job_done();
+            return;
+        }
+        std::string text = yaml;
+        std::string name = "PUT /v1/config";
+        if (source == "file") {
+            std::string error;
+            auto file = read_config_file(error);
+            if (!file) {
+                done({400, error_json(error)});
+                job_done();
+                return;
+            }
+            text = std::move(*file);
+            name = options_.config_path;
+        }
+        auto result = config::load_config_text(text, name, base_dir_);
+        if (auto* errors = std::get_if<config::ConfigErrors>(&result)) {
+            done({400, error_json("invalid config: nothing changed", *errors)});
+            job_done();
+            return;
+        }
+        auto config = std::get<std::shared_ptr<const config::Config>>(std::move(result));
+        const auto summary = summarize_change(*live_, *config);
+        commit_and_push(std::move(config), source, summary, std::nullopt, done);
+    });
+}
+
+AdminResult Master::validate_config(const std::string& yaml) {
+    auto result = config::load_config_text(yaml, "POST /v1/config/validate", base_dir_);
+    if (auto* errors = std::get_if<config::ConfigErrors>(&result)) {
+        return {400, error_json("invalid config", *errors)};
+    }
+    return {200, json::object{{"valid", true}}};
+}
+
+void Master::rollback(std::uint64_t version, AdminCallback done) {
+    enqueue([this, version, done] {
+        auto stored = store_.load(version);
+        if (!stored) {
+            done({404, error_json(fmt::format("no version {} in {} (see GET /v1/config/history)",
+                                              version, store_.state_dir()))});
+            job_done();
+            return;
+        }
+        auto result = config::load_config_text(stored->yaml, fmt::format("version {}", version), base_dir_);
+        if (auto* errors = std::get_if<config::ConfigErrors>(&result)) {
+            done({400, error_json(fmt::format("version {} no longer loads", version), *errors)});
+            job_done();
+            return;
+        }
+        commit_and_push(std::get<std::shared_ptr<const config::Config>>(std::move(result)),
+                        "rollback", fmt::format("rollback to version {}", version), std::nullopt, done);
+    });
+}
+
+// The shared path of every partial change: make the new config from the
+// live one, then persist and push only the change.
+void Master::edit(std::function<config::EditResult()> make,
+                  std::function<worker::ConfigDelta(const config::Config&)> delta_of,
+                  std::string summary, AdminCallback done) {
+    enqueue([this, make = std::move(make), delta_of = std::move(delta_of),
+             summary = std::move(summary), done] {
+        auto result = make();
+        if (auto* error = std::get_if<config::EditError>(&result)) {
+            const char* what = error->kind == config::EditError::Kind::invalid ? "invalid change: nothing changed"
+                                                                              : "refused: nothing changed";
+            done({status_of(*error), error_json(error->errors.empty() ? what : error->errors.front().message,
+                                                 error->errors)});
+            job_done();
+            return;
+        }
+        auto config = std::get<std::shared_ptr<const config::Config>>(std::move(result));
+        auto delta = delta_of(*config);
+        commit_and_push(std::move(config), "api", summary, std::move(delta), done);
+    });
+}
+
+void Master::put_route(const std::string& name, const std::string& body, AdminCallback done) {
+    edit([this, name, body] { return config::put_route(*live_, name, body, "PUT /v1/routes/" + name); },
+         [name](const config::Config& config) {
+             return worker::ConfigDelta{worker::ConfigDelta::Op::put_route, name,
+                                        *config.find_route(name), std::nullopt};
+         },
+         "PUT route " + name, std::move(done));
+}
+
+void Master::delete_route(const std::string& name, AdminCallback done) {
+    edit([this, name] { return config::delete_route(*live_, name); },
+         [name](const config::Config&) {
+             return worker::ConfigDelta{worker::ConfigDelta::Op::delete_route, name, std::nullopt,
+                                        std::nullopt};
+         },
+         "DELETE route " + name, std::move(done));
+}
+
+void Master::put_upstream(const std::string& name, const std::string& body, AdminCallback done) {
+    edit([this, name, body] {
+             return config::put_upstream(*live_, name, body, "PUT /v1/upstreams/" + name);
+         },
+         [name](const config::Config& config) {
+             return worker::ConfigDelta{worker::ConfigDelta::Op::put_upstream, name, std::nullopt,
+                                        *config.find_upstream(name)};
+         },
+         "PUT upstream " + name, std::move(done));
+}
+
+void Master::delete_upstream(const std::string& name, AdminCallback done) {
+    edit([this, name] { return config::delete_upstream(*live_, name); },
+         [name](const config::Config&) {
+             return worker::ConfigDelta{worker::ConfigDelta::Op::delete_upstream, name,
+                                        std::nullopt, std::nullopt};
+         },
+         "DELETE upstream " + name, std::move(done));
+}
+
+void Master::put_split(const std::string& route,
+                       std::vector<std::pair<std::string, std::int64_t>> weights, AdminCallback done) {
+    std::string summary = "split " + route;
+    for (const auto& [upstream, weight] : weights) {
+        summary += fmt::format(" {}={}", upstream, weight);
+    }
+    edit([this, route, weights = std::move(weights)] { return config::put_split(*live_, route, weights); },
+         [route](const config::Config& config) {
+             return worker::ConfigDelta{worker::ConfigDelta::Op::put_route, route,
+                                        *config.find_route(route), std::nullopt};
+         },
+         std::move(summary), std::move(done));
+}
+
+// SPEC §4: acknowledged only once on disk (written, fsynced, renamed) and
+// served by every live worker. New listeners are bound before anything is
+// persisted, so a config that cannot be served is never saved.
+void Master::commit_and_push(std::shared_ptr<const config::Config> config, const std::string& source,
+                             const std::string& summary, std::optional<worker::ConfigDelta> delta,
+                             AdminCallback done) {
+    const auto started = clock::now();
+    std::vector<std::string> new_listeners;
+    try {
+        new_listeners = listeners_->stage(*config);
+    } catch (const std::system_error& error) {
+        done({400, error_json(std::string{error.what()} + ": nothing changed")});
+        job_done();
+        return;
+    }
+    VersionInfo info;
+    try {
+        info = store_.commit(config::to_yaml(*config), source, summary);
+    } catch (const std::system_error& error) {
+        listeners_->discard_staged();
+        spdlog::error("msg=\"cannot persist config\" error=\"{}\"", error.what());
+        done({500, error_json(std::string{"cannot persist the config: "} + error.what() +
+                              ": nothing changed")});
+        job_done();
+        return;
+    }
+    live_ = std::move(config);
+    version_ = info.version;
+    live_source_ = source;
+    pending_ = PendingAck{version_, {}, started, std::move(done)};
+    std::string snapshot;
+    for (auto& slot : slots_) {
+        if (slot.channel) {
+            push_to(slot, new_listeners, delta, snapshot);
+            pending_->waiting.insert(slot.slot);
+        }
+    }
+    listeners_->commit_staged();
+    listeners_->close_unused(*live_);
+    spdlog::info("msg=\"config changed\" version={} source={} summary=\"{}\"", version_, source, summary);
+    ack_timer_.expires_after(ack_timeout);
+    ack_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec || !pending_) {
+            return;
+        }
+        std::string slots;
+        for (auto slot : pending_->waiting) {
+            if (!slots.empty()) {
+                slots += ',';
+            }
+            slots += std::to_string(slot);
+        }
+        auto done = std::move(pending_->done);
+        const auto version = pending_->version;
+        pending_.reset();
+        done({504, error_json(fmt::format("version {} is saved and live, but worker slots {} did not "
+                                          "acknowledge it within {}s",
+                                          version, slots, ack_timeout.count()))});
+        job_done();
+    });
+    settle_acks();
+}
+
+// A delta only builds on the version it was made from: a worker that is
+// behind (just started, say) gets the whole config instead.
+void Master::push_to(WorkerSlot& slot, const std::vector<std::string>& new_listeners,
+                     const std::optional<worker::ConfigDelta>& delta, std::string& snapshot) {
+    send_listeners(slot, new_listeners);
+    if (delta && slot.sent_version + 1 == version_) {
+        slot.channel->send({worker::MessageKind::config_delta, version_,
+                            json::serialize(worker::to_json(*delta)), {}});
+    } else {
+        if (snapshot.empty()) {
+            snapshot = json::serialize(config::to_json(*live_));
+        }
+        slot.channel->send({worker::MessageKind::config_snapshot, version_, snapshot, {}});
+    }
+    slot.sent_version = version_;
+}
+
+void Master::send_listeners(WorkerSlot& slot, const std::vector<std::string>& names) {
+    for (const auto& name : names) {
+        const int fd = listeners_->fd(name, slot.slot);
+        if (fd >= 0) {
+            slot.channel->send({worker::MessageKind::listener_fd, 0, name, {fd}});
+        }
+    }
+}
+
+void Master::settle_acks() {
+    if (!pending_) {
+        return;
+    }
+    std::erase_if(pending_->waiting, [this](unsigned index) {
+        const auto& slot = slots_[index];
+        return slot.state == SlotState::dead || slot.version >= pending_->version;
+    });
+    if (!pending_->waiting.empty()) {
+        return;
+    }
+    ack_timer_.cancel();
+    const std::chrono::duration<double> elapsed = clock::now() - pending_->started;
+    apply_seconds_.record(elapsed.count());
+    auto done = std::move(pending_->done);
+    const auto version = pending_->version;
+    pending_.reset();
+    done({200, json::object{{"version", version}, {"apply_ms", elapsed.count() * 1000.0}}});
+    job_done();
+}
+
+}  // namespace turnout::master

@@ -1,0 +1,92 @@
+// What the master reports: status, the live config, history, metrics.
+
+#include "master/master.hpp"
+#include "master/time_format.hpp"
+
+#include "config/yaml_writer.hpp"
+
+#include <fmt/format.h>
+
+#include <unistd.h>
+
+namespace turnout::master {
+
+namespace json = boost::json;
+
+json::value Master::status() {
+    json::array workers;
+    for (const auto& slot : slots_) {
+        workers.push_back(json::object{{"slot", slot.slot},
+                                       {"pid", slot.pid},
+                                       {"version", slot.version},
+                                       {"state", to_string(slot.state)},
+                                       {"restarts", slot.restarts}});
+    }
+    json::array upstreams;
+    for (const auto& upstream : live_->upstreams) {
+        json::array targets;
+        for (const auto& target : upstream.targets) {
+            // Health checks land with the traffic-management issue; until
+            // then every target is served and reported as unchecked.
+            targets.push_back(json::object{{"address", target.address.text},
+                                           {"weight", target.weight},
+                                           {"health", "unchecked"}});
+        }
+        upstreams.push_back(json::object{{"name", upstream.name}, {"targets", std::move(targets)}});
+    }
+    const auto uptime = std::chrono::steady_clock::now() - started_at_;
+    return json::object{
+        {"version", version_},
+        {"source", live_source_},
+        {"pid", ::getpid()},
+        {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(uptime).count()},
+        {"state", stopping_ ? "stopping" : "running"},
+        {"routes", live_->routes.size()},
+        {"workers", std::move(workers)},
+        {"upstreams", std::move(upstreams)},
+        {"rollouts", json::array{}},
+    };
+}
+
+std::pair<std::string, std::uint64_t> Master::live_config() {
+    return {config::to_yaml(*live_), version_};
+}
+
+AdminResult Master::history() {
+    json::array versions;
+    for (const auto& info : store_.history(ConfigStore::kept_versions)) {
+        versions.push_back(json::object{{"version", info.version},
+                                        {"time", iso8601_utc(info.time_ms)},
+                                        {"source", info.source},
+                                        {"summary", info.summary}});
+    }
+    return {200, json::object{{"versions", std::move(versions)}}};
+}
+
+std::string Master::metrics() {
+    unsigned restarts = 0;
+    for (const auto& slot : slots_) {
+        restarts += slot.restarts;
+    }
+    std::string text;
+    text += "# HELP turnout_config_version The config version the master serves.\n"
+            "# TYPE turnout_config_version gauge\n";
+    text += fmt::format("turnout_config_version {}\n", version_);
+    text += "# HELP turnout_worker_restarts_total Workers restarted after they died.\n"
+            "# TYPE turnout_worker_restarts_total counter\n";
+    text += fmt::format("turnout_worker_restarts_total {}\n", restarts);
+    text += "# HELP turnout_config_apply_seconds Time from a change's arrival to every worker's ack.\n"
+            "# TYPE turnout_config_apply_seconds histogram\n";
+    std::uint64_t cumulative = 0;
+    const auto& bounds = apply_seconds_.bounds();
+    for (std::size_t i = 0; i < apply_seconds_.counts().size(); ++i) {
+        cumulative += apply_seconds_.counts()[i];
+        const auto le = i < bounds.size() ? fmt::format("{}", bounds[i]) : std::string{"+Inf"};
+        text += fmt::format("turnout_config_apply_seconds_bucket{{le=\"{}\"}} {}\n", le, cumulative);
+    }
+    text += fmt::format("turnout_config_apply_seconds_sum {}\n", apply_seconds_.sum());
+    text += fmt::format("turnout_config_apply_seconds_count {}\n", apply_seconds_.count());
+    return text;
+}
+
+}  // namespace turnout::master

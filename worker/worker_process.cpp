@@ -1,0 +1,137 @@
+#include "worker/worker_process.hpp"
+
+#include "config/json_codec.hpp"
+#include "worker/config_delta.hpp"
+#include "worker/control_channel.hpp"
+#include "worker/worker.hpp"
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/json/parse.hpp>
+#include <spdlog/spdlog.h>
+
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <csignal>
+
+namespace turnout::worker {
+
+namespace {
+
+// Wires a Worker to its control channel: listener sockets, configs and
+// deltas come in; acks go out with the version now served.
+class WorkerProcess {
+public:
+    explicit WorkerProcess(unsigned slot)
+        : slot_{slot},
+          channel_{std::make_shared<ControlChannel>(worker_.io(), control_channel_fd)},
+          signals_{worker_.io(), SIGINT, SIGTERM} {}
+
+    int run() {
+        channel_->start([this](Message message) { on_message(std::move(message)); },
+                        [this] { on_master_gone(); });
+        watch_signals();
+        worker_.run();
+        channel_->close();
+        spdlog::info("msg=\"worker stopped\" slot={}", slot_);
+        return 0;
+    }
+
+private:
+    void on_message(Message message) {
+        switch (message.kind) {
+        case MessageKind::listener_fd:
+            for (int fd : message.fds) {
+                worker_.add_listener_socket(message.payload, fd);
+            }
+            break;
+        case MessageKind::config_snapshot:
+            apply_snapshot(message);
+            break;
+        case MessageKind::config_delta:
+            apply_change(message);
+            break;
+        case MessageKind::drain:
+            worker_.begin_drain();
+            break;
+        case MessageKind::stop:
+            worker_.stop_now();
+            break;
+        default:
+            break;
+        }
+    }
+
+    void apply_snapshot(const Message& message) {
+        boost::system::error_code ec;
+        const auto json = boost::json::parse(message.payload, ec);
+        auto config = ec ? std::nullopt : config::config_from_json(json);
+        if (!config) {
+            refuse(message.version, "config snapshot does not decode");
+            return;
+        }
+        worker_.apply(std::make_shared<const config::Config>(std::move(*config)));
+        acknowledge(message.version);
+    }
+
+    void apply_change(const Message& message) {
+        boost::system::error_code ec;
+        const auto json = boost::json::parse(message.payload, ec);
+        auto delta = ec ? std::nullopt : delta_from_json(json);
+        if (!delta) {
+            refuse(message.version, "config delta does not decode");
+            return;
+        }
+        apply_delta(*delta, worker_.state());
+        acknowledge(message.version);
+    }
+
+    void acknowledge(std::uint64_t version) {
+        channel_->send(Message{MessageKind::ack, version, {}, {}});
+    }
+
+    void refuse(std::uint64_t version, const char* why) {
+        spdlog::error("msg=\"{}\" slot={} version={}", why, slot_, version);
+        channel_->send(Message{MessageKind::error, version, why, {}});
+    }
+
+    // The channel's EOF is how a worker learns its master is gone (even by
+    // SIGKILL): finish what is in flight, then exit.
+    void on_master_gone() {
+        spdlog::info("msg=\"master gone, draining\" slot={}", slot_);
+        worker_.begin_drain();
+    }
+
+    // Ctrl-C in a terminal signals the whole process group: a worker treats
+    // SIGINT and SIGTERM as its master does (drain; a second SIGINT stops now).
+    void watch_signals() {
+        signals_.async_wait([this](boost::system::error_code ec, int signal) {
+            if (ec) {
+                return;
+            }
+            if (signal == SIGINT && interrupted_) {
+                worker_.stop_now();
+                return;
+            }
+            interrupted_ = interrupted_ || signal == SIGINT;
+            worker_.begin_drain();
+            watch_signals();
+        });
+    }
+
+    unsigned slot_;
+    Worker worker_;
+    std::shared_ptr<ControlChannel> channel_;
+    boost::asio::signal_set signals_;
+    bool interrupted_ = false;
+};
+
+}  // namespace
+
+int run_worker_process(unsigned slot) {
+    std::signal(SIGPIPE, SIG_IGN);
+    WorkerProcess process{slot};
+    return process.run();
+}
+
+}  // namespace turnout::worker
