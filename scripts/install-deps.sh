@@ -8,10 +8,10 @@ packages=(
   cmake ninja-build g++ ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev
   libyaml-cpp-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev catch2
-  python3 curl openssl procps
+  python3 curl openssl procps iproute2 strace wrk
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(wrk nginx-light haproxy)
+  packages+=(nginx-light haproxy)
 fi
 
 missing=()

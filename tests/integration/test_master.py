@@ -127,6 +127,31 @@ class MasterTest(TurnoutTestCase):
             conflict = admin.request("DELETE", "/v1/upstreams/b")
             self.assertEqual(conflict.status, 409, conflict)
 
+    def test_no_request_fails_under_load_during_100_applies(self):
+        port, t = self.start(target="a", workers=2)
+        with t:
+            admin = Admin(t)
+            wait_ready(admin, 2)
+            wrk = subprocess.Popen(["wrk", "-t2", "-c50", "-d8s", f"http://127.0.0.1:{port}/"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            try:
+                start = self.a.stats()["requests"] + self.b.stats()["requests"]
+                wait_until(lambda: self.a.stats()["requests"] + self.b.stats()["requests"]
+                           > start + 1000, timeout=5, message="wrk sent no load")
+                for i in range(100):
+                    response = admin.put_config(self.config(port, "b" if i % 2 == 0 else "a"))
+                    self.assertEqual(response.status, 200, response)
+                self.assertIsNone(wrk.poll(), "the applies outlasted the load")
+                out, _ = wrk.communicate(timeout=30)
+            finally:
+                if wrk.poll() is None:
+                    wrk.kill()
+                    wrk.wait()
+            total = int(re.search(r"(\d+) requests in", out).group(1))
+            self.assertGreater(total, 5000, out)
+            self.assertNotIn("Socket errors", out)
+            self.assertNotIn("Non-2xx", out)
+
     def test_invalid_config_and_stale_if_match_change_nothing(self):
         port, t = self.start(target="a")
         with t:
