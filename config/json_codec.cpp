@@ -220,7 +220,7 @@ json::value to_json(const Route& route) {
 }
 
 json::value to_json(const Config& config) {
-    return Encoder(json::storage_ptr()).config(config);
+    return Encoder(json::make_shared_resource<json::monotonic_resource>()).config(config);
 }
 
 namespace {

@@ -2,12 +2,13 @@
 
 // Layout inside state_dir (the rest of state_dir is free for other state):
 //
-//   versions/00000042.yaml   the config text, exactly as committed
+//   versions/00000042.config the config, exactly as committed (JSON, see
+//                            master/stored_config.hpp)
 //   versions/00000042.json   its metadata: version, time_ms, source, summary,
-//                            yaml_bytes, yaml_fnv1a (hex)
+//                            content_bytes, content_fnv1a (hex)
 //
-// The .yaml is made durable first, the .json last: a version exists once its
-// .json is renamed in and the folder fsynced. A .yaml without a .json is the
+// The .config is made durable first, the .json last: a version exists once its
+// .json is renamed in and the folder fsynced. A .config without a .json is the
 // leftover of a commit that never finished and is ignored (and removed by the
 // next prune). Temporary files are ".NAME.tmp" and never parsed. One process
 // (the master) writes a state_dir; readers tolerate anything else in it.
@@ -120,7 +121,8 @@ void write_all(int fd, const std::string& data, const std::string& path) {
 
 // Writes `data` to folder/name durably: temp file, fsync, rename, fsync the
 // folder. On failure nothing it wrote is left behind and it throws.
-void write_file_durably(const std::string& folder, const std::string& name, const std::string& data) {
+void write_file_durably(const std::string& folder, const std::string& name,
+                        const std::string& data) {
     const std::string temp = folder + "/." + name + ".tmp";
     const std::string target = folder + "/" + name;
     Fd fd{::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)};
@@ -174,7 +176,8 @@ std::optional<std::string> read_file(const std::string& path) {
 
 std::string file_name(std::uint64_t version, const char* extension) {
     char name[40];
-    std::snprintf(name, sizeof name, "%08llu.%s", static_cast<unsigned long long>(version), extension);
+    std::snprintf(name, sizeof name, "%08llu.%s", static_cast<unsigned long long>(version),
+                  extension);
     return name;
 }
 
@@ -193,7 +196,7 @@ std::string to_hex(std::uint64_t value) {
 }
 
 struct FilesOnDisk {
-    bool yaml = false;
+    bool config = false;
     bool json = false;
 };
 
@@ -202,14 +205,14 @@ struct Listing {
     std::vector<std::string> temp_files;
 };
 
-// "00000042.yaml" → 42 and "yaml"; anything else → nullopt.
+// "00000042.config" → 42 and "config"; anything else → nullopt.
 std::optional<std::pair<std::uint64_t, std::string>> parse_name(const std::string& name) {
     auto dot = name.find('.');
     if (dot == 0 || dot == std::string::npos || dot > 19) {
         return std::nullopt;
     }
     std::string extension = name.substr(dot + 1);
-    if (extension != "yaml" && extension != "json") {
+    if (extension != "config" && extension != "json") {
         return std::nullopt;
     }
     std::uint64_t number = 0;
@@ -256,7 +259,7 @@ Listing list_folder(const std::string& folder) {
             listing.temp_files.push_back(name);
         } else if (auto parsed = parse_name(name)) {
             auto& files = listing.versions[parsed->first];
-            (parsed->second == "yaml" ? files.yaml : files.json) = true;
+            (parsed->second == "config" ? files.config : files.json) = true;
         }
     }
     return listing;
@@ -264,8 +267,8 @@ Listing list_folder(const std::string& folder) {
 
 struct Metadata {
     VersionInfo info;
-    std::uint64_t yaml_bytes = 0;
-    std::string yaml_fnv1a;
+    std::uint64_t content_bytes = 0;
+    std::string content_fnv1a;
 };
 
 std::string encode_metadata(const Metadata& meta) {
@@ -274,8 +277,8 @@ std::string encode_metadata(const Metadata& meta) {
     object["time_ms"] = meta.info.time_ms;
     object["source"] = meta.info.source;
     object["summary"] = meta.info.summary;
-    object["yaml_bytes"] = meta.yaml_bytes;
-    object["yaml_fnv1a"] = meta.yaml_fnv1a;
+    object["content_bytes"] = meta.content_bytes;
+    object["content_fnv1a"] = meta.content_fnv1a;
     return boost::json::serialize(object) + "\n";
 }
 
@@ -309,22 +312,22 @@ std::optional<Metadata> decode_metadata(const std::string& text, std::uint64_t v
     };
     auto stored_version = number("version");
     auto time_ms = number("time_ms");
-    auto yaml_bytes = number("yaml_bytes");
+    auto content_bytes = number("content_bytes");
     auto source = text_field("source");
     auto summary = text_field("summary");
-    auto hash = text_field("yaml_fnv1a");
-    if (!stored_version || !time_ms || !yaml_bytes || !source || !summary || !hash ||
-        static_cast<std::uint64_t>(*stored_version) != version || *yaml_bytes < 0) {
+    auto hash = text_field("content_fnv1a");
+    if (!stored_version || !time_ms || !content_bytes || !source || !summary || !hash ||
+        static_cast<std::uint64_t>(*stored_version) != version || *content_bytes < 0) {
         return std::nullopt;
     }
     Metadata meta;
     meta.info = VersionInfo{version, *time_ms, std::move(*source), std::move(*summary)};
-    meta.yaml_bytes = static_cast<std::uint64_t>(*yaml_bytes);
-    meta.yaml_fnv1a = std::move(*hash);
+    meta.content_bytes = static_cast<std::uint64_t>(*content_bytes);
+    meta.content_fnv1a = std::move(*hash);
     return meta;
 }
 
-// The metadata of `version` when it and its .yaml's size are intact.
+// The metadata of `version` when it and its .config's size are intact.
 std::optional<Metadata> read_metadata(const std::string& folder, std::uint64_t version) {
     auto text = read_file(folder + "/" + file_name(version, "json"));
     if (!text) {
@@ -335,9 +338,9 @@ std::optional<Metadata> read_metadata(const std::string& folder, std::uint64_t v
         return std::nullopt;
     }
     struct stat st {};
-    const std::string yaml_path = folder + "/" + file_name(version, "yaml");
-    if (::stat(yaml_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
-        static_cast<std::uint64_t>(st.st_size) != meta->yaml_bytes) {
+    const std::string config_path = folder + "/" + file_name(version, "config");
+    if (::stat(config_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+        static_cast<std::uint64_t>(st.st_size) != meta->content_bytes) {
         return std::nullopt;
     }
     return meta;
@@ -348,11 +351,11 @@ std::optional<StoredVersion> read_version(const std::string& folder, std::uint64
     if (!meta) {
         return std::nullopt;
     }
-    auto yaml = read_file(folder + "/" + file_name(version, "yaml"));
-    if (!yaml || yaml->size() != meta->yaml_bytes || to_hex(fnv1a(*yaml)) != meta->yaml_fnv1a) {
+    auto content = read_file(folder + "/" + file_name(version, "config"));
+    if (!content || content->size() != meta->content_bytes || to_hex(fnv1a(*content)) != meta->content_fnv1a) {
         return std::nullopt;
     }
-    return StoredVersion{std::move(meta->info), std::move(*yaml)};
+    return StoredVersion{std::move(meta->info), std::move(*content)};
 }
 
 void remove_quietly(const std::string& path) {
@@ -363,7 +366,7 @@ void remove_quietly(const std::string& path) {
 }
 
 // Keeps the newest kept_versions committed versions; removes older ones,
-// unfinished .yaml files and temp files. Never throws: a file left behind
+// unfinished .config files and temp files. Never throws: a file left behind
 // costs disk space, not correctness.
 void prune(const std::string& folder, std::size_t keep) {
     Listing listing;
@@ -383,8 +386,8 @@ void prune(const std::string& folder, std::size_t keep) {
         if (files.json) {
             remove_quietly(folder + "/" + file_name(version, "json"));
         }
-        if (files.yaml) {
-            remove_quietly(folder + "/" + file_name(version, "yaml"));
+        if (files.config) {
+            remove_quietly(folder + "/" + file_name(version, "config"));
         }
     }
     for (const auto& name : listing.temp_files) {
@@ -393,7 +396,8 @@ void prune(const std::string& folder, std::size_t keep) {
 }
 
 std::string one_line(std::string text) {
-    std::replace_if(text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+    std::replace_if(
+        text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
     return text;
 }
 
@@ -417,8 +421,8 @@ std::optional<StoredVersion> ConfigStore::latest() const {
         if (auto stored = read_version(folder, it->first)) {
             return stored;
         }
-        spdlog::warn("msg=\"config store: skipping damaged version\" version={} folder={}", it->first,
-                     folder);
+        spdlog::warn("msg=\"config store: skipping damaged version\" version={} folder={}",
+                     it->first, folder);
     }
     return std::nullopt;
 }
@@ -427,13 +431,14 @@ std::optional<StoredVersion> ConfigStore::load(std::uint64_t version) const {
     return read_version(state_dir_ + "/" + versions_folder, version);
 }
 
-VersionInfo ConfigStore::commit(const std::string& yaml, const std::string& source,
+VersionInfo ConfigStore::commit(const std::string& content, const std::string& source,
                                 const std::string& summary) {
     const std::string folder = state_dir_ + "/" + versions_folder;
     // The next number is above every numbered file, damaged or unfinished
     // ones included, so no number that was ever on disk is reused.
     Listing listing = list_folder(folder);
-    const std::uint64_t version = listing.versions.empty() ? 1 : listing.versions.rbegin()->first + 1;
+    const std::uint64_t version =
+        listing.versions.empty() ? 1 : listing.versions.rbegin()->first + 1;
 
     Metadata meta;
     meta.info.version = version;
@@ -442,15 +447,15 @@ VersionInfo ConfigStore::commit(const std::string& yaml, const std::string& sour
                             .count();
     meta.info.source = one_line(source);
     meta.info.summary = one_line(summary);
-    meta.yaml_bytes = yaml.size();
-    meta.yaml_fnv1a = to_hex(fnv1a(yaml));
+    meta.content_bytes = content.size();
+    meta.content_fnv1a = to_hex(fnv1a(content));
 
-    const std::string yaml_name = file_name(version, "yaml");
-    write_file_durably(folder, yaml_name, yaml);
+    const std::string config_name = file_name(version, "config");
+    write_file_durably(folder, config_name, content);
     try {
         write_file_durably(folder, file_name(version, "json"), encode_metadata(meta));
     } catch (...) {
-        ::unlink((folder + "/" + yaml_name).c_str());
+        ::unlink((folder + "/" + config_name).c_str());
         throw;
     }
     prune(folder, kept_versions);
@@ -461,8 +466,8 @@ std::vector<VersionInfo> ConfigStore::history(std::size_t limit) const {
     const std::string folder = state_dir_ + "/" + versions_folder;
     Listing listing = list_folder(folder);
     std::vector<VersionInfo> result;
-    for (auto it = listing.versions.rbegin(); it != listing.versions.rend() && result.size() < limit;
-         ++it) {
+    for (auto it = listing.versions.rbegin();
+         it != listing.versions.rend() && result.size() < limit; ++it) {
         if (!it->second.json) {
             continue;
         }

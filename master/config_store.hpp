@@ -22,7 +22,7 @@ struct VersionInfo {
 
 struct StoredVersion {
     VersionInfo info;
-    std::string yaml;
+    std::string content;
 };
 
 class ConfigStore {
@@ -38,10 +38,10 @@ public:
     std::optional<StoredVersion> latest() const;
     std::optional<StoredVersion> load(std::uint64_t version) const;
 
-    // Persists `yaml` as version latest+1 and returns its info. Throws
+    // Persists `content` as version latest+1 and returns its info. Throws
     // std::system_error (naming the file and the failing step) when any
     // write, fsync or rename fails; the store is then as it was before.
-    VersionInfo commit(const std::string& yaml, const std::string& source,
+    VersionInfo commit(const std::string& content, const std::string& source,
                        const std::string& summary);
 
     // Newest first, at most `limit`.

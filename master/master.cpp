@@ -1,9 +1,8 @@
 #include "master/master.hpp"
 
-#include "config/json_codec.hpp"
 #include "config/loader.hpp"
-#include "config/yaml_writer.hpp"
 #include "master/admin_server.hpp"
+#include "master/stored_config.hpp"
 #include "master/time_format.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -59,23 +58,19 @@ Master::~Master() = default;
 // change pushed through the API survives a restart; --fresh ignores it.
 void Master::choose_initial_config() {
     if (auto latest = options_.fresh ? std::nullopt : store_.latest()) {
-        const auto name = store_.state_dir() + " (version " + std::to_string(latest->info.version) + ")";
-        auto result = config::load_config_text(latest->yaml, name, base_dir_);
-        if (auto* config = std::get_if<std::shared_ptr<const config::Config>>(&result)) {
-            live_ = *config;
+        if (auto config = decode_config(latest->content)) {
+            live_ = std::move(config);
             version_ = latest->info.version;
             live_source_ = "state";
             spdlog::info("msg=\"serving saved config\" version={} source=state state_dir={}",
                          version_, store_.state_dir());
             return;
         }
-        for (const auto& error : std::get<config::ConfigErrors>(result)) {
-            spdlog::error("msg=\"saved config does not load, serving the file\" error=\"{}\"",
-                          error.to_string());
-        }
+        spdlog::error("msg=\"saved config does not decode, serving the file\" version={} state_dir={}",
+                      latest->info.version, store_.state_dir());
     }
     live_ = file_config_;
-    const auto info = store_.commit(config::to_yaml(*live_), "file", "run -c " + options_.config_path);
+    const auto info = store_.commit(encode_config(*live_), "file", "run -c " + options_.config_path);
     version_ = info.version;
     live_source_ = "file";
     spdlog::info("msg=\"serving config file\" version={} source=file file={}{}", version_,
@@ -127,8 +122,7 @@ void Master::start_worker(WorkerSlot& slot) {
         on_worker_message(index, std::move(message));
     }, [] {});
     send_listeners(slot, listeners_->names());
-    slot.channel->send({worker::MessageKind::config_snapshot, version_,
-                        json::serialize(config::to_json(*live_)), {}});
+    slot.channel->send({worker::MessageKind::config_snapshot, version_, encode_config(*live_), {}});
     slot.sent_version = version_;
     if (pending_ && pending_->version == version_) {
         pending_->waiting.insert(index);

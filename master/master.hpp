@@ -86,7 +86,7 @@ private:
               std::function<worker::ConfigDelta(const config::Config&)> delta_of,
               std::string summary, AdminCallback done);
     void push_to(WorkerSlot& slot, const std::vector<std::string>& new_listeners,
-                 const std::optional<worker::ConfigDelta>& delta, std::string& snapshot);
+                 const std::optional<worker::ConfigDelta>& delta, const std::string& snapshot);
     void send_listeners(WorkerSlot& slot, const std::vector<std::string>& names);
     void settle_acks();
     std::optional<std::string> read_config_file(std::string& error) const;

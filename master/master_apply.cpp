@@ -4,10 +4,9 @@
 #include "master/master.hpp"
 
 #include "config/edits.hpp"
-#include "config/json_codec.hpp"
 #include "config/loader.hpp"
-#include "config/yaml_writer.hpp"
 #include "master/change_summary.hpp"
+#include "master/stored_config.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
@@ -74,9 +73,9 @@ std::optional<std::string> Master::read_config_file(std::string& error) const {
     return text.str();
 }
 
-void Master::apply_config(std::string yaml, std::string source, std::optional<std::uint64_t> if_match,
+void Master::apply_config(std::string content, std::string source, std::optional<std::uint64_t> if_match,
                           AdminCallback done) {
-    enqueue([this, yaml = std::move(yaml), source = std::move(source), if_match, done] {
+    enqueue([this, content = std::move(content), source = std::move(source), if_match, done] {
         if (if_match && *if_match != version_) {
             done({412, error_json(fmt::format("the live config is version {}, not {}: fetch it "
                                               "again (GET /v1/config) and retry",
@@ -84,7 +83,7 @@ void Master::apply_config(std::string yaml, std::string source, std::optional<st
             job_done();
             return;
         }
-        std::string text = yaml;
+        std::string text = content;
         std::string name = "PUT /v1/config";
         if (source == "file") {
             std::string error;
@@ -109,8 +108,8 @@ void Master::apply_config(std::string yaml, std::string source, std::optional<st
     });
 }
 
-AdminResult Master::validate_config(const std::string& yaml) {
-    auto result = config::load_config_text(yaml, "POST /v1/config/validate", base_dir_);
+AdminResult Master::validate_config(const std::string& content) {
+    auto result = config::load_config_text(content, "POST /v1/config/validate", base_dir_);
     if (auto* errors = std::get_if<config::ConfigErrors>(&result)) {
         return {400, error_json("invalid config", *errors)};
     }
@@ -126,14 +125,15 @@ void Master::rollback(std::uint64_t version, AdminCallback done) {
             job_done();
             return;
         }
-        auto result = config::load_config_text(stored->yaml, fmt::format("version {}", version), base_dir_);
-        if (auto* errors = std::get_if<config::ConfigErrors>(&result)) {
-            done({400, error_json(fmt::format("version {} no longer loads", version), *errors)});
+        auto config = decode_config(stored->content);
+        if (!config) {
+            done({500, error_json(fmt::format("version {} in {} does not decode", version,
+                                              store_.state_dir()))});
             job_done();
             return;
         }
-        commit_and_push(std::get<std::shared_ptr<const config::Config>>(std::move(result)),
-                        "rollback", fmt::format("rollback to version {}", version), std::nullopt, done);
+        commit_and_push(std::move(config), "rollback", fmt::format("rollback to version {}", version),
+                        std::nullopt, done);
     });
 }
 
@@ -226,9 +226,10 @@ void Master::commit_and_push(std::shared_ptr<const config::Config> config, const
         job_done();
         return;
     }
+    const auto snapshot = encode_config(*config);
     VersionInfo info;
     try {
-        info = store_.commit(config::to_yaml(*config), source, summary);
+        info = store_.commit(snapshot, source, summary);
     } catch (const std::system_error& error) {
         listeners_->discard_staged();
         spdlog::error("msg=\"cannot persist config\" error=\"{}\"", error.what());
@@ -241,7 +242,6 @@ void Master::commit_and_push(std::shared_ptr<const config::Config> config, const
     version_ = info.version;
     live_source_ = source;
     pending_ = PendingAck{version_, {}, started, std::move(done)};
-    std::string snapshot;
     for (auto& slot : slots_) {
         if (slot.channel) {
             push_to(slot, new_listeners, delta, snapshot);
@@ -277,15 +277,12 @@ void Master::commit_and_push(std::shared_ptr<const config::Config> config, const
 // A delta only builds on the version it was made from: a worker that is
 // behind (just started, say) gets the whole config instead.
 void Master::push_to(WorkerSlot& slot, const std::vector<std::string>& new_listeners,
-                     const std::optional<worker::ConfigDelta>& delta, std::string& snapshot) {
+                     const std::optional<worker::ConfigDelta>& delta, const std::string& snapshot) {
     send_listeners(slot, new_listeners);
     if (delta && slot.sent_version + 1 == version_) {
         slot.channel->send({worker::MessageKind::config_delta, version_,
                             json::serialize(worker::to_json(*delta)), {}});
     } else {
-        if (snapshot.empty()) {
-            snapshot = json::serialize(config::to_json(*live_));
-        }
         slot.channel->send({worker::MessageKind::config_snapshot, version_, snapshot, {}});
     }
     slot.sent_version = version_;

@@ -16,9 +16,9 @@ namespace turnout::worker {
 
 namespace {
 
-constexpr std::size_t header_bytes = 4;               // the length field
-constexpr std::size_t kind_version_bytes = 1 + 8;     // what every frame has after it
-constexpr std::size_t max_fds_per_message = 253;      // SCM_MAX_FD
+constexpr std::size_t header_bytes = 4;            // the length field
+constexpr std::size_t kind_version_bytes = 1 + 8;  // what every frame has after it
+constexpr std::size_t max_fds_per_message = 253;   // SCM_MAX_FD
 constexpr std::size_t read_chunk_bytes = 256 * 1024;
 constexpr int reads_per_turn = 64;  // then yield to other handlers on the loop
 
@@ -181,7 +181,8 @@ void FrameDecoder::compact() {
 
 std::string encode_frame(const Message& message) {
     if (message.payload.size() > FrameDecoder::max_frame_bytes - kind_version_bytes) {
-        throw std::length_error("control channel: payload of " + std::to_string(message.payload.size()) +
+        throw std::length_error("control channel: payload of " +
+                                std::to_string(message.payload.size()) +
                                 " bytes is over the frame limit");
     }
     std::string out;
@@ -364,24 +365,25 @@ void ControlChannel::Impl::write_some() {
 void ControlChannel::Impl::wait(boost::asio::socket_base::wait_type type) {
     const bool for_write = type == boost::asio::socket_base::wait_write;
     waiting_write = waiting_write || for_write;
-    socket.async_wait(type, [weak = owner.weak_from_this(), for_write](boost::system::error_code ec) {
-        auto self = weak.lock();
-        if (!self) {
-            return;
-        }
-        Impl& impl = *self->impl_;
-        impl.waiting_write = impl.waiting_write && !for_write;
-        if (impl.closed) {
-            return;
-        }
-        if (ec) {
-            impl.fail(ec.value(), for_write ? "wait for write" : "wait for read");
-        } else if (for_write) {
-            impl.write_some();
-        } else {
-            impl.read_some();
-        }
-    });
+    socket.async_wait(type,
+                      [weak = owner.weak_from_this(), for_write](boost::system::error_code ec) {
+                          auto self = weak.lock();
+                          if (!self) {
+                              return;
+                          }
+                          Impl& impl = *self->impl_;
+                          impl.waiting_write = impl.waiting_write && !for_write;
+                          if (impl.closed) {
+                              return;
+                          }
+                          if (ec) {
+                              impl.fail(ec.value(), for_write ? "wait for write" : "wait for read");
+                          } else if (for_write) {
+                              impl.write_some();
+                          } else {
+                              impl.read_some();
+                          }
+                      });
 }
 
 // The channel failed or the peer closed: close it, and tell the owner once.

@@ -113,11 +113,11 @@ TEST_CASE("commit, latest, load and history round trip", "[store]") {
     CHECK(latest->info.version == 2);
     CHECK(latest->info.source == "api");
     CHECK(latest->info.time_ms == second.time_ms);
-    CHECK(latest->yaml == config_text(2));
+    CHECK(latest->content == config_text(2));
 
     auto old = store.load(1);
     REQUIRE(old);
-    CHECK(old->yaml == config_text(1));
+    CHECK(old->content == config_text(1));
     CHECK(old->info.summary == "initial");
     CHECK_FALSE(store.load(3));
     CHECK_FALSE(store.load(0));
@@ -132,10 +132,10 @@ TEST_CASE("commit, latest, load and history round trip", "[store]") {
     CHECK(store.history(0).empty());
 
     const auto versions = dir.path() / "state" / "versions";
-    CHECK(names_in(versions) ==
-          std::set<std::string>{"00000001.yaml", "00000001.json", "00000002.yaml", "00000002.json"});
+    CHECK(names_in(versions) == std::set<std::string>{"00000001.config", "00000001.json",
+                                                      "00000002.config", "00000002.json"});
     struct stat st {};
-    REQUIRE(::stat((versions / "00000002.yaml").c_str(), &st) == 0);
+    REQUIRE(::stat((versions / "00000002.config").c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
 }
 
@@ -145,7 +145,7 @@ TEST_CASE("an empty config text is a version like any other", "[store]") {
     store.commit("", "api", "empty");
     auto latest = store.latest();
     REQUIRE(latest);
-    CHECK(latest->yaml.empty());
+    CHECK(latest->content.empty());
 }
 
 TEST_CASE("version numbers keep growing across a restart", "[store]") {
@@ -162,7 +162,7 @@ TEST_CASE("version numbers keep growing across a restart", "[store]") {
     REQUIRE(latest);
     CHECK(latest->info.version == 3);
     CHECK(latest->info.source == "rollout");
-    CHECK(latest->yaml == config_text(3));
+    CHECK(latest->content == config_text(3));
     CHECK(restarted.commit(config_text(4), "rollback", "back to 1").version == 4);
 }
 
@@ -182,7 +182,7 @@ TEST_CASE("pruning keeps the newest versions and numbering continues", "[store]"
         CHECK(history.back().version == static_cast<std::uint64_t>(extra + 1));
         CHECK_FALSE(store.load(extra));
         REQUIRE(store.load(extra + 1));
-        CHECK(store.load(extra + 1)->yaml == config_text(extra + 1));
+        CHECK(store.load(extra + 1)->content == config_text(extra + 1));
         CHECK(names_in(dir.path() / "versions").size() == 2 * ConfigStore::kept_versions);
     }
     ConfigStore restarted(dir.path().string());
@@ -200,9 +200,9 @@ TEST_CASE("stray temp files and damaged versions are ignored", "[store]") {
     const auto versions = dir.path() / "versions";
 
     SECTION("temp files, unfinished versions and foreign files") {
-        write_text(versions / ".00000003.yaml.tmp", "half a confi");
+        write_text(versions / ".00000003.config.tmp", "half a confi");
         write_text(versions / ".00000003.json.tmp", "{\"version\":");
-        write_text(versions / "00000003.yaml", config_text(3));  // its .json never arrived
+        write_text(versions / "00000003.config", config_text(3));  // its .json never arrived
         write_text(versions / "README", "not a version");
         fs::create_directory(versions / "00000007.json");
         auto latest = store.latest();
@@ -213,9 +213,9 @@ TEST_CASE("stray temp files and damaged versions are ignored", "[store]") {
         // The next number is above the unfinished one, and the commit's
         // prune clears the leftovers (but not what is not its own).
         CHECK(store.commit(config_text(4), "api", "four").version == 4);
-        CHECK(names_in(versions) == std::set<std::string>{"00000001.yaml", "00000001.json",
-                                                          "00000002.yaml", "00000002.json",
-                                                          "00000004.yaml", "00000004.json",
+        CHECK(names_in(versions) == std::set<std::string>{"00000001.config", "00000001.json",
+                                                          "00000002.config", "00000002.json",
+                                                          "00000004.config", "00000004.json",
                                                           "README", "00000007.json"});
     }
 
@@ -230,7 +230,7 @@ TEST_CASE("stray temp files and damaged versions are ignored", "[store]") {
 
     SECTION("metadata for another version is corrupt") {
         fs::copy_file(versions / "00000001.json", versions / "00000003.json");
-        fs::copy_file(versions / "00000001.yaml", versions / "00000003.yaml");
+        fs::copy_file(versions / "00000001.config", versions / "00000003.config");
         CHECK(store.latest()->info.version == 2);
     }
 
@@ -239,20 +239,20 @@ TEST_CASE("stray temp files and damaged versions are ignored", "[store]") {
         CHECK(store.latest()->info.version == 1);
     }
 
-    SECTION("a truncated or altered yaml makes its version damaged") {
-        write_text(versions / "00000002.yaml", "workers: 2\n");
+    SECTION("a truncated or altered content makes its version damaged") {
+        write_text(versions / "00000002.config", "workers: 2\n");
         CHECK(store.latest()->info.version == 1);
         CHECK(store.history(10).size() == 1);
 
         auto text = config_text(1);
         text[0] = 'W';  // same size, different bytes: caught by the checksum
-        write_text(versions / "00000001.yaml", text);
+        write_text(versions / "00000001.config", text);
         CHECK_FALSE(store.load(1));
         CHECK_FALSE(store.latest());
     }
 
-    SECTION("a missing yaml makes its version damaged") {
-        fs::remove(versions / "00000002.yaml");
+    SECTION("a missing content makes its version damaged") {
+        fs::remove(versions / "00000002.config");
         CHECK(store.latest()->info.version == 1);
         CHECK(store.commit(config_text(3), "api", "three").version == 3);
     }
@@ -271,8 +271,8 @@ TEST_CASE("a failed commit leaves the store as it was", "[store]") {
         auto latest = store.latest();
         REQUIRE(latest);
         CHECK(latest->info.version == 1);
-        CHECK(latest->yaml == config_text(1));
-        std::set<std::string> expected{"00000001.yaml", "00000001.json"};
+        CHECK(latest->content == config_text(1));
+        std::set<std::string> expected{"00000001.config", "00000001.json"};
         expected.insert(planted.begin(), planted.end());
         CHECK(names_in(versions) == expected);
         CHECK(store.history(10).size() == 1);
@@ -291,22 +291,22 @@ TEST_CASE("a failed commit leaves the store as it was", "[store]") {
     SECTION("the metadata cannot be renamed into place") {
         fs::create_directories(versions / "00000002.json" / "blocker");
         expect_failure("rename");
-        expect_unchanged({"00000002.json"});  // the planted folder; no 00000002.yaml
+        expect_unchanged({"00000002.json"});  // the planted folder; no 00000002.config
         fs::remove_all(versions / "00000002.json");
     }
 
     SECTION("the config text cannot be renamed into place") {
-        fs::create_directories(versions / "00000002.yaml" / "blocker");
+        fs::create_directories(versions / "00000002.config" / "blocker");
         expect_failure("rename");
-        expect_unchanged({"00000002.yaml"});
-        fs::remove_all(versions / "00000002.yaml");
+        expect_unchanged({"00000002.config"});
+        fs::remove_all(versions / "00000002.config");
     }
 
     SECTION("the temp file cannot be created") {
-        fs::create_directory(versions / ".00000002.yaml.tmp");
+        fs::create_directory(versions / ".00000002.config.tmp");
         expect_failure("create");
-        expect_unchanged({".00000002.yaml.tmp"});
-        fs::remove(versions / ".00000002.yaml.tmp");
+        expect_unchanged({".00000002.config.tmp"});
+        fs::remove(versions / ".00000002.config.tmp");
     }
 
     SECTION("the disk is full while writing the config text") {
@@ -319,7 +319,7 @@ TEST_CASE("a failed commit leaves the store as it was", "[store]") {
 
     SECTION("the disk is full while writing the metadata") {
         {
-            // The yaml (24 bytes) fits, the metadata (~150 bytes) does not.
+            // The content (24 bytes) fits, the metadata (~150 bytes) does not.
             FileSizeLimit limit(64);
             expect_failure("write");
         }
@@ -329,7 +329,7 @@ TEST_CASE("a failed commit leaves the store as it was", "[store]") {
     // Once the cause is gone the next commit works, with the next number.
     auto next = store.commit(config_text(2), "api", "two");
     CHECK(next.version == 2);
-    CHECK(store.latest()->yaml == config_text(2));
+    CHECK(store.latest()->content == config_text(2));
 }
 
 TEST_CASE("a state_dir that cannot be created throws naming it", "[store]") {
@@ -347,7 +347,7 @@ TEST_CASE("a state_dir that cannot be created throws naming it", "[store]") {
 // Not run by default: only meaningful with an fsync error injected, e.g.
 //   strace -f -qq -o /dev/null -e trace=fsync -e inject=fsync:error=EIO:when=N
 //          build/tests/unit_tests "[store_fsync_eio]"
-// for N = 1..4 (the temp yaml, the folder, the temp json, the folder again).
+// for N = 1..4 (the temp content, the folder, the temp json, the folder again).
 // The folders exist before the store is made, so its constructor fsyncs
 // nothing and the commit's fsyncs are the first ones.
 TEST_CASE("an injected fsync error fails the commit cleanly", "[.][store_fsync_eio]") {

@@ -66,7 +66,8 @@ int open_dev_null() {
 
 std::size_t open_fd_count() {
     std::size_t count = 0;
-    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    for ([[maybe_unused]] const auto& entry :
+         std::filesystem::directory_iterator("/proc/self/fd")) {
         ++count;
     }
     return count;
@@ -356,7 +357,8 @@ TEST_CASE("messages travel both ways in order", "[channel]") {
     pair.worker->send(make(MessageKind::ack, 1, ""));
     pair.worker->send(make(MessageKind::stats, 1, "{\"requests\":5}"));
     pair.master->send(make(MessageKind::drain, 2, ""));
-    REQUIRE(run_until(pair.io, [&] { return pair.to_worker.size() == 3 && pair.to_master.size() == 2; }));
+    REQUIRE(run_until(pair.io,
+                      [&] { return pair.to_worker.size() == 3 && pair.to_master.size() == 2; }));
     check_same(pair.to_worker, {make(MessageKind::config_snapshot, 1, "{\"routes\":[]}"),
                                 make(MessageKind::config_delta, 2, "{\"route\":\"api\"}"),
                                 make(MessageKind::drain, 2, "")});
@@ -384,7 +386,8 @@ TEST_CASE("a 16 MiB frame crosses the channel, and what follows it", "[channel]"
     pair.master->send(make(MessageKind::config_snapshot, 5, big));
     pair.master->send(make(MessageKind::config_delta, 6, "next"));
     pair.worker->send(make(MessageKind::stats, 1, big));
-    REQUIRE(run_until(pair.io, [&] { return pair.to_worker.size() == 2 && pair.to_master.size() == 1; }));
+    REQUIRE(run_until(pair.io,
+                      [&] { return pair.to_worker.size() == 2 && pair.to_master.size() == 1; }));
     CHECK(pair.to_worker[0].payload == big);
     CHECK(pair.to_worker[1].payload == "next");
     CHECK(pair.to_master[0].payload == big);
@@ -451,7 +454,8 @@ TEST_CASE("descriptors stay with their messages among messages of every size", "
             pair.master->send(std::move(message));
         }
         ::close(pipe_fds[1]);
-        REQUIRE(run_until(pair.io, [&] { return pair.to_worker.size() == static_cast<std::size_t>(count); }));
+        REQUIRE(run_until(
+            pair.io, [&] { return pair.to_worker.size() == static_cast<std::size_t>(count); }));
         for (int i = 0; i < count; ++i) {
             INFO("message " << i);
             const auto& message = pair.to_worker[static_cast<std::size_t>(i)];
@@ -505,7 +509,8 @@ TEST_CASE("a malformed frame closes the channel", "[channel]") {
     std::vector<Message> got;
     int closes = 0;
     channel->start([&](Message m) { got.push_back(std::move(m)); }, [&] { ++closes; });
-    const auto bytes = encode_frame(make(MessageKind::ack, 1, "ok")) + std::string("\0\0\0\x09\x63", 5);
+    const auto bytes =
+        encode_frame(make(MessageKind::ack, 1, "ok")) + std::string("\0\0\0\x09\x63", 5);
     REQUIRE(::write(fds[1], bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
     REQUIRE(run_until(io, [&] { return closes > 0; }));
     settle(io);
@@ -543,7 +548,8 @@ TEST_CASE("destroying a channel with operations pending is safe", "[channel]") {
         settle(io);
         sender.reset();  // read and write waits pending
 
-        receiver->start([&](Message m) { got.push_back(std::move(m)); }, [&] { ++receiver_closes; });
+        receiver->start([&](Message m) { got.push_back(std::move(m)); },
+                        [&] { ++receiver_closes; });
         REQUIRE(run_until(io, [&] { return receiver_closes > 0; }));
         settle(io);
         CHECK(receiver_closes == 1);

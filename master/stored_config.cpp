@@ -1,0 +1,24 @@
+#include "master/stored_config.hpp"
+
+#include "config/json_codec.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace turnout::master {
+
+std::string encode_config(const config::Config& config) {
+    return boost::json::serialize(config::to_json(config));
+}
+
+std::shared_ptr<const config::Config> decode_config(std::string_view text) {
+    boost::system::error_code ec;
+    const auto json = boost::json::parse(text, ec);
+    if (ec) {
+        return nullptr;
+    }
+    auto config = config::config_from_json(json);
+    return config ? std::make_shared<const config::Config>(std::move(*config)) : nullptr;
+}
+
+}  // namespace turnout::master

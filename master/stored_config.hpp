@@ -1,0 +1,22 @@
+#pragma once
+
+// The form a config takes on disk (state_dir) and on the wire to workers:
+// the JSON of config/json_codec. One encoding serves both, made once per
+// change; YAML is produced only when someone asks to read the config,
+// because emitting it costs far more than the change itself at 10,000
+// routes.
+
+#include "config/config.hpp"
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace turnout::master {
+
+std::string encode_config(const config::Config& config);
+
+// nullptr when `text` is not what encode_config writes.
+std::shared_ptr<const config::Config> decode_config(std::string_view text);
+
+}  // namespace turnout::master
