@@ -1,29 +1,119 @@
-// Config → YAML (see yaml_writer.hpp). yaml-cpp's emitter does the quoting,
-// so any string the model holds prints as text that reads back the same.
-// Values equal to their defaults are left out, except where showing them
-// makes the file easier to read (workers, paths, health checks).
+// Config → YAML (see yaml_writer.hpp), written by hand rather than with
+// yaml-cpp's emitter, which takes over half a second for 10,000 routes;
+// this writes them in milliseconds, and every version the master keeps
+// passes through here. A string is written plain only when it is made of a
+// few safe characters and could not be read as anything but a string;
+// everything else is double-quoted with escapes. Values equal to their
+// defaults are left out, except where showing them makes the file easier to
+// read (workers, paths, health checks).
 
 #include "config/yaml_writer.hpp"
-
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <string_view>
-#include <type_traits>
 
 namespace turnout::config {
 
 namespace {
 
-// --- value texts ------------------------------------------------------------
+// --- scalars ----------------------------------------------------------------
 
+bool all_of_chars(std::string_view text, std::string_view allowed) {
+    return !text.empty() && text.find_first_not_of(allowed) == std::string_view::npos;
+}
+
+// An integer, float, sexagesimal or date as YAML 1.1 or 1.2 would read it:
+// "2", "-1.5", "1e3", "0x1f", "0o17", ".inf", "10:30", "2024-01-31".
+bool looks_like_number(std::string_view text) {
+    if (text.size() >= 5 && all_of_chars(text.substr(0, 4), "0123456789") && text[4] == '-') {
+        return true;
+    }
+    if (text.starts_with('+') || text.starts_with('-')) {
+        text.remove_prefix(1);
+    }
+    if (text.starts_with("0x") || text.starts_with("0o")) {
+        return all_of_chars(text.substr(2), text[1] == 'x' ? "0123456789abcdefABCDEF" : "01234567");
+    }
+    std::string lower(text);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (lower == ".inf" || lower == ".nan" || all_of_chars(text, "0123456789:_")) {
+        return true;
+    }
+    std::size_t mantissa_end = text.find_first_of("eE");
+    std::string_view mantissa = text.substr(0, mantissa_end);
+    bool mantissa_ok = mantissa.find_first_of("0123456789") != std::string_view::npos &&
+                       all_of_chars(mantissa, "0123456789_.") &&
+                       std::count(mantissa.begin(), mantissa.end(), '.') <= 1;
+    if (!mantissa_ok || mantissa_end == std::string_view::npos) {
+        return mantissa_ok;
+    }
+    std::string_view exponent = text.substr(mantissa_end + 1);
+    if (exponent.starts_with('+') || exponent.starts_with('-')) {
+        exponent.remove_prefix(1);
+    }
+    return all_of_chars(exponent, "0123456789");
+}
+
+// Words YAML 1.1 or 1.2 reads as booleans or null.
+bool is_keyword(std::string_view text) {
+    static constexpr std::string_view words[] = {
+        "true", "True", "TRUE", "false", "False", "FALSE", "yes", "Yes", "YES", "no", "No",
+        "NO",   "on",   "On",   "ON",    "off",   "Off",   "OFF", "y",   "Y",   "n",  "N",
+        "null", "Null", "NULL"};
+    return std::find(std::begin(words), std::end(words), text) != std::end(words);
+}
+
+// Whether `text` reads back as itself, as a string, when written plain, in
+// block and in flow context alike: letters, digits and "-_./:@+=", not
+// starting with an indicator, no ':' at the end, and not a number or
+// keyword to any YAML reader.
+bool can_be_plain(std::string_view text) {
+    constexpr std::string_view safe =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@+=";
+    if (!all_of_chars(text, safe) || text.front() == '-' || text.front() == ':' ||
+        text.front() == '@' || text.front() == '=' || text.back() == ':') {
+        return false;
+    }
+    return !is_keyword(text) && !looks_like_number(text);
+}
+
+// Appends `text` as a YAML scalar: plain when safe, else double-quoted.
+// Bytes from 0x80 up are written as they are (YAML is UTF-8).
+void scalar(std::string& out, std::string_view text) {
+    if (can_be_plain(text)) {
+        out += text;
+        return;
+    }
+    out += '"';
+    for (char c : text) {
+        auto byte = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (c == '\t') {
+            out += "\\t";
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (byte < 0x20 || byte == 0x7f) {
+            char escape[8];
+            std::snprintf(escape, sizeof escape, "\\x%02x", byte);
+            out += escape;
+        } else {
+            out += c;
+        }
+    }
+    out += '"';
+}
+
+// "1500ms", "10s", "5m", "1h" — or "16k" for sizes: the largest unit that
+// divides the value exactly.
 struct Unit {
     const char* suffix;
     std::uint64_t size;
 };
 
-// The largest unit that divides `value` exactly; `zero` for 0.
 std::string in_units(std::uint64_t value, std::initializer_list<Unit> units, const char* zero) {
     if (value == 0) {
         return zero;
@@ -36,13 +126,11 @@ std::string in_units(std::uint64_t value, std::initializer_list<Unit> units, con
     return std::to_string(value);
 }
 
-// "1500ms", "10s", "5m", "1h".
 std::string duration_text(Duration value) {
     return in_units(static_cast<std::uint64_t>(value.count()),
                     {{"h", 3'600'000}, {"m", 60'000}, {"s", 1000}, {"ms", 1}}, "0s");
 }
 
-// "512", "16k", "1m", "1g".
 std::string size_text(std::uint64_t value) {
     return in_units(value, {{"g", 1ULL << 30}, {"m", 1ULL << 20}, {"k", 1ULL << 10}, {"", 1}},
                     "0");
@@ -76,401 +164,395 @@ const char* balance_text(Balance balance) {
     return "round_robin";
 }
 
-// A permission mode as chmod takes it: "0660".
-std::string mode_text(unsigned mode) {
-    char buffer[16];
-    std::snprintf(buffer, sizeof buffer, "%04o", mode);
-    return buffer;
-}
+// --- structure --------------------------------------------------------------
 
-// --- quoting ----------------------------------------------------------------
+// `{ key: value, ... }` on one line; `{}` when empty.
+class FlowMap {
+public:
+    explicit FlowMap(std::string& out) : out_(out) {}
 
-bool all_of_chars(std::string_view text, std::string_view allowed) {
-    return !text.empty() && text.find_first_not_of(allowed) == std::string_view::npos;
-}
-
-// An integer or float as YAML 1.1 or 1.2 would read it: "2", "-1.5",
-// "1e3", "0x1f", "0o17", ".inf".
-bool looks_like_number(std::string_view text) {
-    if (text.starts_with('+') || text.starts_with('-')) {
-        text.remove_prefix(1);
+    // Starts an entry; append its value to the string returned.
+    std::string& key(std::string_view key) {
+        out_ += empty_ ? "{ " : ", ";
+        empty_ = false;
+        scalar(out_, key);
+        out_ += ": ";
+        return out_;
     }
-    if (text.starts_with("0x") || text.starts_with("0o")) {
-        return all_of_chars(text.substr(2), text[1] == 'x' ? "0123456789abcdefABCDEF" : "01234567");
+    void text(std::string_view key, std::string_view value) { scalar(this->key(key), value); }
+    void number(std::string_view key, std::uint64_t value) { this->key(key) += std::to_string(value); }
+
+    void close() { out_ += empty_ ? "{}" : " }"; }
+
+private:
+    std::string& out_;
+    bool empty_ = true;
+};
+
+// `[a, b]` on one line.
+void flow_list(std::string& out, const std::vector<std::string>& items) {
+    out += '[';
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i > 0) {
+            out += ", ";
+        }
+        scalar(out, items[i]);
     }
-    if (text == ".inf" || text == ".Inf" || text == ".INF" || text == ".nan" || text == ".NaN" ||
-        text == ".NAN") {
-        return true;
-    }
-    std::size_t mantissa_end = text.find_first_of("eE");
-    std::string_view mantissa = text.substr(0, mantissa_end);
-    bool mantissa_ok = mantissa.find_first_of("0123456789") != std::string_view::npos &&
-                       all_of_chars(mantissa, "0123456789_.") &&
-                       std::count(mantissa.begin(), mantissa.end(), '.') <= 1;
-    if (!mantissa_ok || mantissa_end == std::string_view::npos) {
-        return mantissa_ok;
-    }
-    std::string_view exponent = text.substr(mantissa_end + 1);
-    if (exponent.starts_with('+') || exponent.starts_with('-')) {
-        exponent.remove_prefix(1);
-    }
-    return all_of_chars(exponent, "0123456789");
+    out += ']';
 }
 
-// Text that yaml-cpp reads back as the same string when unquoted, but that
-// other YAML tools (yq, PyYAML) would read as a number, boolean or null.
-bool looks_typed(std::string_view text) {
-    static constexpr std::string_view words[] = {
-        "true", "True", "TRUE", "false", "False", "FALSE", "yes", "Yes", "YES", "no", "No",
-        "NO",   "on",   "On",   "ON",    "off",   "Off",   "OFF", "y",   "Y",   "n",  "N",
-        "null", "Null", "NULL", "~"};
-    return std::find(std::begin(words), std::end(words), text) != std::end(words) ||
-           looks_like_number(text) || text.starts_with(':');
-}
-
-// --- pieces -----------------------------------------------------------------
-
-using YAML::Emitter;
-
-// A string as a key or value, quoted when it could be read as another type.
-void write_text(Emitter& out, const std::string& text) {
-    if (looks_typed(text)) {
-        out << YAML::DoubleQuoted;
-    }
-    out << text;
-}
-
-void entry(Emitter& out, const char* key, const std::string& value) {
-    out << YAML::Key << key << YAML::Value;
-    write_text(out, value);
-}
-
-void entry(Emitter& out, const char* key, const char* value) {
-    out << YAML::Key << key << YAML::Value << value;
-}
-
-template <typename Number>
-    requires std::is_arithmetic_v<Number>
-void entry(Emitter& out, const char* key, Number value) {
-    out << YAML::Key << key << YAML::Value << value;
-}
-
-void write_strings(Emitter& out, const std::vector<std::string>& items) {
-    out << YAML::Flow << YAML::BeginSeq;
-    for (const auto& item : items) {
-        write_text(out, item);
-    }
-    out << YAML::EndSeq;
-}
-
-void write_header_map(Emitter& out, const HeaderList& headers) {
-    out << YAML::Flow << YAML::BeginMap;
+void flow_headers(std::string& out, const HeaderList& headers) {
+    FlowMap map(out);
     for (const auto& [name, value] : headers) {
-        out << YAML::Key;
-        write_text(out, name);
-        out << YAML::Value;
-        write_text(out, value);
+        map.text(name, value);
     }
-    out << YAML::EndMap;
+    map.close();
 }
 
-// `key: { set: {...}, remove: [...] }`, nothing when there are no rules.
-void write_header_rules(Emitter& out, const char* key, const HeaderRules& rules) {
+// The lines of one block map: each starts with the block's indentation,
+// the first with `first` instead (e.g. "  - " for a list item).
+class Block {
+public:
+    Block(std::string& out, std::string first, std::string rest)
+        : out_(out), first_(std::move(first)), rest_(std::move(rest)) {}
+
+    // Starts the line `key: `; append the value, then call end().
+    std::string& key(std::string_view key) {
+        out_ += used_ ? rest_ : first_;
+        used_ = true;
+        scalar(out_, key);
+        out_ += ": ";
+        return out_;
+    }
+    // Ends the line, without the space a key left when its value is a
+    // nested block.
+    void end() {
+        if (out_.ends_with(' ')) {
+            out_.pop_back();
+        }
+        out_ += '\n';
+    }
+
+    void text(std::string_view key, std::string_view value) {
+        scalar(this->key(key), value);
+        end();
+    }
+    void raw(std::string_view key, std::string_view value) {
+        this->key(key) += value;
+        end();
+    }
+
+    // A block map nested under the key just written (which ends its line).
+    Block nested() {
+        end();
+        return Block(out_, rest_ + "  ", rest_ + "  ");
+    }
+    // A block map one level in, for the entries of the key just written.
+    Block child() const { return Block(out_, rest_ + "  ", rest_ + "  "); }
+    // A list item under the key just written: "- " and its line's content.
+    std::string& item() { return out_ += rest_ + "  - "; }
+    // A list item that is a block map.
+    Block item_block() { return Block(out_, rest_ + "  - ", rest_ + "    "); }
+
+private:
+    std::string& out_;
+    std::string first_;
+    std::string rest_;
+    bool used_ = false;
+};
+
+void write_header_rules(Block& block, std::string_view key, const HeaderRules& rules) {
     if (rules.set.empty() && rules.remove.empty()) {
         return;
     }
-    out << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginMap;
+    FlowMap map(block.key(key));
     if (!rules.set.empty()) {
-        out << YAML::Key << "set" << YAML::Value;
-        write_header_map(out, rules.set);
+        flow_headers(map.key("set"), rules.set);
     }
     if (!rules.remove.empty()) {
-        out << YAML::Key << "remove" << YAML::Value;
-        write_strings(out, rules.remove);
+        flow_list(map.key("remove"), rules.remove);
     }
-    out << YAML::EndMap;
+    map.close();
+    block.end();
 }
 
 // `match: {...}`, nothing when it matches every request.
-void write_match(Emitter& out, const RouteMatch& match) {
+void write_match(Block& block, const RouteMatch& match) {
     bool any_path = match.path == "/" && !match.path_exact;
     if (match.host.empty() && any_path && match.methods.empty() && match.headers.empty()) {
         return;
     }
-    out << YAML::Key << "match" << YAML::Value << YAML::Flow << YAML::BeginMap;
+    FlowMap map(block.key("match"));
     if (!match.host.empty()) {
-        entry(out, "host", match.host);
+        map.text("host", match.host);
     }
     if (match.path_exact) {
-        entry(out, "path", match.path);
+        map.text("path", match.path);
     } else if (!any_path) {
-        entry(out, "path_prefix", match.path);
+        map.text("path_prefix", match.path);
     }
     if (!match.methods.empty()) {
-        out << YAML::Key << "methods" << YAML::Value;
-        write_strings(out, match.methods);
+        flow_list(map.key("methods"), match.methods);
     }
     if (!match.headers.empty()) {
-        out << YAML::Key << "headers" << YAML::Value;
-        write_header_map(out, match.headers);
+        flow_headers(map.key("headers"), match.headers);
     }
-    out << YAML::EndMap;
+    map.close();
+    block.end();
 }
 
-void write_route(Emitter& out, const Route& route) {
-    out << YAML::BeginMap;
-    entry(out, "name", route.name);
-    write_match(out, route.match);
+void write_route(Block block, const Route& route) {
+    block.text("name", route.name);
+    write_match(block, route.match);
     bool single = route.single_upstream && route.split.size() == 1 && route.split[0].weight == 1;
     if (single) {
-        entry(out, "upstream", route.split[0].upstream);
+        block.text("upstream", route.split[0].upstream);
     } else {
-        out << YAML::Key << "split" << YAML::Value << YAML::BeginSeq;
+        block.key("split");
+        block.end();
         for (const auto& side : route.split) {
-            out << YAML::Flow << YAML::BeginMap;
-            entry(out, "upstream", side.upstream);
-            entry(out, "weight", side.weight);
-            out << YAML::EndMap;
+            FlowMap map(block.item());
+            map.text("upstream", side.upstream);
+            map.number("weight", side.weight);
+            map.close();
+            block.end();
         }
-        out << YAML::EndSeq;
     }
     if (route.sticky.kind != KeySource::Kind::none) {
-        entry(out, "sticky", key_source_text(route.sticky));
+        block.text("sticky", key_source_text(route.sticky));
     }
     if (!route.strip_prefix.empty()) {
-        entry(out, "strip_prefix", route.strip_prefix);
+        block.text("strip_prefix", route.strip_prefix);
     }
-    write_header_rules(out, "request_headers", route.request_headers);
-    write_header_rules(out, "response_headers", route.response_headers);
-    out << YAML::EndMap;
+    write_header_rules(block, "request_headers", route.request_headers);
+    write_header_rules(block, "response_headers", route.response_headers);
 }
 
 // Targets of weight 1 in short form, all on one line when every one is.
-void write_targets(Emitter& out, const std::vector<Target>& targets) {
+void write_targets(Block& block, const std::vector<Target>& targets) {
     bool all_plain = std::all_of(targets.begin(), targets.end(),
                                  [](const Target& target) { return target.weight == 1; });
-    out << YAML::Key << "targets" << YAML::Value;
-    out << (all_plain ? YAML::Flow : YAML::Block) << YAML::BeginSeq;
-    for (const auto& target : targets) {
-        if (target.weight == 1) {
-            write_text(out, target.address.text);
-            continue;
+    std::string& out = block.key("targets");
+    if (all_plain) {
+        std::vector<std::string> addresses;
+        for (const auto& target : targets) {
+            addresses.push_back(target.address.text);
         }
-        out << YAML::Flow << YAML::BeginMap;
-        entry(out, "address", target.address.text);
-        entry(out, "weight", target.weight);
-        out << YAML::EndMap;
+        flow_list(out, addresses);
+        block.end();
+        return;
     }
-    out << YAML::EndSeq;
+    block.end();
+    for (const auto& target : targets) {
+        std::string& line = block.item();
+        if (target.weight == 1) {
+            scalar(line, target.address.text);
+        } else {
+            FlowMap map(line);
+            map.text("address", target.address.text);
+            map.number("weight", target.weight);
+            map.close();
+        }
+        block.end();
+    }
 }
 
-// The optional sub-maps of an upstream whose every value is a default are
-// left out; otherwise only the values that differ are written.
-void write_upstream_settings(Emitter& out, const Upstream& upstream) {
+// The sub-maps of an upstream: left out when every value is a default,
+// else only the values that differ (health_check: all of them).
+void write_upstream_settings(Block& block, const Upstream& upstream) {
     const Upstream defaults;
     if (upstream.keepalive != defaults.keepalive) {
-        out << YAML::Key << "keepalive" << YAML::Value << YAML::Flow << YAML::BeginMap;
+        FlowMap map(block.key("keepalive"));
         if (upstream.keepalive.max_idle != defaults.keepalive.max_idle) {
-            entry(out, "max_idle", upstream.keepalive.max_idle);
+            map.number("max_idle", upstream.keepalive.max_idle);
         }
         if (upstream.keepalive.idle_timeout != defaults.keepalive.idle_timeout) {
-            entry(out, "idle_timeout", duration_text(upstream.keepalive.idle_timeout));
+            map.text("idle_timeout", duration_text(upstream.keepalive.idle_timeout));
         }
-        out << YAML::EndMap;
+        map.close();
+        block.end();
     }
     if (upstream.timeouts != defaults.timeouts) {
-        out << YAML::Key << "timeouts" << YAML::Value << YAML::Flow << YAML::BeginMap;
+        FlowMap map(block.key("timeouts"));
         if (upstream.timeouts.connect != defaults.timeouts.connect) {
-            entry(out, "connect", duration_text(upstream.timeouts.connect));
+            map.text("connect", duration_text(upstream.timeouts.connect));
         }
         if (upstream.timeouts.response != defaults.timeouts.response) {
-            entry(out, "response", duration_text(upstream.timeouts.response));
+            map.text("response", duration_text(upstream.timeouts.response));
         }
-        out << YAML::EndMap;
+        map.close();
+        block.end();
     }
     if (upstream.retries != defaults.retries) {
-        entry(out, "retries", upstream.retries);
+        block.raw("retries", std::to_string(upstream.retries));
     }
     if (const auto& check = upstream.health_check) {
-        out << YAML::Key << "health_check" << YAML::Value << YAML::BeginMap;
-        entry(out, "path", check->path);
-        entry(out, "interval", duration_text(check->interval));
-        entry(out, "timeout", duration_text(check->timeout));
-        entry(out, "unhealthy_after", check->unhealthy_after);
-        entry(out, "healthy_after", check->healthy_after);
-        out << YAML::EndMap;
+        block.key("health_check");
+        Block inner = block.nested();
+        inner.text("path", check->path);
+        inner.raw("interval", duration_text(check->interval));
+        inner.raw("timeout", duration_text(check->timeout));
+        inner.raw("unhealthy_after", std::to_string(check->unhealthy_after));
+        inner.raw("healthy_after", std::to_string(check->healthy_after));
     }
     if (upstream.outlier != defaults.outlier) {
-        out << YAML::Key << "outlier" << YAML::Value << YAML::Flow << YAML::BeginMap;
-        entry(out, "consecutive_failures", upstream.outlier.consecutive_failures);
-        entry(out, "eject_for", duration_text(upstream.outlier.eject_for));
-        out << YAML::EndMap;
+        FlowMap map(block.key("outlier"));
+        map.number("consecutive_failures", upstream.outlier.consecutive_failures);
+        map.text("eject_for", duration_text(upstream.outlier.eject_for));
+        map.close();
+        block.end();
     }
     if (const auto& tls = upstream.tls) {
-        out << YAML::Key << "tls" << YAML::Value << YAML::Flow << YAML::BeginMap;
-        entry(out, "verify", tls->verify);
+        FlowMap map(block.key("tls"));
+        map.key("verify") += tls->verify ? "true" : "false";
         if (!tls->ca.empty()) {
-            entry(out, "ca", tls->ca);
+            map.text("ca", tls->ca);
         }
         if (!tls->sni.empty()) {
-            entry(out, "sni", tls->sni);
+            map.text("sni", tls->sni);
         }
-        out << YAML::EndMap;
+        map.close();
+        block.end();
     }
 }
 
 // The map that follows `NAME:` under `upstreams:`.
-void write_upstream(Emitter& out, const Upstream& upstream) {
-    out << YAML::BeginMap;
-    write_targets(out, upstream.targets);
+void write_upstream(Block block, const Upstream& upstream) {
+    write_targets(block, upstream.targets);
     if (upstream.balance != Balance::round_robin) {
-        entry(out, "balance", balance_text(upstream.balance));
+        block.raw("balance", balance_text(upstream.balance));
     }
-    // hash_key only means something with balance: hash, and the loader
-    // refuses it anywhere else.
+    // hash_key only means something with balance: hash; the loader refuses
+    // it anywhere else.
     if (upstream.balance == Balance::hash && upstream.hash_key.kind != KeySource::Kind::none) {
-        entry(out, "hash_key", key_source_text(upstream.hash_key));
+        block.text("hash_key", key_source_text(upstream.hash_key));
     }
-    write_upstream_settings(out, upstream);
-    out << YAML::EndMap;
+    write_upstream_settings(block, upstream);
 }
 
-void write_listener(Emitter& out, const Listener& listener) {
-    out << YAML::BeginMap;
-    entry(out, "name", listener.name);
-    entry(out, "address", listener.address.text);
-    if (listener.tls) {
-        out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
-        out << YAML::Key << "certificates" << YAML::Value << YAML::BeginSeq;
-        for (const auto& certificate : listener.tls->certificates) {
-            out << YAML::Flow << YAML::BeginMap;
-            entry(out, "cert", certificate.cert);
-            entry(out, "key", certificate.key);
-            out << YAML::EndMap;
+void write_listener(Block block, const Listener& listener) {
+    block.text("name", listener.name);
+    block.text("address", listener.address.text);
+    if (!listener.tls) {
+        return;
+    }
+    block.key("tls");
+    Block tls = block.nested();
+    tls.key("certificates");
+    tls.end();
+    for (const auto& certificate : listener.tls->certificates) {
+        FlowMap map(tls.item());
+        map.text("cert", certificate.cert);
+        map.text("key", certificate.key);
+        map.close();
+        tls.end();
+    }
+    // Quoted always: 1.2 unquoted is a number to most YAML readers.
+    tls.raw("min_version", "\"" + listener.tls->min_version + "\"");
+}
+
+void write_settings(Block& top, const Config& config) {
+    top.raw("workers", config.workers == 0 ? "auto" : std::to_string(config.workers));
+    top.key("admin");
+    Block admin = top.nested();
+    admin.text("socket", config.admin.socket);
+    if (config.admin.mode) {
+        char mode[16];
+        std::snprintf(mode, sizeof mode, "\"%04o\"", *config.admin.mode);
+        admin.raw("mode", mode);
+    }
+    if (!config.admin.allow_uids.empty()) {
+        std::vector<std::string> uids;
+        for (unsigned uid : config.admin.allow_uids) {
+            uids.push_back(std::to_string(uid));
         }
-        out << YAML::EndSeq;
-        out << YAML::Key << "min_version" << YAML::Value << YAML::DoubleQuoted
-            << listener.tls->min_version;
-        out << YAML::EndMap;
-    }
-    out << YAML::EndMap;
-}
-
-void write_admin(Emitter& out, const Admin& admin) {
-    out << YAML::Key << "admin" << YAML::Value << YAML::BeginMap;
-    entry(out, "socket", admin.socket);
-    if (admin.mode) {
-        out << YAML::Key << "mode" << YAML::Value << YAML::DoubleQuoted << mode_text(*admin.mode);
-    }
-    if (!admin.allow_uids.empty()) {
-        out << YAML::Key << "allow_uids" << YAML::Value << YAML::Flow << YAML::BeginSeq;
-        for (unsigned uid : admin.allow_uids) {
-            out << uid;
+        std::string& out = admin.key("allow_uids");
+        out += '[';
+        for (std::size_t i = 0; i < uids.size(); ++i) {
+            out += (i > 0 ? ", " : "") + uids[i];
         }
-        out << YAML::EndSeq;
+        out += ']';
+        admin.end();
     }
-    out << YAML::EndMap;
+    top.text("state_dir", config.state_dir);
+    if (config.access_log) {
+        top.text("access_log", *config.access_log);
+    }
 }
 
-void write_limits(Emitter& out, const Limits& limits) {
+void write_limits(Block& top, const Limits& limits) {
     const Limits defaults;
     if (limits == defaults) {
         return;
     }
-    out << YAML::Key << "limits" << YAML::Value << YAML::BeginMap;
+    top.key("limits");
+    Block block = top.nested();
     if (limits.max_header_bytes != defaults.max_header_bytes) {
-        entry(out, "max_header_bytes", size_text(limits.max_header_bytes));
+        block.raw("max_header_bytes", size_text(limits.max_header_bytes));
     }
     if (limits.max_body_bytes != defaults.max_body_bytes) {
-        entry(out, "max_body_bytes", size_text(limits.max_body_bytes));
+        block.raw("max_body_bytes", size_text(limits.max_body_bytes));
     }
     if (limits.header_timeout != defaults.header_timeout) {
-        entry(out, "header_timeout", duration_text(limits.header_timeout));
+        block.raw("header_timeout", duration_text(limits.header_timeout));
     }
     if (limits.idle_timeout != defaults.idle_timeout) {
-        entry(out, "idle_timeout", duration_text(limits.idle_timeout));
+        block.raw("idle_timeout", duration_text(limits.idle_timeout));
     }
     if (limits.drain_timeout != defaults.drain_timeout) {
-        entry(out, "drain_timeout", duration_text(limits.drain_timeout));
+        block.raw("drain_timeout", duration_text(limits.drain_timeout));
     }
-    out << YAML::EndMap;
 }
 
-// workers, admin, state_dir, access_log and limits: one block.
-std::string settings_section(const Config& config) {
-    Emitter out;
-    out << YAML::BeginMap;
-    if (config.workers == 0) {
-        entry(out, "workers", "auto");
-    } else {
-        entry(out, "workers", config.workers);
+// `key:` then its items, or `key: EMPTY` when there are none.
+template <typename Items, typename Write>
+void write_section(std::string& out, std::string_view key, const Items& items,
+                   std::string_view empty, Write write) {
+    out += '\n';
+    Block top(out, "", "");
+    if (items.empty()) {
+        top.raw(key, empty);
+        return;
     }
-    write_admin(out, config.admin);
-    entry(out, "state_dir", config.state_dir);
-    if (config.access_log) {
-        entry(out, "access_log", *config.access_log);
+    top.key(key);
+    top.end();
+    for (const auto& item : items) {
+        write(top, item);
     }
-    write_limits(out, config.limits);
-    out << YAML::EndMap;
-    return out.c_str();
-}
-
-// `key:` and its list or map, written by `body`.
-template <typename Body>
-std::string section(const char* key, Body body) {
-    Emitter out;
-    out << YAML::BeginMap << YAML::Key << key << YAML::Value;
-    body(out);
-    out << YAML::EndMap;
-    return out.c_str();
 }
 
 }  // namespace
 
 std::string to_yaml(const Config& config) {
-    std::string text = "# turnout configuration; every key is described in docs/configuration.md\n";
-    text += settings_section(config);
-    text += "\n\n";
-    text += section("listeners", [&](Emitter& out) {
-        out << (config.listeners.empty() ? YAML::Flow : YAML::Block) << YAML::BeginSeq;
-        for (const auto& listener : config.listeners) {
-            write_listener(out, listener);
-        }
-        out << YAML::EndSeq;
+    std::string out = "# turnout configuration; every key is described in docs/configuration.md\n";
+    out.reserve(config.routes.size() * 256);
+    Block top(out, "", "");
+    write_settings(top, config);
+    write_limits(top, config.limits);
+    write_section(out, "listeners", config.listeners, "[]", [](Block& parent, const Listener& item) {
+        write_listener(parent.item_block(), item);
     });
-    text += "\n\n";
-    text += section("upstreams", [&](Emitter& out) {
-        out << (config.upstreams.empty() ? YAML::Flow : YAML::Block) << YAML::BeginMap;
-        for (const auto& upstream : config.upstreams) {
-            out << YAML::Key;
-            write_text(out, upstream.name);
-            out << YAML::Value;
-            write_upstream(out, upstream);
-        }
-        out << YAML::EndMap;
+    write_section(out, "upstreams", config.upstreams, "{}", [](Block& parent, const Upstream& item) {
+        Block entry = parent.child();
+        entry.key(item.name);
+        write_upstream(entry.nested(), item);
     });
-    text += "\n\n";
-    text += section("routes", [&](Emitter& out) {
-        out << (config.routes.empty() ? YAML::Flow : YAML::Block) << YAML::BeginSeq;
-        for (const auto& route : config.routes) {
-            write_route(out, route);
-        }
-        out << YAML::EndSeq;
+    write_section(out, "routes", config.routes, "[]", [](Block& parent, const Route& item) {
+        write_route(parent.item_block(), item);
     });
-    text += "\n";
-    return text;
+    return out;
 }
 
 std::string to_yaml(const Route& route) {
-    Emitter out;
-    write_route(out, route);
-    return std::string(out.c_str()) + "\n";
+    std::string out;
+    write_route(Block(out, "", ""), route);
+    return out;
 }
 
 std::string to_yaml(const Upstream& upstream) {
-    Emitter out;
-    write_upstream(out, upstream);
-    return std::string(out.c_str()) + "\n";
+    std::string out;
+    write_upstream(Block(out, "", ""), upstream);
+    return out;
 }
 
 }  // namespace turnout::config

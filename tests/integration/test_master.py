@@ -205,6 +205,54 @@ class MasterTest(TurnoutTestCase):
         finally:
             subprocess.run(["rm", "-rf", directory])
 
+    def test_listener_added_and_removed_by_apply(self):
+        port, t = self.start(target="a", workers=2)
+        with t:
+            admin = Admin(t)
+            wait_ready(admin, 2)
+            extra = free_port()
+            added = self.config(port, "a").replace(
+                "listeners:\n", f"listeners:\n  - {{ name: extra, address: 127.0.0.1:{extra} }}\n")
+            self.assertEqual(admin.put_config(added).status, 200)
+            # Every worker got the new socket: many connections, all served.
+            for _ in range(20):
+                self.assertEqual(served_by(extra), "a")
+            self.assertEqual(admin.put_config(self.config(port, "a")).status, 200)
+            with self.assertRaises(ConnectionRefusedError):
+                get_json(extra, "/")
+            self.assertEqual(served_by(port), "a")
+            taken = self.config(port, "a").replace(
+                "listeners:\n", f"listeners:\n  - {{ name: taken, address: {self.a.address} }}\n")
+            refused = admin.put_config(taken)
+            self.assertEqual(refused.status, 400, refused)
+            self.assertIn(self.a.address, refused.json()["error"])
+
+    def test_second_sigint_stops_at_once(self):
+        port, t = self.start(workers=1)
+        with t:
+            admin = Admin(t)
+            wait_ready(admin, 1)
+            errors = []
+
+            def slow():
+                try:
+                    get_json(port, "/?delay_ms=8000")
+                except Exception as e:
+                    errors.append(e)
+
+            thread = threading.Thread(target=slow)
+            before = self.a.stats()["requests"]
+            thread.start()
+            wait_until(lambda: self.a.stats()["requests"] > before + 1, timeout=5)
+            started = time.monotonic()
+            os.kill(t.pid, signal.SIGINT)
+            wait_until(lambda: "graceful stop" in t.log_text(), timeout=5)
+            os.kill(t.pid, signal.SIGINT)
+            t.proc.wait(timeout=5)
+            self.assertLess(time.monotonic() - started, 5)
+            thread.join(timeout=10)
+            self.assertEqual(len(errors), 1)
+
     def test_admin_socket_is_owner_only(self):
         port, t = self.start()
         with t:

@@ -7,6 +7,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 
@@ -101,34 +102,69 @@ TEST_CASE("JSON that to_json did not write decodes to nothing", "[config]") {
     CHECK_FALSE(upstream_from_json(json::array{}));
 }
 
+TEST_CASE("strings that are not UTF-8 survive text with allow_invalid_utf8", "[config]") {
+    // The loader takes header values byte for byte, so a config may hold
+    // bytes that are not UTF-8; Boost.JSON's parser refuses them unless told.
+    Config config = *load_ok(preamble + "routes:\n  - { name: r, upstream: app }\n");
+    config.routes[0].request_headers.set = {{"X-Raw", "caf\xe9 \xff"}};
+    std::string text = json::serialize(to_json(config));
+    boost::system::error_code error;
+    json::parse(text, error);
+    CHECK(error);
+
+    json::parse_options options;
+    options.allow_invalid_utf8 = true;
+    auto decoded = config_from_json(json::parse(text, {}, options));
+    REQUIRE(decoded);
+    check_same_config(*decoded, config);
+}
+
 TEST_CASE("a 10,000-route config encodes and decodes quickly", "[config][timing]") {
     Config config = large_config(10'000);
 
-    auto start = std::chrono::steady_clock::now();
-    json::value encoded = to_json(config);
-    double encode_ms = ms_since(start);
+    // Three rounds: the first pays for cold caches and fresh pages, the
+    // best shows the steady cost.
+    struct Times {
+        double encode = 0, serialize = 0, parse = 0, decode = 0;
+        double total() const { return encode + serialize + parse + decode; }
+    };
+    std::vector<Times> rounds;
+    std::size_t json_bytes = 0;
+    for (int round = 0; round < 3; ++round) {
+        Times times;
+        auto start = std::chrono::steady_clock::now();
+        json::value encoded = to_json(config);
+        times.encode = ms_since(start);
 
-    start = std::chrono::steady_clock::now();
-    std::string text = json::serialize(encoded);
-    double serialize_ms = ms_since(start);
+        start = std::chrono::steady_clock::now();
+        std::string text = json::serialize(encoded);
+        times.serialize = ms_since(start);
+        json_bytes = text.size();
 
-    start = std::chrono::steady_clock::now();
-    json::value parsed = json::parse(text);
-    double parse_ms = ms_since(start);
+        start = std::chrono::steady_clock::now();
+        json::value parsed = json::parse(text);
+        times.parse = ms_since(start);
 
-    start = std::chrono::steady_clock::now();
-    auto decoded = config_from_json(parsed);
-    double decode_ms = ms_since(start);
+        start = std::chrono::steady_clock::now();
+        auto decoded = config_from_json(parsed);
+        times.decode = ms_since(start);
 
-    REQUIRE(decoded);
-    REQUIRE(decoded->routes.size() == 10'000);
-    CHECK(decoded->routes == config.routes);
-    CHECK(decoded->upstreams == config.upstreams);
-
-    double total = encode_ms + serialize_ms + parse_ms + decode_ms;
-    std::cout << "10,000 routes, " << text.size() / 1024 << " KiB of JSON: to_json "
-              << encode_ms << " ms, serialize " << serialize_ms << " ms, parse " << parse_ms
-              << " ms, config_from_json " << decode_ms << " ms; total " << total << " ms\n";
+        REQUIRE(decoded);
+        REQUIRE(decoded->routes.size() == 10'000);
+        if (round == 0) {
+            CHECK(decoded->routes == config.routes);
+            CHECK(decoded->upstreams == config.upstreams);
+        }
+        rounds.push_back(times);
+    }
+    auto best = *std::min_element(rounds.begin(), rounds.end(), [](const Times& a, const Times& b) {
+        return a.total() < b.total();
+    });
+    std::cout << "10,000 routes, " << json_bytes / 1024 << " KiB of JSON; first round "
+              << rounds[0].total() << " ms; best round: to_json " << best.encode
+              << " ms, serialize " << best.serialize << " ms, parse " << best.parse
+              << " ms, config_from_json " << best.decode << " ms, total " << best.total()
+              << " ms\n";
     // Generous, for Debug builds on a loaded machine; Release is far faster.
-    CHECK(total < 2000.0);
+    CHECK(rounds[0].total() < 2000.0);
 }

@@ -4,12 +4,15 @@
 #include "config/yaml_writer.hpp"
 
 #include "config/edits.hpp"
+
+#include <yaml-cpp/yaml.h>
 #include "tests/unit/config/config_fixtures.hpp"
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <random>
 #include <sstream>
 
 using namespace turnout::config;
@@ -120,7 +123,7 @@ TEST_CASE("a single-upstream route is written with upstream:, a split with split
           "[config]") {
     auto config = load_ok(every_field_yaml);
     CHECK(to_yaml(*config->find_route("exact")) ==
-          "name: exact\nmatch: {host: \"*.example.com\", path: /login}\nupstream: app-v2\n"
+          "name: exact\nmatch: { host: \"*.example.com\", path: /login }\nupstream: app-v2\n"
           "sticky: client_ip\n");
     // Written as a split with one side, it stays a split.
     std::string one_side = to_yaml(*config->find_route("single-as-split"));
@@ -180,4 +183,45 @@ TEST_CASE("strings other YAML tools would read as numbers or booleans are quoted
     CHECK_THAT(text, Contains("X-A: \"2\", X-B: \"1.5e3\", X-C: \"off\", X-D: \"0x1F\", "
                               "X-E: v2, X-F: 127.0.0.1"));
     check_same_config(*reload(config), config);
+}
+
+TEST_CASE("any string is written so that YAML reads it back unchanged", "[config]") {
+    // Random strings from an alphabet heavy in YAML's special characters,
+    // and short names that may spell numbers or keywords ("1e5", "y").
+    std::mt19937 random(20240131);
+    const std::string special = " \t\n\r\"'\\:#-?,[]{}&*!|>%@`~=<.+_/0123456789eExXoOyYnN\x01\x7f";
+    auto random_text = [&](std::size_t max_length, std::string_view alphabet, bool any_byte) {
+        std::string text(random() % (max_length + 1), ' ');
+        for (char& c : text) {
+            c = any_byte && random() % 4 == 0 ? static_cast<char>(random() % 256)
+                                              : alphabet[random() % alphabet.size()];
+        }
+        return text;
+    };
+    const std::string name_chars = "0123456789.-_eEyYnNoOxXtrufalsT";
+    for (int i = 0; i < 2000; ++i) {
+        Route route;
+        route.name = random_text(4, name_chars, false);
+        if (route.name.empty()) {
+            route.name = "n";
+        }
+        std::string header = random_text(6, special, false);
+        std::string value = random_text(12, special, true);
+        route.split = {SplitEntry{route.name, 1}};
+        route.single_upstream = true;
+        route.request_headers.set = {{header.empty() ? "h" : header, value}};
+        route.response_headers.remove = {value};
+
+        std::string text = to_yaml(route);
+        INFO(text);
+        YAML::Node node;
+        REQUIRE_NOTHROW(node = YAML::Load(text));
+        CHECK(node["name"].Scalar() == route.name);
+        CHECK(node["upstream"].Scalar() == route.name);
+        auto set = node["request_headers"]["set"];
+        REQUIRE(set.size() == 1);
+        CHECK(set.begin()->first.Scalar() == route.request_headers.set[0].first);
+        CHECK(set.begin()->second.Scalar() == value);
+        CHECK(node["response_headers"]["remove"][0].Scalar() == value);
+    }
 }
