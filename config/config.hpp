@@ -177,6 +177,8 @@ struct Config {
 
     const Upstream* find_upstream(std::string_view name) const;
     const Route* find_route(std::string_view name) const;
+
+    bool operator==(const Config&) const = default;
 };
 
 }  // namespace turnout::config

@@ -71,8 +71,8 @@ std::optional<YAML::Node> parse_body(Context& context, const std::string& body,
     try {
         documents = YAML::LoadAll(body);
     } catch (const YAML::DeepRecursion& error) {
-        context.error_at(error.mark, "YAML nesting is too deep (" + std::to_string(error.depth()) +
-                                         " levels)");
+        context.error_at(error.mark,
+                         "YAML nesting is too deep (" + std::to_string(error.depth()) + " levels)");
         return std::nullopt;
     } catch (const YAML::ParserException& error) {
         context.error_at(error.mark, "YAML syntax error: " + error.msg);
@@ -190,8 +190,8 @@ EditResult put_route(const Config& live, const std::string& name, const std::str
         if (!root) {
             return invalid(context);
         }
-        Route route = detail::read_route_body(context, Cursor{*root, "", root->Mark()}, name,
-                                              live.upstreams);
+        Route route =
+            detail::read_route_body(context, Cursor{*root, "", root->Mark()}, name, live.upstreams);
         if (context.has_errors()) {
             return invalid(context);
         }

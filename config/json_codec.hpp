@@ -11,12 +11,18 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace turnout::config {
 
 boost::json::value to_json(const Config& config);
 boost::json::value to_json(const Route& route);
 boost::json::value to_json(const Upstream& upstream);
+
+// Parses JSON text as to_json's output needs: the loader accepts header
+// values that are not valid UTF-8, so the JSON may carry them too. nullopt
+// when the text is not JSON.
+std::optional<boost::json::value> parse_json(std::string_view text);
 
 // nullopt when the JSON is not what to_json writes (a bug, or a version skew
 // between master and worker binaries).

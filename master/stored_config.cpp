@@ -2,7 +2,6 @@
 
 #include "config/json_codec.hpp"
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 namespace turnout::master {
@@ -12,12 +11,11 @@ std::string encode_config(const config::Config& config) {
 }
 
 std::shared_ptr<const config::Config> decode_config(std::string_view text) {
-    boost::system::error_code ec;
-    const auto json = boost::json::parse(text, ec);
-    if (ec) {
+    const auto json = config::parse_json(text);
+    if (!json) {
         return nullptr;
     }
-    auto config = config::config_from_json(json);
+    auto config = config::config_from_json(*json);
     return config ? std::make_shared<const config::Config>(std::move(*config)) : nullptr;
 }
 

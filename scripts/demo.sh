@@ -37,6 +37,15 @@ turnout is serving examples/demo.yaml on http://127.0.0.1:8080 — try:
       | grep -o '"server":"[^"]*"' | sort | uniq -c             # about 90 v1, 10 v2
   curl -s "http://127.0.0.1:8080/?bytes=100000000" | wc -c     # a 100 MB streamed body
 
+Change it live, no restart (each change is validated, saved, and served by
+every worker before the command returns):
+
+  build/turnout status -c examples/demo.yaml
+  build/turnout split api app-v1=50 app-v2=50 -c examples/demo.yaml
+  build/turnout history -c examples/demo.yaml
+  build/turnout rollback 1 -c examples/demo.yaml
+  curl -s --unix-socket run/demo/admin.sock http://turnout/v1/config
+
 Each backend answers with JSON naming itself ("server") and showing the
 request it received. Ctrl-C stops everything.
 TRY

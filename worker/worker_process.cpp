@@ -6,7 +6,6 @@
 #include "worker/worker.hpp"
 
 #include <boost/asio/signal_set.hpp>
-#include <boost/json/parse.hpp>
 #include <spdlog/spdlog.h>
 
 #include <sys/prctl.h>
@@ -63,9 +62,8 @@ private:
     }
 
     void apply_snapshot(const Message& message) {
-        boost::system::error_code ec;
-        const auto json = boost::json::parse(message.payload, ec);
-        auto config = ec ? std::nullopt : config::config_from_json(json);
+        const auto json = config::parse_json(message.payload);
+        auto config = json ? config::config_from_json(*json) : std::nullopt;
         if (!config) {
             refuse(message.version, "config snapshot does not decode");
             return;
@@ -75,9 +73,8 @@ private:
     }
 
     void apply_change(const Message& message) {
-        boost::system::error_code ec;
-        const auto json = boost::json::parse(message.payload, ec);
-        auto delta = ec ? std::nullopt : delta_from_json(json);
+        const auto json = config::parse_json(message.payload);
+        auto delta = json ? delta_from_json(*json) : std::nullopt;
         if (!delta) {
             refuse(message.version, "config delta does not decode");
             return;

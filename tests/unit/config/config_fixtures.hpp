@@ -140,13 +140,15 @@ inline void check_same_config(const Config& a, const Config& b) {
     CHECK(a.listeners == b.listeners);
     REQUIRE(a.upstreams.size() == b.upstreams.size());
     for (std::size_t i = 0; i < a.upstreams.size(); ++i) {
-        INFO("upstream " << i << "\n" << boost::json::serialize(to_json(a.upstreams[i])) << "\n"
+        INFO("upstream " << i << "\n"
+                         << boost::json::serialize(to_json(a.upstreams[i])) << "\n"
                          << boost::json::serialize(to_json(b.upstreams[i])));
         CHECK(a.upstreams[i] == b.upstreams[i]);
     }
     REQUIRE(a.routes.size() == b.routes.size());
     for (std::size_t i = 0; i < a.routes.size(); ++i) {
-        INFO("route " << i << "\n" << boost::json::serialize(to_json(a.routes[i])) << "\n"
+        INFO("route " << i << "\n"
+                      << boost::json::serialize(to_json(a.routes[i])) << "\n"
                       << boost::json::serialize(to_json(b.routes[i])));
         CHECK(a.routes[i] == b.routes[i]);
     }

@@ -100,17 +100,17 @@ TEST_CASE("put_route refuses a body that is not a valid route", "[config]") {
                         invalid, 2, 11, "did you mean 'canary'?");
     }
     SECTION("a name other than the URL's") {
-        require_refused(put_route(*live, "one", "name: uno\nupstream: app\n", "PUT"), invalid, 1,
-                        7, "must be the route's name in the URL");
+        require_refused(put_route(*live, "one", "name: uno\nupstream: app\n", "PUT"), invalid, 1, 7,
+                        "must be the route's name in the URL");
     }
     SECTION("an unknown key") {
-        require_refused(put_route(*live, "one", "upstream: app\nstrip_prefx: /x\n", "PUT"), invalid, 2,
-                        1, "did you mean 'strip_prefix'?");
+        require_refused(put_route(*live, "one", "upstream: app\nstrip_prefx: /x\n", "PUT"), invalid,
+                        2, 1, "did you mean 'strip_prefix'?");
     }
     SECTION("a JSON body with a bad value") {
-        require_refused(put_route(*live, "one", "{\"upstream\": \"app\",\n \"sticky\": \"ip\"}",
-                                  "PUT"),
-                        invalid, 2, 12, "header:NAME, cookie:NAME or client_ip");
+        require_refused(
+            put_route(*live, "one", "{\"upstream\": \"app\",\n \"sticky\": \"ip\"}", "PUT"),
+            invalid, 2, 12, "header:NAME, cookie:NAME or client_ip");
     }
     SECTION("a YAML syntax error") {
         require_refused(put_route(*live, "one", "upstream: app\nmatch: { path: /x\n", "PUT"),
@@ -127,7 +127,8 @@ TEST_CASE("put_route refuses a body that is not a valid route", "[config]") {
         require_refused(put_route(*live, "a b", "upstream: app\n", "PUT"), invalid, 0, 0,
                         "route name \"a b\"");
     }
-    auto error = std::get<EditError>(put_route(*live, "one", "upstream: nope\n", "PUT /v1/routes/one"));
+    auto error =
+        std::get<EditError>(put_route(*live, "one", "upstream: nope\n", "PUT /v1/routes/one"));
     CHECK(error.errors[0].file == "PUT /v1/routes/one");
 }
 
@@ -165,26 +166,26 @@ TEST_CASE("put_upstream appends a new upstream or replaces one in place", "[conf
     CHECK(replaced->routes == live->routes);
 
     // Written as in the file, under its name, it means the same.
-    auto wrapped = require_config(
-        put_upstream(*live, "app-v3", "app-v3:\n  targets: [127.0.0.1:9005]\n  retries: 3\n", "PUT"));
+    auto wrapped = require_config(put_upstream(
+        *live, "app-v3", "app-v3:\n  targets: [127.0.0.1:9005]\n  retries: 3\n", "PUT"));
     CHECK(wrapped->upstreams[2] == added->upstreams[2]);
 }
 
 TEST_CASE("put_upstream refuses a body that is not a valid upstream", "[config]") {
     auto live = load_ok(live_yaml);
     SECTION("a target that does not parse") {
-        require_refused(put_upstream(*live, "app", "targets:\n  - 127.0.0.1:9001\n  - nowhere\n",
-                                     "PUT"),
-                        invalid, 3, 5, "targets[1]");
+        require_refused(
+            put_upstream(*live, "app", "targets:\n  - 127.0.0.1:9001\n  - nowhere\n", "PUT"),
+            invalid, 3, 5, "targets[1]");
     }
     SECTION("no targets") {
         require_refused(put_upstream(*live, "app", "balance: random_two\n", "PUT"), invalid, 1, 1,
                         "missing key 'targets'");
     }
     SECTION("hash without a key") {
-        require_refused(put_upstream(*live, "app", "targets: [127.0.0.1:1]\nbalance: hash\n",
-                                     "PUT"),
-                        invalid, 2, 10, "hash needs hash_key");
+        require_refused(
+            put_upstream(*live, "app", "targets: [127.0.0.1:1]\nbalance: hash\n", "PUT"), invalid,
+            2, 10, "hash needs hash_key");
     }
     SECTION("a name in the URL that is not a name") {
         require_refused(put_upstream(*live, "app/v2", "targets: [127.0.0.1:1]\n", "PUT"), invalid,
@@ -194,8 +195,7 @@ TEST_CASE("put_upstream refuses a body that is not a valid upstream", "[config]"
 
 TEST_CASE("delete_upstream refuses while a route uses the upstream", "[config]") {
     auto live = load_ok(live_yaml);
-    require_refused(delete_upstream(*live, "canary"), conflict, 0, 0,
-                    "used by routes two, three");
+    require_refused(delete_upstream(*live, "canary"), conflict, 0, 0, "used by routes two, three");
     require_refused(delete_upstream(*live, "nope"), not_found, 0, 0, "no upstream named");
 
     auto unused = require_config(put_upstream(*live, "spare", "targets: [127.0.0.1:1]\n", "PUT"));

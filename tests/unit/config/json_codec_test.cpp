@@ -83,10 +83,10 @@ TEST_CASE("JSON that to_json did not write decodes to nothing", "[config]") {
     CHECK(broken([](json::object& o) { o["workers"] = -1; }));
     CHECK(broken([](json::object& o) { o["limits"].as_object()["idle_timeout"] = "5m"; }));
     CHECK(broken([](json::object& o) { o["admin"].as_object()["allow_uids"] = {1, "x"}; }));
-    CHECK(broken([](json::object& o) { o["listeners"].as_array()[0].as_object()["address"] = "x"; }));
-    CHECK(broken([](json::object& o) {
-        o["upstreams"].as_array()[0].as_object()["balance"] = "fastest";
-    }));
+    CHECK(
+        broken([](json::object& o) { o["listeners"].as_array()[0].as_object()["address"] = "x"; }));
+    CHECK(broken(
+        [](json::object& o) { o["upstreams"].as_array()[0].as_object()["balance"] = "fastest"; }));
     CHECK(broken([](json::object& o) {
         o["routes"].as_array()[0].as_object()["sticky"].as_object()["kind"] = "query";
     }));
@@ -102,7 +102,7 @@ TEST_CASE("JSON that to_json did not write decodes to nothing", "[config]") {
     CHECK_FALSE(upstream_from_json(json::array{}));
 }
 
-TEST_CASE("strings that are not UTF-8 survive text with allow_invalid_utf8", "[config]") {
+TEST_CASE("strings that are not UTF-8 survive parse_json", "[config]") {
     // The loader takes header values byte for byte, so a config may hold
     // bytes that are not UTF-8; Boost.JSON's parser refuses them unless told.
     Config config = *load_ok(preamble + "routes:\n  - { name: r, upstream: app }\n");
@@ -112,11 +112,13 @@ TEST_CASE("strings that are not UTF-8 survive text with allow_invalid_utf8", "[c
     json::parse(text, error);
     CHECK(error);
 
-    json::parse_options options;
-    options.allow_invalid_utf8 = true;
-    auto decoded = config_from_json(json::parse(text, {}, options));
+    const auto parsed = parse_json(text);
+    REQUIRE(parsed);
+    auto decoded = config_from_json(*parsed);
     REQUIRE(decoded);
     check_same_config(*decoded, config);
+    CHECK(*decoded == config);
+    CHECK_FALSE(parse_json("{not json"));
 }
 
 TEST_CASE("a 10,000-route config encodes and decodes quickly", "[config][timing]") {

@@ -74,8 +74,7 @@ TEST_CASE("examples/demo.yaml is written and reloads equal", "[config]") {
     check_same_config(*reload(original), original);
 }
 
-TEST_CASE("the complete example of docs/configuration.md loads and reloads equal",
-          "[config]") {
+TEST_CASE("the complete example of docs/configuration.md loads and reloads equal", "[config]") {
     std::string example = documented_example();
     REQUIRE_FALSE(example.empty());
     auto original = load_ok(example);
@@ -119,8 +118,7 @@ TEST_CASE("values equal to their defaults are left out", "[config]") {
     CHECK_THAT(text, !Contains("split"));
 }
 
-TEST_CASE("a single-upstream route is written with upstream:, a split with split:",
-          "[config]") {
+TEST_CASE("a single-upstream route is written with upstream:, a split with split:", "[config]") {
     auto config = load_ok(every_field_yaml);
     CHECK(to_yaml(*config->find_route("exact")) ==
           "name: exact\nmatch: { host: \"*.example.com\", path: /login }\nupstream: app-v2\n"
@@ -161,22 +159,21 @@ TEST_CASE("a large config is written and reloads equal", "[config][timing]") {
     auto loaded = std::chrono::steady_clock::now();
 
     using ms = std::chrono::duration<double, std::milli>;
-    std::cout << config.routes.size() << " routes, " << text.size() / 1024 << " KiB of YAML: to_yaml "
-              << ms(written - start).count() << " ms, load_config_text "
+    std::cout << config.routes.size() << " routes, " << text.size() / 1024
+              << " KiB of YAML: to_yaml " << ms(written - start).count() << " ms, load_config_text "
               << ms(loaded - written).count() << " ms\n";
     CHECK(reloaded->routes == config.routes);
     CHECK(reloaded->upstreams == config.upstreams);
 }
 
-TEST_CASE("strings other YAML tools would read as numbers or booleans are quoted",
-          "[config]") {
+TEST_CASE("strings other YAML tools would read as numbers or booleans are quoted", "[config]") {
     Config config = *load_ok(preamble);
     Route route;
     route.name = "yes";
     route.split = {SplitEntry{"app", 1}};
     route.single_upstream = true;
-    route.request_headers.set = {{"X-A", "2"}, {"X-B", "1.5e3"}, {"X-C", "off"}, {"X-D", "0x1F"},
-                                 {"X-E", "v2"}, {"X-F", "127.0.0.1"}};
+    route.request_headers.set = {{"X-A", "2"},    {"X-B", "1.5e3"}, {"X-C", "off"},
+                                 {"X-D", "0x1F"}, {"X-E", "v2"},    {"X-F", "127.0.0.1"}};
     config.routes.push_back(route);
     std::string text = to_yaml(route);
     CHECK_THAT(text, Contains("name: \"yes\""));
