@@ -116,9 +116,19 @@ class MasterTest(TurnoutTestCase):
                 self.assertEqual(response.status, 200, response)
                 keep.request("GET", "/")
                 keep.getresponse().read()
+            # Whole configs too: upstream a is unchanged in each, so it keeps its pool.
+            for i in range(5):
+                whole = self.config(port, "a").replace(
+                    "routes:\n", f"routes:\n  - {{ name: w{i}, match: {{ path: /w{i} }}, upstream: b }}\n")
+                self.assertEqual(admin.put_config(whole).status, 200)
+                keep.request("GET", "/")
+                keep.getresponse().read()
             keep.close()
-            # Unchanged upstream a kept its pooled connection through 20 changes.
+            # Unchanged upstream a kept its pooled connection through 25 changes.
             self.assertLessEqual(self.a.stats()["connections"] - before, 2)
+            # The whole configs dropped route extra; put it back, once.
+            body = {"name": "extra", "match": {"path_prefix": "/extra19/"}, "upstream": "b"}
+            self.assertEqual(admin.request("PUT", "/v1/routes/extra", body=body).status, 200)
             self.assertEqual(served_by(port, "/extra19/x"), "b")
             self.assertEqual(served_by(port, "/extra0/x"), "a")
             split = admin.request("PUT", "/v1/routes/main/split", body={"a": 0, "b": 1})
