@@ -2,6 +2,7 @@
 
 #include "config/loader.hpp"
 #include "master/admin_server.hpp"
+#include "master/health_checker.hpp"
 #include "master/stored_config.hpp"
 #include "master/time_format.hpp"
 
@@ -86,6 +87,8 @@ int Master::run() {
         listeners_->commit_staged();
         admin_ = std::make_unique<AdminServer>(io_, live_->admin, *this);
         admin_->start();
+        health_ = std::make_unique<HealthChecker>(io_, [this] { broadcast_health(); });
+        health_->configure(*live_);
     } catch (const std::system_error& error) {
         spdlog::error("msg=\"cannot start\" error=\"{}\"", error.what());
         return 1;
@@ -124,6 +127,7 @@ void Master::start_worker(WorkerSlot& slot) {
     send_listeners(slot, listeners_->names());
     slot.channel->send({worker::MessageKind::config_snapshot, version_, encode_config(*live_), {}});
     slot.sent_version = version_;
+    send_health(slot);
     if (pending_ && pending_->version == version_) {
         pending_->waiting.insert(index);
     }
@@ -238,6 +242,9 @@ void Master::begin_stop(bool now) {
         return;
     }
     stopping_ = true;
+    if (health_) {
+        health_->stop();
+    }
     spdlog::info("msg=\"{}\" workers={}", now ? "stopping now" : "graceful stop", slots_.size());
     for (auto& slot : slots_) {
         if (slot.channel) {
@@ -268,10 +275,32 @@ void Master::maybe_exit() {
     }
     kill_timer_.cancel();
     ack_timer_.cancel();
+    if (health_) {
+        health_->stop();
+    }
     if (admin_) {
         admin_->stop();
     }
     io_.stop();
+}
+
+// Workers learn the whole unhealthy set each time, not changes: a worker
+// that missed one (it was starting) is right again at the next message.
+void Master::send_health(WorkerSlot& slot) {
+    json::array unhealthy;
+    for (const auto& [upstream, address] : health_->unhealthy()) {
+        unhealthy.push_back(json::array{json::string{upstream}, json::string{address}});
+    }
+    slot.channel->send({worker::MessageKind::health, version_,
+                        json::serialize(json::object{{"unhealthy", std::move(unhealthy)}}), {}});
+}
+
+void Master::broadcast_health() {
+    for (auto& slot : slots_) {
+        if (slot.channel) {
+            send_health(slot);
+        }
+    }
 }
 
 }  // namespace turnout::master

@@ -32,6 +32,7 @@
 namespace turnout::master {
 
 class AdminServer;
+class HealthChecker;
 
 class Master final : public ControlPlane {
 public:
@@ -88,6 +89,8 @@ private:
     void push_to(WorkerSlot& slot, const std::vector<std::string>& new_listeners,
                  const std::optional<worker::ConfigDelta>& delta, const std::string& snapshot);
     void send_listeners(WorkerSlot& slot, const std::vector<std::string>& names);
+    void send_health(WorkerSlot& slot);
+    void broadcast_health();
     void settle_acks();
     std::optional<std::string> read_config_file(std::string& error) const;
 
@@ -106,6 +109,7 @@ private:
     std::unique_ptr<ListenerSet> listeners_;
     std::vector<WorkerSlot> slots_;
     std::unique_ptr<AdminServer> admin_;
+    std::unique_ptr<HealthChecker> health_;
     boost::asio::signal_set signals_;
     std::deque<Job> jobs_;
     bool job_running_ = false;

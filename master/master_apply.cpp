@@ -6,6 +6,7 @@
 #include "config/edits.hpp"
 #include "config/loader.hpp"
 #include "master/change_summary.hpp"
+#include "master/health_checker.hpp"
 #include "master/stored_config.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -250,6 +251,7 @@ void Master::commit_and_push(std::shared_ptr<const config::Config> config, const
     }
     listeners_->commit_staged();
     listeners_->close_unused(*live_);
+    health_->configure(*live_);
     spdlog::info("msg=\"config changed\" version={} source={} summary=\"{}\"", version_, source, summary);
     ack_timer_.expires_after(ack_timeout);
     ack_timer_.async_wait([this](boost::system::error_code ec) {

@@ -1,6 +1,7 @@
 // What the master reports: status, the live config, history, metrics.
 
 #include "master/master.hpp"
+#include "master/health_checker.hpp"
 #include "master/time_format.hpp"
 
 #include "config/yaml_writer.hpp"
@@ -25,14 +26,19 @@ json::value Master::status() {
     json::array upstreams;
     for (const auto& upstream : live_->upstreams) {
         json::array targets;
+        std::size_t unhealthy = 0;
         for (const auto& target : upstream.targets) {
-            // Health checks land with the traffic-management issue; until
-            // then every target is served and reported as unchecked.
-            targets.push_back(json::object{{"address", target.address.text},
-                                           {"weight", target.weight},
-                                           {"health", "unchecked"}});
+            const auto healthy = health_->healthy(upstream.name, target.address.text);
+            unhealthy += healthy.has_value() && !*healthy;
+            targets.push_back(json::object{
+                {"address", target.address.text},
+                {"weight", target.weight},
+                {"health", !healthy ? "unchecked" : *healthy ? "healthy" : "unhealthy"}});
         }
-        upstreams.push_back(json::object{{"name", upstream.name}, {"targets", std::move(targets)}});
+        // Every target unhealthy: workers use them all rather than none.
+        const bool panic = unhealthy == upstream.targets.size();
+        upstreams.push_back(json::object{
+            {"name", upstream.name}, {"panic", panic}, {"targets", std::move(targets)}});
     }
     const auto uptime = std::chrono::steady_clock::now() - started_at_;
     return json::object{

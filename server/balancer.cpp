@@ -1,5 +1,12 @@
 #include "server/balancer.hpp"
 
+#include "server/hash_balancer.hpp"
+#include "server/least_request_balancer.hpp"
+#include "server/random_two_balancer.hpp"
+
+#include <random>
+#include <utility>
+
 namespace turnout::server {
 
 RoundRobinBalancer::RoundRobinBalancer(const std::vector<config::Target>& targets)
@@ -34,10 +41,35 @@ std::optional<std::size_t> RoundRobinBalancer::pick(const PickContext& context) 
     return best;
 }
 
+SplitMixRandom::SplitMixRandom() {
+    std::random_device device;
+    state_ = (static_cast<std::uint64_t>(device()) << 32) ^ device();
+}
+
+std::uint64_t SplitMixRandom::next() {
+    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
 std::unique_ptr<Balancer> make_balancer(const config::Upstream& upstream) {
-    // least_request, random_two and hash fall back to round robin until their
-    // own balancers land (a later issue).
-    return std::make_unique<RoundRobinBalancer>(upstream.targets);
+    return make_balancer(upstream, std::make_unique<SplitMixRandom>());
+}
+
+std::unique_ptr<Balancer> make_balancer(const config::Upstream& upstream,
+                                        std::unique_ptr<RandomSource> random) {
+    switch (upstream.balance) {
+    case config::Balance::round_robin:
+        return std::make_unique<RoundRobinBalancer>(upstream.targets);
+    case config::Balance::least_request:
+        return std::make_unique<LeastRequestBalancer>(upstream.targets);
+    case config::Balance::random_two:
+        return std::make_unique<RandomTwoBalancer>(upstream.targets, std::move(random));
+    case config::Balance::hash:
+        return std::make_unique<HashBalancer>(upstream.targets);
+    }
+    return std::make_unique<RoundRobinBalancer>(upstream.targets);  // not reached
 }
 
 }  // namespace turnout::server

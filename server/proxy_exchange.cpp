@@ -60,6 +60,15 @@ ProxyExchange::ProxyExchange(std::shared_ptr<ClientSession> client,
     const auto key = request_key(route_->route.sticky, request.base(), client_->client_ip());
     const auto side = key.empty() ? route_->split.pick() : split.pick_sticky(key);
     upstream_ = state.upstream(split.entries()[side].upstream);
+    if (upstream_) {
+        hash_key_ = request_key(upstream_->config().hash_key, request.base(), client_->client_ip());
+    }
+}
+
+ProxyExchange::~ProxyExchange() {
+    if (target_counted_) {
+        upstream_->request_finished(target_);
+    }
 }
 
 void ProxyExchange::start() {
@@ -104,12 +113,19 @@ void ProxyExchange::rewrite_request() {
 }
 
 void ProxyExchange::pick_target() {
-    const auto picked = upstream_->balancer().pick(PickContext{tried_, {}});
+    upstream_->excluded_for_pick(tried_, ActiveUpstream::clock::now(), excluded_);
+    const auto picked =
+        upstream_->balancer().pick(PickContext{excluded_, hash_key_, upstream_->in_flight()});
     if (!picked) {
         fail_upstream(status::bad_gateway, "no_target");
         return;
     }
+    if (target_counted_) {
+        upstream_->request_finished(target_);
+    }
     target_ = *picked;
+    upstream_->request_started(target_);
+    target_counted_ = true;
     if (auto pooled = upstream_->pool(target_).checkout()) {
         upstream_socket_ = std::move(*pooled);
         connection_reused_ = true;
@@ -139,6 +155,7 @@ void ProxyExchange::on_connect(error_code ec) {
                  upstream_config_->name, target, timed_out ? "timeout" : ec.message());
     error_code ignored;
     upstream_socket_.close(ignored);
+    record_target_failure();
     tried_[target_] = 1;
     ++attempts_;
     const bool other_target_left =
@@ -149,6 +166,10 @@ void ProxyExchange::on_connect(error_code ec) {
     }
     fail_upstream(timed_out ? status::gateway_timeout : status::bad_gateway,
                   timed_out ? "connect_timeout" : "connect_failed");
+}
+
+void ProxyExchange::record_target_failure() {
+    upstream_->record_failure(target_, ActiveUpstream::clock::now());
 }
 
 void ProxyExchange::send_request_header() {
@@ -241,6 +262,7 @@ void ProxyExchange::on_request_written(error_code ec) {
     if (ec) {
         // retry_on_fresh_connection() declines once any body was sent.
         if (!retry_on_fresh_connection()) {
+            record_target_failure();
             fail_upstream(status::bad_gateway, "upstream_write_failed");
         }
     } else if (request_serializer_->is_done()) {
@@ -265,8 +287,10 @@ void ProxyExchange::read_response_header() {
 void ProxyExchange::on_response_header(error_code ec) {
     if (ec) {
         if (upstream_deadline_.expired()) {
+            record_target_failure();
             fail_upstream(status::gateway_timeout, "upstream_timeout");
         } else if (!retry_on_fresh_connection()) {
+            record_target_failure();
             const bool garbage = ec.category() == http::make_error_code(http::error::bad_version).category() &&
                                  ec != http::error::end_of_stream && ec != http::error::partial_message;
             fail_upstream(status::bad_gateway, garbage ? "upstream_bad_response" : "upstream_reset");
@@ -277,6 +301,11 @@ void ProxyExchange::on_response_header(error_code ec) {
     if (code >= 100 && code < 200 && code != 101) {
         read_response_header();  // informational: the final response follows
         return;
+    }
+    if (code >= 500) {
+        record_target_failure();
+    } else {
+        upstream_->record_success(target_, ActiveUpstream::clock::now());
     }
     rewrite_response();
 }

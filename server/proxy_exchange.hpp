@@ -18,7 +18,6 @@
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/serializer.hpp>
-#include <boost/container/small_vector.hpp>
 
 #include <memory>
 #include <optional>
@@ -31,6 +30,9 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
 public:
     ProxyExchange(std::shared_ptr<ClientSession> client, std::shared_ptr<RouteEntry> route,
                   ServingState& state);
+    ~ProxyExchange();
+    ProxyExchange(const ProxyExchange&) = delete;
+    ProxyExchange& operator=(const ProxyExchange&) = delete;
 
     void start();
 
@@ -62,6 +64,7 @@ private:
 
     // Endings.
     bool retry_on_fresh_connection();
+    void record_target_failure();
     void fail_upstream(boost::beast::http::status status, std::string_view reason);
     void abort();
     void finish();
@@ -77,8 +80,11 @@ private:
     std::optional<ResponseParser> response_parser_;
     std::optional<ResponseSerializer> response_serializer_;
 
-    boost::container::small_vector<std::uint8_t, 8> tried_;  // per target
+    TargetFlags tried_;     // per target: already failed for this request
+    TargetFlags excluded_;  // per target: not to pick now (tried, unhealthy, ejected)
+    std::string hash_key_;  // for balance: hash; copied before headers are rewritten
     std::size_t target_ = 0;
+    bool target_counted_ = false;  // target_'s in-flight count includes this request
     unsigned attempts_ = 0;
     bool connection_reused_ = false;
     bool stale_retry_done_ = false;

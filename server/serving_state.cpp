@@ -11,7 +11,7 @@ void ServingState::apply(std::shared_ptr<const config::Config> config) {
         if (kept != upstreams_.end() && kept->second->config() == upstream) {
             upstreams.emplace(upstream.name, kept->second);
         } else {
-            upstreams.emplace(upstream.name, std::make_shared<ActiveUpstream>(io_, upstream));
+            upstreams.emplace(upstream.name, make_upstream(upstream));
         }
     }
     upstreams_ = std::move(upstreams);
@@ -26,7 +26,7 @@ bool ServingState::remove_route(std::string_view name) { return routes_.remove(n
 void ServingState::put_upstream(const config::Upstream& upstream) {
     auto& slot = upstreams_[upstream.name];
     if (!slot || !(slot->config() == upstream)) {
-        slot = std::make_shared<ActiveUpstream>(io_, upstream);
+        slot = make_upstream(upstream);
     }
 }
 
@@ -37,6 +37,26 @@ bool ServingState::remove_upstream(std::string_view name) {
     }
     upstreams_.erase(found);
     return true;
+}
+
+std::shared_ptr<ActiveUpstream> ServingState::make_upstream(const config::Upstream& upstream) const {
+    auto active = std::make_shared<ActiveUpstream>(io_, upstream);
+    apply_health(*active);
+    return active;
+}
+
+void ServingState::apply_health(ActiveUpstream& upstream) const {
+    const auto& config = upstream.config();
+    for (std::size_t i = 0; i < config.targets.size(); ++i) {
+        upstream.set_unhealthy(i, unhealthy_.contains({config.name, config.targets[i].address.text}));
+    }
+}
+
+void ServingState::set_unhealthy_targets(TargetSet unhealthy) {
+    unhealthy_ = std::move(unhealthy);
+    for (auto& [name, upstream] : upstreams_) {
+        apply_health(*upstream);
+    }
 }
 
 std::shared_ptr<ActiveUpstream> ServingState::upstream(std::string_view name) const {

@@ -12,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -34,6 +35,12 @@ public:
     void put_upstream(const config::Upstream& upstream);
     bool remove_upstream(std::string_view name);
 
+    // The targets the master's health checks found unhealthy, as
+    // {upstream, target address}; replaces the previous set, and applies to
+    // upstreams created later too.
+    using TargetSet = std::set<std::pair<std::string, std::string>>;
+    void set_unhealthy_targets(TargetSet unhealthy);
+
     const config::Limits& limits() const { return limits_; }
     const RouteTable& routes() const { return routes_; }
 
@@ -50,8 +57,12 @@ private:
         std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
     };
 
+    std::shared_ptr<ActiveUpstream> make_upstream(const config::Upstream& upstream) const;
+    void apply_health(ActiveUpstream& upstream) const;
+
     boost::asio::io_context& io_;
     config::Limits limits_;
+    TargetSet unhealthy_;
     RouteTable routes_;
     std::unordered_map<std::string, std::shared_ptr<ActiveUpstream>, NameHash, std::equal_to<>>
         upstreams_;

@@ -1,5 +1,7 @@
 #include "server/split_picker.hpp"
 
+#include "server/stable_hash.hpp"
+
 #include <utility>
 
 namespace turnout::server {
@@ -54,20 +56,8 @@ std::size_t SplitPicker::pick_sticky(std::string_view key) const {
 }
 
 std::uint32_t SplitPicker::bucket(std::string_view key) {
-    // FNV-1a 64, then murmur3's 64-bit finalizer so the low digits that the
-    // modulo keeps depend on every byte of short keys. Part of the contract:
-    // changing it moves every sticky client.
-    std::uint64_t h = 0xcbf29ce484222325ull;
-    for (char c : key) {
-        h ^= static_cast<unsigned char>(c);
-        h *= 0x100000001b3ull;
-    }
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 33;
-    return static_cast<std::uint32_t>(h % bucket_count);
+    // Part of the contract: changing the hash moves every sticky client.
+    return static_cast<std::uint32_t>(stable_hash(key) % bucket_count);
 }
 
 }  // namespace turnout::server

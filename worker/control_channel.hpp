@@ -27,8 +27,11 @@ enum class MessageKind : std::uint8_t {
     stop = 7,             // master → worker: immediate stop
     listener_fd = 8,      // master → worker: payload = listener name, fd attached
     error = 9,            // worker → master: a change it could not apply
-    // New kinds go after `error`: FrameDecoder accepts 1 up to the last one.
+    health = 10,          // master → worker: payload = every unhealthy target as JSON
+    // New kinds go last, and last_message_kind follows: FrameDecoder accepts
+    // 1 up to it.
 };
+constexpr MessageKind last_message_kind = MessageKind::health;
 
 struct Message {
     MessageKind kind = MessageKind::ack;

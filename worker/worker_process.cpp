@@ -50,6 +50,9 @@ private:
         case MessageKind::config_delta:
             apply_change(message);
             break;
+        case MessageKind::health:
+            apply_health(message);
+            break;
         case MessageKind::drain:
             worker_.begin_drain();
             break;
@@ -81,6 +84,24 @@ private:
         }
         apply_delta(*delta, worker_.state());
         acknowledge(message.version);
+    }
+
+    void apply_health(const Message& message) {
+        const auto json = config::parse_json(message.payload);
+        const auto* object = json ? json->if_object() : nullptr;
+        const auto* list = object ? object->if_contains("unhealthy") : nullptr;
+        if (!list || !list->is_array()) {
+            spdlog::error("msg=\"health message does not decode\" slot={}", slot_);
+            return;
+        }
+        server::ServingState::TargetSet unhealthy;
+        for (const auto& entry : list->get_array()) {
+            const auto* pair = entry.if_array();
+            if (pair && pair->size() == 2 && (*pair)[0].is_string() && (*pair)[1].is_string()) {
+                unhealthy.emplace((*pair)[0].get_string(), (*pair)[1].get_string());
+            }
+        }
+        worker_.state().set_unhealthy_targets(std::move(unhealthy));
     }
 
     void acknowledge(std::uint64_t version) {

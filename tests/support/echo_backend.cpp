@@ -11,9 +11,12 @@
 // Query parameters: status=N, delay_ms=N (before the response headers),
 // bytes=N (a body of N pattern bytes, byte i = 'a' + i % 26), chunked=1 (with
 // bytes: chunked instead of Content-Length), drip_ms=N (with bytes: pause
-// between 64 KiB writes), close=1 (Connection: close, then close).
-// GET /__stats -> {"connections": accepted, "requests": total};
-// GET /healthz -> 200 "ok".
+// between 64 KiB writes), close=1 (Connection: close, then close), reset=1
+// (read the request, then reset the connection without answering).
+// GET /__stats -> {"connections": accepted, "requests": total,
+//                  "health_checks": GETs of /healthz};
+// GET /healthz -> "ok", with the status last set by GET /__health?status=N
+// (200 until then), so tests can make a target fail its health checks.
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -44,6 +47,8 @@ struct ServerState {
     std::string name = "echo";
     std::uint64_t connections = 0;
     std::uint64_t requests = 0;
+    std::uint64_t health_checks = 0;
+    unsigned health_status = 200;
 };
 
 // Errors that only mean the peer went away or we are shutting down.
@@ -119,6 +124,7 @@ struct Options {
     std::optional<std::uint64_t> bytes;
     bool chunked = false;
     bool close = false;
+    bool reset = false;
     std::uint64_t drip_ms = 0;
 };
 
@@ -146,6 +152,8 @@ Options parse_options(std::string_view query) {
             o.close = *value != 0;
         } else if (key == "drip_ms") {
             o.drip_ms = *value;
+        } else if (key == "reset") {
+            o.reset = *value != 0;
         }
     }
     return o;
@@ -244,6 +252,13 @@ private:
     }
 
     void respond() {
+        if (options_.reset) {
+            // The request was read whole (and counted); the answer never comes.
+            beast::error_code ignored;
+            stream_.socket().set_option(asio::socket_base::linger(true, 0), ignored);
+            stream_.socket().close(ignored);
+            return;
+        }
         auto& req = parser_->get();
         std::string_view target = req.target();
         std::string_view path = target.substr(0, target.find('?'));
@@ -251,9 +266,17 @@ private:
         if (path == "/__stats") {
             return send_string("application/json",
                 "{\"connections\":" + std::to_string(state_.connections) +
-                ",\"requests\":" + std::to_string(state_.requests) + "}\n");
+                ",\"requests\":" + std::to_string(state_.requests) +
+                ",\"health_checks\":" + std::to_string(state_.health_checks) + "}\n");
+        }
+        if (path == "/__health") {
+            state_.health_status = options_.status;
+            options_.status = 200;
+            return send_string("text/plain", "ok");
         }
         if (path == "/healthz") {
+            ++state_.health_checks;
+            options_.status = state_.health_status;
             return send_string("text/plain", "ok");
         }
         if (options_.bytes) {

@@ -1,5 +1,9 @@
 #include "server/balancer.hpp"
 
+#include "server/hash_balancer.hpp"
+#include "server/least_request_balancer.hpp"
+#include "server/random_two_balancer.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <array>
@@ -141,4 +145,41 @@ TEST_CASE("make_balancer gives a working balancer for every kind", "[server][bal
     }
     CHECK(counts[0] > 0);
     CHECK(counts[1] > 0);
+}
+
+TEST_CASE("make_balancer gives the balancer that balance names", "[server][balancer]") {
+    Upstream upstream;
+    upstream.name = "app";
+    upstream.targets = make_targets({1, 1});
+    auto made = [&](Balance kind) {
+        upstream.balance = kind;
+        return turnout::server::make_balancer(upstream);
+    };
+    using namespace turnout::server;
+    CHECK(dynamic_cast<RoundRobinBalancer*>(made(Balance::round_robin).get()));
+    CHECK(dynamic_cast<LeastRequestBalancer*>(made(Balance::least_request).get()));
+    CHECK(dynamic_cast<RandomTwoBalancer*>(made(Balance::random_two).get()));
+    CHECK(dynamic_cast<HashBalancer*>(made(Balance::hash).get()));
+
+    // An injected random source is the one random_two draws from.
+    struct Counting final : RandomSource {
+        std::uint64_t* calls;
+        explicit Counting(std::uint64_t* c) : calls(c) {}
+        std::uint64_t next() override { return ++*calls; }
+    };
+    std::uint64_t calls = 0;
+    upstream.balance = Balance::random_two;
+    auto balancer = make_balancer(upstream, std::make_unique<Counting>(&calls));
+    REQUIRE(balancer->pick({}));
+    CHECK(calls == 2);
+}
+
+TEST_CASE("split mix random repeats for a seed and differs across seeds", "[server][balancer]") {
+    turnout::server::SplitMixRandom a(42);
+    turnout::server::SplitMixRandom b(42);
+    turnout::server::SplitMixRandom c(43);
+    std::uint64_t first = a.next();
+    CHECK(first == b.next());
+    CHECK(first != c.next());
+    CHECK(a.next() != first);
 }

@@ -245,7 +245,7 @@ TEST_CASE("the decoder refuses malformed frames", "[channel]") {
          raw_frame(static_cast<std::uint32_t>(FrameDecoder::max_frame_bytes + 1), 3), 4},
         {"length 0xffffffff", raw_frame(0xffffffffu, 3), 4},
         {"kind 0", raw_frame(9, 0), 5},
-        {"kind 10", raw_frame(9, 10), 5},
+        {"kind 11", raw_frame(9, 11), 5},
         {"kind 255", raw_frame(9, 255), 5},
     };
     for (const auto& c : cases) {
