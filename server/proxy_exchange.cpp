@@ -153,19 +153,28 @@ void ProxyExchange::on_connect(error_code ec) {
     const auto& target = upstream_config_->targets[target_].address.text;
     spdlog::warn("msg=\"upstream connect failed\" upstream={} target={} error=\"{}\"",
                  upstream_config_->name, target, timed_out ? "timeout" : ec.message());
+    record_target_failure();
+    // A refused or timed-out connect never reached the upstream: any method may go elsewhere.
+    if (!retry_on_another_target()) {
+        fail_upstream(timed_out ? status::gateway_timeout : status::bad_gateway,
+                      timed_out ? "connect_timeout" : "connect_failed");
+    }
+}
+
+// SPEC §5: another target, while `retries` allow and one is left. Callers
+// decide whether the upstream could have acted on the request.
+bool ProxyExchange::retry_on_another_target() {
     error_code ignored;
     upstream_socket_.close(ignored);
-    record_target_failure();
+    upstream_buffer_.clear();
     tried_[target_] = 1;
     ++attempts_;
-    const bool other_target_left =
-        std::find(tried_.begin(), tried_.end(), 0) != tried_.end();
-    if (attempts_ <= upstream_config_->retries && other_target_left) {
-        pick_target();
-        return;
+    const bool other_target_left = std::find(tried_.begin(), tried_.end(), 0) != tried_.end();
+    if (attempts_ > upstream_config_->retries || !other_target_left) {
+        return false;
     }
-    fail_upstream(timed_out ? status::gateway_timeout : status::bad_gateway,
-                  timed_out ? "connect_timeout" : "connect_failed");
+    pick_target();
+    return true;
 }
 
 void ProxyExchange::record_target_failure() {
@@ -291,9 +300,14 @@ void ProxyExchange::on_response_header(error_code ec) {
             fail_upstream(status::gateway_timeout, "upstream_timeout");
         } else if (!retry_on_fresh_connection()) {
             record_target_failure();
-            const bool garbage = ec.category() == http::make_error_code(http::error::bad_version).category() &&
-                                 ec != http::error::end_of_stream && ec != http::error::partial_message;
-            fail_upstream(status::bad_gateway, garbage ? "upstream_bad_response" : "upstream_reset");
+            // Reset before any response byte: the upstream may have acted on
+            // the request, so only an idempotent one with nothing to replay
+            // goes to another target.
+            const bool no_answer = !response_parser_->got_some();
+            if (no_answer && idempotent_ && !request_has_body_ && retry_on_another_target()) {
+                return;
+            }
+            fail_upstream(status::bad_gateway, no_answer ? "upstream_reset" : "upstream_bad_response");
         }
         return;
     }

@@ -64,6 +64,7 @@ private:
 
     // Endings.
     bool retry_on_fresh_connection();
+    bool retry_on_another_target();
     void record_target_failure();
     void fail_upstream(boost::beast::http::status status, std::string_view reason);
     void abort();

@@ -38,6 +38,15 @@ def set_health(backend, status):
     conn.close()
 
 
+def proxied(*backends):
+    """Requests the backends saw, less health checks (which run meanwhile)."""
+    total = 0
+    for backend in backends:
+        stats = backend.stats()
+        total += stats["requests"] - stats["health_checks"]
+    return total
+
+
 def target_health(admin, upstream):
     for entry in admin.status()["upstreams"]:
         if entry["name"] == upstream:
@@ -115,13 +124,24 @@ class HealthTest(TurnoutTestCase):
                 self.assertEqual(request(port, "GET", "/")[0], 200)
             self.assertEqual(t.log_text().count("upstream connect failed"), connects)
 
+    def test_a_get_reset_by_the_upstream_goes_to_the_other_target_once(self):
+        port, t = self.start(workers=1)
+        with t:
+            before = proxied(self.a, self.b)
+            status, headers, _ = request(port, "GET", "/?reset=1")
+            self.assertEqual(status, 502)
+            self.assertEqual(headers["turnout-error"], "upstream_reset")
+            after = proxied(self.a, self.b)
+            # Two stats requests, and the GET on each target (retries: 1).
+            self.assertEqual(after - before, 4)
+
     def test_a_post_reset_by_the_upstream_is_not_sent_again(self):
         port, t = self.start(workers=1)
         with t:
-            before = self.a.stats()["requests"] + self.b.stats()["requests"]
+            before = proxied(self.a, self.b)
             status, _, _ = request(port, "POST", "/?reset=1", body=b"x" * 100)
             self.assertEqual(status, 502)
-            after = self.a.stats()["requests"] + self.b.stats()["requests"]
+            after = proxied(self.a, self.b)
             # Two stats requests plus the POST, once.
             self.assertEqual(after - before, 3)
 
