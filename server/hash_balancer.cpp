@@ -75,7 +75,7 @@ std::optional<std::size_t> HashBalancer::pick(const PickContext& context) {
     if (context.hash_key.empty()) {
         return no_key_.pick(context);
     }
-    if (!any_pickable(context)) {
+    if (!context.excluded.empty() && !any_pickable(context)) {
         return std::nullopt;
     }
     const std::uint64_t key = stable_hash(context.hash_key);

@@ -34,7 +34,7 @@ public:
     // The owner of the first point at or after the key's hash that belongs
     // to a non-excluded target. A request with no hash key goes by smooth
     // weighted round robin instead. O(log points) plus the points passed
-    // over; no allocation.
+    // over (and O(targets) when some are excluded); no allocation.
     std::optional<std::size_t> pick(const PickContext& context) override;
 
     std::size_t point_count() const { return point_.size(); }
