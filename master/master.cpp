@@ -1,6 +1,7 @@
 #include "master/master.hpp"
 
 #include "config/loader.hpp"
+#include "config/json_codec.hpp"
 #include "master/admin_server.hpp"
 #include "master/health_checker.hpp"
 #include "master/stored_config.hpp"
@@ -48,7 +49,8 @@ Master::Master(RunOptions options, std::shared_ptr<const config::Config> file_co
       store_{file_config_->state_dir},
       signals_{io_, SIGINT, SIGTERM, SIGHUP},
       ack_timer_{io_},
-      kill_timer_{io_} {
+      kill_timer_{io_},
+      stats_timer_{io_} {
     signals_.add(SIGCHLD);
     choose_initial_config();
 }
@@ -100,6 +102,7 @@ int Master::run() {
         start_worker(slots_[i]);
     }
     watch_signals();
+    poll_stats();
     io_.run();
     spdlog::info("msg=\"stopped\" exit_status={}", exit_status_);
     return exit_status_;
@@ -120,9 +123,10 @@ void Master::start_worker(WorkerSlot& slot) {
     slot.version = 0;
     slot.channel = std::make_shared<worker::ControlChannel>(io_, spawned.channel_fd);
     const unsigned index = slot.slot;
+    const pid_t pid = slot.pid;
     // The channel's EOF needs no action: SIGCHLD reports the exit.
-    slot.channel->start([this, index](worker::Message message) {
-        on_worker_message(index, std::move(message));
+    slot.channel->start([this, index, pid](worker::Message message) {
+        on_worker_message(index, pid, std::move(message));
     }, [] {});
     send_listeners(slot, listeners_->names());
     slot.channel->send({worker::MessageKind::config_snapshot, version_, encode_config(*live_), {}});
@@ -134,9 +138,17 @@ void Master::start_worker(WorkerSlot& slot) {
     spdlog::info("msg=\"worker started\" slot={} pid={} version={}", slot.slot, slot.pid, version_);
 }
 
-void Master::on_worker_message(unsigned index, worker::Message message) {
+void Master::on_worker_message(unsigned index, pid_t pid, worker::Message message) {
     auto& slot = slots_[index];
-    if (message.kind == worker::MessageKind::ack) {
+    if (message.kind == worker::MessageKind::stats) {
+        const auto json = config::parse_json(message.payload);
+        auto snapshot = json ? server::metrics_from_json(*json) : std::nullopt;
+        if (snapshot) {
+            metrics_.update(index, pid, std::move(*snapshot));
+        } else {
+            spdlog::error("msg=\"worker stats do not decode\" slot={} pid={}", index, pid);
+        }
+    } else if (message.kind == worker::MessageKind::ack) {
         slot.version = message.version;
         if (slot.state == SlotState::starting) {
             slot.state = SlotState::ready;
@@ -154,6 +166,22 @@ void Master::on_worker_message(unsigned index, worker::Message message) {
         ::close(fd);  // workers send none; never leak one
     }
     settle_acks();
+}
+
+// Counters come from the workers once a second: often enough for metrics
+// and rollout intervals, and a worker that dies loses at most that much.
+void Master::poll_stats() {
+    for (auto& slot : slots_) {
+        if (slot.channel) {
+            slot.channel->send({worker::MessageKind::stats_request, 0, {}, {}});
+        }
+    }
+    stats_timer_.expires_after(std::chrono::seconds{1});
+    stats_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) {
+            poll_stats();
+        }
+    });
 }
 
 // Signals only record intent; the loop acts on them (STYLE §9).
@@ -206,6 +234,7 @@ void Master::on_worker_exit(WorkerSlot& slot, int wait_status) {
     }
     slot.pid = -1;
     slot.state = SlotState::dead;
+    metrics_.retire(slot.slot);
     settle_acks();
     if (stopping_) {
         maybe_exit();
@@ -275,6 +304,7 @@ void Master::maybe_exit() {
     }
     kill_timer_.cancel();
     ack_timer_.cancel();
+    stats_timer_.cancel();
     if (health_) {
         health_->stop();
     }

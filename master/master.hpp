@@ -12,6 +12,7 @@
 #include "master/config_store.hpp"
 #include "master/control_plane.hpp"
 #include "master/listener_set.hpp"
+#include "master/metrics_aggregator.hpp"
 #include "master/process_table.hpp"
 #include "server/histogram.hpp"
 #include "worker/config_delta.hpp"
@@ -72,7 +73,8 @@ private:
     // Start-up.
     void choose_initial_config();
     void start_worker(WorkerSlot& slot);
-    void on_worker_message(unsigned slot, worker::Message message);
+    void on_worker_message(unsigned slot, pid_t pid, worker::Message message);
+    void poll_stats();
     void watch_signals();
     void reap_children();
     void on_worker_exit(WorkerSlot& slot, int wait_status);
@@ -116,6 +118,8 @@ private:
     std::optional<PendingAck> pending_;
     boost::asio::steady_timer ack_timer_;
     boost::asio::steady_timer kill_timer_;
+    boost::asio::steady_timer stats_timer_;
+    MetricsAggregator metrics_;
     std::chrono::steady_clock::time_point started_at_;
     server::Histogram apply_seconds_;
     bool stopping_ = false;

@@ -2,11 +2,11 @@
 
 #include "master/master.hpp"
 #include "master/health_checker.hpp"
+#include "master/prometheus_text.hpp"
 #include "master/time_format.hpp"
 
 #include "config/yaml_writer.hpp"
 
-#include <fmt/format.h>
 
 #include <unistd.h>
 
@@ -75,24 +75,25 @@ std::string Master::metrics() {
         restarts += slot.restarts;
     }
     std::string text;
-    text += "# HELP turnout_config_version The config version the master serves.\n"
-            "# TYPE turnout_config_version gauge\n";
-    text += fmt::format("turnout_config_version {}\n", version_);
-    text += "# HELP turnout_worker_restarts_total Workers restarted after they died.\n"
-            "# TYPE turnout_worker_restarts_total counter\n";
-    text += fmt::format("turnout_worker_restarts_total {}\n", restarts);
-    text += "# HELP turnout_config_apply_seconds Time from a change's arrival to every worker's ack.\n"
-            "# TYPE turnout_config_apply_seconds histogram\n";
-    std::uint64_t cumulative = 0;
-    const auto& bounds = apply_seconds_.bounds();
-    for (std::size_t i = 0; i < apply_seconds_.counts().size(); ++i) {
-        cumulative += apply_seconds_.counts()[i];
-        const auto le = i < bounds.size() ? fmt::format("{}", bounds[i]) : std::string{"+Inf"};
-        text += fmt::format("turnout_config_apply_seconds_bucket{{le=\"{}\"}} {}\n", le, cumulative);
+    append_gauge(text, "turnout_config_version", "The config version the master serves.", {},
+                 static_cast<double>(version_));
+    append_counter(text, "turnout_worker_restarts_total", "Workers restarted after they died.", {},
+                   restarts);
+    append_histogram(text, "turnout_config_apply_seconds",
+                     "Time from a change's arrival to every worker's acknowledgement.", {},
+                     apply_seconds_);
+    append_family(text, "turnout_target_healthy", "gauge",
+                  "1 while a target passes its active health checks, 0 when it fails them.");
+    for (const auto& upstream : live_->upstreams) {
+        for (const auto& target : upstream.targets) {
+            if (const auto healthy = health_->healthy(upstream.name, target.address.text)) {
+                append_sample(text, "turnout_target_healthy",
+                              {{"upstream", upstream.name}, {"target", target.address.text}},
+                              *healthy ? 1 : 0);
+            }
+        }
     }
-    text += fmt::format("turnout_config_apply_seconds_sum {}\n", apply_seconds_.sum());
-    text += fmt::format("turnout_config_apply_seconds_count {}\n", apply_seconds_.count());
-    return text;
+    return metrics_.render_prometheus(text);
 }
 
 }  // namespace turnout::master

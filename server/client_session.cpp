@@ -44,10 +44,14 @@ ClientSession::ClientSession(tcp::socket socket, ServingState& state, SessionReg
       listener_{std::move(listener)},
       deadline_{socket_.get_executor()} {}
 
-ClientSession::~ClientSession() { registry_.remove(this); }
+ClientSession::~ClientSession() {
+    state_.metrics().connection_closed();
+    registry_.remove(this);
+}
 
 void ClientSession::start() {
     registry_.add(this);
+    state_.metrics().connection_opened();
     error_code ec;
     socket_.set_option(tcp::no_delay{true}, ec);
     const auto remote = socket_.remote_endpoint(ec);

@@ -53,6 +53,7 @@ ProxyExchange::ProxyExchange(std::shared_ptr<ClientSession> client,
                              std::shared_ptr<RouteEntry> route, ServingState& state)
     : client_{std::move(client)},
       route_{std::move(route)},
+      metrics_{state.metrics()},
       upstream_socket_{client_->socket().get_executor()},
       upstream_deadline_{client_->socket().get_executor()} {
     const auto& request = client_->parser().get();
@@ -153,7 +154,8 @@ void ProxyExchange::on_connect(error_code ec) {
     const auto& target = upstream_config_->targets[target_].address.text;
     spdlog::warn("msg=\"upstream connect failed\" upstream={} target={} error=\"{}\"",
                  upstream_config_->name, target, timed_out ? "timeout" : ec.message());
-    record_target_failure();
+    record_target_failure(timed_out ? UpstreamErrorKind::connect_timeout
+                                    : UpstreamErrorKind::connect_failed);
     // A refused or timed-out connect never reached the upstream: any method may go elsewhere.
     if (!retry_on_another_target()) {
         fail_upstream(timed_out ? status::gateway_timeout : status::bad_gateway,
@@ -177,8 +179,24 @@ bool ProxyExchange::retry_on_another_target() {
     return true;
 }
 
-void ProxyExchange::record_target_failure() {
+// One failed attempt: counts towards the target's ejection and in
+// turnout_upstream_errors_total, even when a retry then succeeds.
+void ProxyExchange::record_target_failure(UpstreamErrorKind kind) {
     upstream_->record_failure(target_, ActiveUpstream::clock::now());
+    metrics_.record_upstream_error(upstream_config_->name,
+                                   upstream_config_->targets[target_].address.text, kind);
+}
+
+// Once per request, with the status the client got (turnout's own 502 or
+// 504 included); `failed` marks a response cut off after it started.
+void ProxyExchange::record_request(unsigned status, bool failed) {
+    if (recorded_) {
+        return;
+    }
+    recorded_ = true;
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started_;
+    const std::string_view upstream = upstream_ ? std::string_view{upstream_->config().name} : "";
+    metrics_.series(route_->route.name, upstream).record(status, elapsed.count(), failed);
 }
 
 void ProxyExchange::send_request_header() {
@@ -271,7 +289,7 @@ void ProxyExchange::on_request_written(error_code ec) {
     if (ec) {
         // retry_on_fresh_connection() declines once any body was sent.
         if (!retry_on_fresh_connection()) {
-            record_target_failure();
+            record_target_failure(UpstreamErrorKind::reset);
             fail_upstream(status::bad_gateway, "upstream_write_failed");
         }
     } else if (request_serializer_->is_done()) {
@@ -296,14 +314,14 @@ void ProxyExchange::read_response_header() {
 void ProxyExchange::on_response_header(error_code ec) {
     if (ec) {
         if (upstream_deadline_.expired()) {
-            record_target_failure();
+            record_target_failure(UpstreamErrorKind::timeout);
             fail_upstream(status::gateway_timeout, "upstream_timeout");
         } else if (!retry_on_fresh_connection()) {
-            record_target_failure();
             // Reset before any response byte: the upstream may have acted on
             // the request, so only an idempotent one with nothing to replay
             // goes to another target.
             const bool no_answer = !response_parser_->got_some();
+            record_target_failure(no_answer ? UpstreamErrorKind::reset : UpstreamErrorKind::bad_response);
             if (no_answer && idempotent_ && !request_has_body_ && retry_on_another_target()) {
                 return;
             }
@@ -317,7 +335,7 @@ void ProxyExchange::on_response_header(error_code ec) {
         return;
     }
     if (code >= 500) {
-        record_target_failure();
+        upstream_->record_failure(target_, ActiveUpstream::clock::now());
     } else {
         upstream_->record_success(target_, ActiveUpstream::clock::now());
     }

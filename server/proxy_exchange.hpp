@@ -12,6 +12,7 @@
 #include "server/client_session.hpp"
 #include "server/deadline.hpp"
 #include "server/route_table.hpp"
+#include "server/worker_metrics.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -65,7 +66,8 @@ private:
     // Endings.
     bool retry_on_fresh_connection();
     bool retry_on_another_target();
-    void record_target_failure();
+    void record_target_failure(UpstreamErrorKind kind);
+    void record_request(unsigned status, bool failed);
     void fail_upstream(boost::beast::http::status status, std::string_view reason);
     void abort();
     void finish();
@@ -73,6 +75,9 @@ private:
     std::shared_ptr<ClientSession> client_;
     std::shared_ptr<RouteEntry> route_;
     std::shared_ptr<ActiveUpstream> upstream_;
+    WorkerMetrics& metrics_;
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+    bool recorded_ = false;
     const config::Upstream* upstream_config_ = nullptr;
     boost::asio::ip::tcp::socket upstream_socket_;
     Deadline upstream_deadline_;

@@ -130,6 +130,7 @@ bool ProxyExchange::retry_on_fresh_connection() {
 }
 
 void ProxyExchange::fail_upstream(http::status status, std::string_view reason) {
+    record_request(static_cast<unsigned>(status), false);
     upstream_deadline_.disarm();
     error_code ignored;
     upstream_socket_.close(ignored);
@@ -142,6 +143,9 @@ void ProxyExchange::fail_upstream(http::status status, std::string_view reason) 
 }
 
 void ProxyExchange::abort() {
+    if (response_parser_ && response_serializer_) {
+        record_request(response_parser_->get().result_int(), true);
+    }
     upstream_deadline_.disarm();
     error_code ignored;
     upstream_socket_.close(ignored);
@@ -149,6 +153,7 @@ void ProxyExchange::abort() {
 }
 
 void ProxyExchange::finish() {
+    record_request(response_parser_->get().result_int(), false);
     upstream_deadline_.disarm();
     client_->disarm_deadline();
     const bool upstream_reusable = upstream_keep_alive_ && response_parser_->is_done() &&

@@ -8,6 +8,7 @@
 #include "config/config.hpp"
 #include "server/active_upstream.hpp"
 #include "server/route_table.hpp"
+#include "server/worker_metrics.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -42,6 +43,7 @@ public:
     void set_unhealthy_targets(TargetSet unhealthy);
 
     const config::Limits& limits() const { return limits_; }
+    WorkerMetrics& metrics() { return metrics_; }
     const RouteTable& routes() const { return routes_; }
 
     // nullptr when no upstream has that name (cannot happen for a validated
@@ -63,6 +65,7 @@ private:
     boost::asio::io_context& io_;
     config::Limits limits_;
     TargetSet unhealthy_;
+    WorkerMetrics metrics_;
     RouteTable routes_;
     std::unordered_map<std::string, std::shared_ptr<ActiveUpstream>, NameHash, std::equal_to<>>
         upstreams_;

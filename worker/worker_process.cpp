@@ -6,6 +6,7 @@
 #include "worker/worker.hpp"
 
 #include <boost/asio/signal_set.hpp>
+#include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
 #include <sys/prctl.h>
@@ -31,6 +32,7 @@ public:
                         [this] { on_master_gone(); });
         watch_signals();
         worker_.run();
+        send_stats();  // the last counts, so the master's totals never go back
         channel_->close();
         spdlog::info("msg=\"worker stopped\" slot={}", slot_);
         return 0;
@@ -49,6 +51,9 @@ private:
             break;
         case MessageKind::config_delta:
             apply_change(message);
+            break;
+        case MessageKind::stats_request:
+            send_stats();
             break;
         case MessageKind::health:
             apply_health(message);
@@ -102,6 +107,11 @@ private:
             }
         }
         worker_.state().set_unhealthy_targets(std::move(unhealthy));
+    }
+
+    void send_stats() {
+        channel_->send({MessageKind::stats, 0,
+                        boost::json::serialize(server::to_json(worker_.state().metrics().snapshot())), {}});
     }
 
     void acknowledge(std::uint64_t version) {

@@ -1,0 +1,89 @@
+"""Metrics (SPEC §8): GET /v1/metrics in Prometheus text format, summed over
+workers, never going back when a worker is replaced."""
+
+import os
+import re
+import signal
+import unittest
+
+from admin_client import Admin
+from harness import (EchoBackend, Turnout, TurnoutTestCase, free_port, get_json, render,
+                     request, wait_until)
+
+CONFIG = """\
+workers: 2
+listeners:
+  - { name: web, address: 127.0.0.1:${port} }
+upstreams:
+  a: { targets: [${a}], health_check: { path: /healthz, interval: 200ms } }
+  gone: { targets: [${gone}], retries: 0, timeouts: { connect: 1s } }
+routes:
+  - { name: dead, match: { path_prefix: /dead }, upstream: gone }
+  - { name: main, match: { path_prefix: / }, upstream: a }
+"""
+
+NAMES = ["turnout_requests_total", "turnout_request_duration_seconds_bucket",
+         "turnout_upstream_errors_total", "turnout_target_healthy", "turnout_connections_active",
+         "turnout_config_version", "turnout_config_apply_seconds_bucket",
+         "turnout_worker_restarts_total"]
+
+
+def sample(text, name, **labels):
+    """The value of the sample `name` whose labels include `labels`, or None."""
+    for line in text.splitlines():
+        match = re.match(r"^(\w+)(?:\{(.*)\})? (\S+)$", line)
+        if not match or match.group(1) != name:
+            continue
+        found = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', match.group(2) or ""))
+        if all(found.get(k) == v for k, v in labels.items()):
+            return float(match.group(3))
+    return None
+
+
+class MetricsTest(TurnoutTestCase):
+    def test_metrics_are_summed_and_never_go_back(self):
+        with EchoBackend("a") as a:
+            port = free_port()
+            t = Turnout(render(CONFIG, port=port, a=a.address, gone=f"127.0.0.1:{free_port()}"))
+            self.turnouts = (t,)
+            with t:
+                admin = Admin(t)
+                wait_until(lambda: len(admin.ready_workers()) == 2, timeout=10)
+                workers = {w["pid"] for w in admin.status()["workers"]}
+                for _ in range(100):
+                    self.assertEqual(get_json(port, "/")["server"], "a")
+                self.assertEqual(request(port, "GET", "/dead")[0], 502)
+
+                def metrics():
+                    response = admin.request("GET", "/v1/metrics")
+                    self.assertEqual(response.status, 200)
+                    return response.body
+
+                ok = dict(route="main", upstream="a", code="200")
+                wait_until(lambda: sample(metrics(), "turnout_requests_total", **ok) == 100,
+                           timeout=10, message="100 requests never showed in the metrics")
+                text = metrics()
+                for name in NAMES:
+                    self.assertIsNotNone(sample(text, name), f"{name} missing:\n{text}")
+                self.assertEqual(sample(text, "turnout_upstream_errors_total", upstream="gone",
+                                        kind="connect_failed"), 1)
+                self.assertEqual(sample(text, "turnout_requests_total", route="dead", code="502"), 1)
+                self.assertEqual(sample(text, "turnout_request_duration_seconds_count",
+                                        route="main", upstream="a"), 100)
+                self.assertEqual(sample(text, "turnout_target_healthy", upstream="a"), 1)
+
+                # Kill both workers in turn: whichever served the 100, their
+                # counts must outlive them.
+                for restarts, pid in enumerate(sorted(workers), start=1):
+                    os.kill(pid, signal.SIGKILL)
+                    wait_until(lambda: sample(metrics(), "turnout_worker_restarts_total") == restarts,
+                               timeout=10)
+                    self.assertEqual(sample(metrics(), "turnout_requests_total", **ok), 100)
+                wait_until(lambda: len(admin.ready_workers()) == 2, timeout=10)
+                for _ in range(10):
+                    get_json(port, "/")
+                wait_until(lambda: sample(metrics(), "turnout_requests_total", **ok) == 110, timeout=10)
+
+
+if __name__ == "__main__":
+    unittest.main()
