@@ -217,8 +217,21 @@ void stop(ControlPlane& control, const AdminRequest& request, AdminReply reply) 
     reply(std::move(response));
 }
 
-void rollouts_not_implemented(ControlPlane&, const AdminRequest&, AdminReply reply) {
-    reply(error_response(501, "rollouts are not implemented yet"));
+void start_rollout(ControlPlane& control, const AdminRequest& request, AdminReply reply) {
+    if (auto body = json_body(request, reply)) {
+        control.start_rollout(*body, answer_with(std::move(reply)));
+    }
+}
+
+void get_rollout(ControlPlane& control, const AdminRequest& request, AdminReply reply) {
+    const auto result = control.rollout_status(request.params.at(0));
+    reply(json_response(result.status, result.body));
+}
+
+// The action is the path's last segment: one handler for the four controls.
+void act_on_rollout(ControlPlane& control, const AdminRequest& request, AdminReply reply) {
+    const auto action = request.path.substr(request.path.rfind('/') + 1);
+    control.rollout_action(request.params.at(0), action, answer_with(std::move(reply)));
 }
 
 using http::verb;
@@ -248,18 +261,14 @@ constexpr Endpoint endpoints[] = {
      put_upstream},
     {verb::delete_, "/v1/upstreams/{name}", "remove one upstream; 409 while a route uses it", true,
      delete_upstream},
-    {verb::post, "/v1/rollouts", "start a rollout (not implemented yet)", true,
-     rollouts_not_implemented},
-    {verb::get, "/v1/rollouts/{route}", "a rollout's state (not implemented yet)", false,
-     rollouts_not_implemented},
-    {verb::post, "/v1/rollouts/{route}/pause", "pause a rollout (not implemented yet)", true,
-     rollouts_not_implemented},
-    {verb::post, "/v1/rollouts/{route}/resume", "resume a rollout (not implemented yet)", true,
-     rollouts_not_implemented},
-    {verb::post, "/v1/rollouts/{route}/promote", "send everything to `to` now (not implemented yet)",
-     true, rollouts_not_implemented},
-    {verb::post, "/v1/rollouts/{route}/abort", "send nothing to `to` now (not implemented yet)",
-     true, rollouts_not_implemented},
+    {verb::post, "/v1/rollouts", "start a rollout: {route, to, steps, interval, ...}", true,
+     start_rollout},
+    {verb::get, "/v1/rollouts/{route}", "a rollout's state and transitions", false, get_rollout},
+    {verb::post, "/v1/rollouts/{route}/pause", "pause a rollout", true, act_on_rollout},
+    {verb::post, "/v1/rollouts/{route}/resume", "resume a paused rollout", true, act_on_rollout},
+    {verb::post, "/v1/rollouts/{route}/promote", "send everything to `to` now", true,
+     act_on_rollout},
+    {verb::post, "/v1/rollouts/{route}/abort", "send nothing to `to` now", true, act_on_rollout},
     {verb::get, "/v1/metrics", "Prometheus text format, summed over all workers", false,
      get_metrics},
     {verb::post, "/v1/stop", "graceful stop; ?now=1 stops at once", true, stop},

@@ -479,3 +479,35 @@ std::vector<VersionInfo> ConfigStore::history(std::size_t limit) const {
 }
 
 }  // namespace turnout::master
+
+namespace turnout::master {
+
+void ConfigStore::save_record(const std::string& kind, const std::string& name,
+                              const std::string& content) {
+    const std::string folder = state_dir_ + "/" + kind;
+    make_folders(folder);
+    write_file_durably(folder, name, content);
+}
+
+std::vector<std::pair<std::string, std::string>> ConfigStore::load_records(const std::string& kind) const {
+    std::vector<std::pair<std::string, std::string>> records;
+    const std::string folder = state_dir_ + "/" + kind;
+    DIR* dir = ::opendir(folder.c_str());
+    if (dir == nullptr) {
+        return records;
+    }
+    while (const dirent* entry = ::readdir(dir)) {
+        const std::string name = entry->d_name;
+        if (name.empty() || name.front() == '.') {
+            continue;  // ".", "..", and temp files
+        }
+        if (auto content = read_file(folder + "/" + name)) {
+            records.emplace_back(name, std::move(*content));
+        }
+    }
+    ::closedir(dir);
+    std::sort(records.begin(), records.end());
+    return records;
+}
+
+}  // namespace turnout::master

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace turnout::master {
@@ -46,6 +47,11 @@ public:
 
     // Newest first, at most `limit`.
     std::vector<VersionInfo> history(std::size_t limit) const;
+
+    // Small named records beside the versions (rollout state), written as
+    // durably: state_dir/KIND/NAME. load_records skips temp files.
+    void save_record(const std::string& kind, const std::string& name, const std::string& content);
+    std::vector<std::pair<std::string, std::string>> load_records(const std::string& kind) const;
 
     const std::string& state_dir() const { return state_dir_; }
 

@@ -57,6 +57,13 @@ public:
                            std::vector<std::pair<std::string, std::int64_t>> weights,
                            AdminCallback done) = 0;
 
+    // Rollouts (SPEC §7). `body` is POST /v1/rollouts's JSON; `action` one
+    // of pause, resume, promote, abort.
+    virtual void start_rollout(const boost::json::value& body, AdminCallback done) = 0;
+    virtual AdminResult rollout_status(const std::string& route) = 0;
+    virtual void rollout_action(const std::string& route, const std::string& action,
+                                AdminCallback done) = 0;
+
     // Prometheus text format.
     virtual std::string metrics() = 0;
 

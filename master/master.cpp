@@ -103,6 +103,7 @@ int Master::run() {
     }
     watch_signals();
     poll_stats();
+    restore_rollouts();
     io_.run();
     spdlog::info("msg=\"stopped\" exit_status={}", exit_status_);
     return exit_status_;
@@ -305,6 +306,9 @@ void Master::maybe_exit() {
     kill_timer_.cancel();
     ack_timer_.cancel();
     stats_timer_.cancel();
+    for (auto& [route, running] : rollouts_) {
+        running.timer->cancel();
+    }
     if (health_) {
         health_->stop();
     }

@@ -14,6 +14,7 @@
 #include "master/listener_set.hpp"
 #include "master/metrics_aggregator.hpp"
 #include "master/process_table.hpp"
+#include "master/rollout.hpp"
 #include "server/histogram.hpp"
 #include "worker/config_delta.hpp"
 
@@ -23,6 +24,7 @@
 
 #include <chrono>
 #include <deque>
+#include <map>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -57,6 +59,10 @@ public:
     void delete_upstream(const std::string& name, AdminCallback done) override;
     void put_split(const std::string& route, std::vector<std::pair<std::string, std::int64_t>> weights,
                    AdminCallback done) override;
+    void start_rollout(const boost::json::value& body, AdminCallback done) override;
+    AdminResult rollout_status(const std::string& route) override;
+    void rollout_action(const std::string& route, const std::string& action,
+                        AdminCallback done) override;
     std::string metrics() override;
     void stop(bool now) override;
 
@@ -96,6 +102,19 @@ private:
     void settle_acks();
     std::optional<std::string> read_config_file(std::string& error) const;
 
+    // Rollouts (master_rollouts.cpp).
+    struct RunningRollout {
+        Rollout rollout;
+        std::shared_ptr<boost::asio::steady_timer> timer;
+    };
+    void restore_rollouts();
+    boost::json::array rollouts_json() const;
+    void rollout_changed(const std::string& route, const RolloutUpdate& update, unsigned status,
+                         AdminCallback done);
+    void save_rollout(const std::string& route);
+    void arm_rollout_timer(const std::string& route);
+    void end_rollout_interval(const std::string& route);
+
     // Stopping.
     void begin_stop(bool now);
     void maybe_exit();
@@ -120,6 +139,7 @@ private:
     boost::asio::steady_timer kill_timer_;
     boost::asio::steady_timer stats_timer_;
     MetricsAggregator metrics_;
+    std::map<std::string, RunningRollout> rollouts_;  // by route
     std::chrono::steady_clock::time_point started_at_;
     server::Histogram apply_seconds_;
     bool stopping_ = false;

@@ -14,6 +14,15 @@ namespace turnout::master {
 
 namespace json = boost::json;
 
+json::array Master::rollouts_json() const {
+    json::array rollouts;
+    const auto now = rollout_now();
+    for (const auto& [route, running] : rollouts_) {
+        rollouts.push_back(running.rollout.to_json(now));
+    }
+    return rollouts;
+}
+
 json::value Master::status() {
     json::array workers;
     for (const auto& slot : slots_) {
@@ -50,7 +59,7 @@ json::value Master::status() {
         {"routes", live_->routes.size()},
         {"workers", std::move(workers)},
         {"upstreams", std::move(upstreams)},
-        {"rollouts", json::array{}},
+        {"rollouts", rollouts_json()},
     };
 }
 
@@ -92,6 +101,13 @@ std::string Master::metrics() {
                               *healthy ? 1 : 0);
             }
         }
+    }
+    append_family(text, "turnout_rollout_weight", "gauge",
+                  "The percent of a route's traffic a rollout sends to its new upstream.");
+    for (const auto& [route, running] : rollouts_) {
+        append_sample(text, "turnout_rollout_weight",
+                      {{"route", route}, {"upstream", running.rollout.spec().to}},
+                      running.rollout.weight());
     }
     return metrics_.render_prometheus(text);
 }

@@ -6,6 +6,7 @@
 // total, so a summed counter never goes back; its connections gauge goes
 // with it. Interval stats feed the rollout controller (SPEC §7).
 
+#include "master/interval_stats.hpp"
 #include "server/worker_metrics.hpp"
 
 #include <sys/types.h>
@@ -17,13 +18,6 @@
 #include <utility>
 
 namespace turnout::master {
-
-// One {route, upstream} pair's traffic between two interval_stats() calls.
-struct IntervalStats {
-    std::uint64_t requests = 0;
-    std::uint64_t errors = 0;  // 5xx from upstream or turnout, connect failures, timeouts
-    double p99_ms = 0;         // from the duration buckets; 0 without requests
-};
 
 class MetricsAggregator {
 public:

@@ -16,6 +16,7 @@
 //   stepping, holding --pause--> paused --resume--> stepping (a fresh interval)
 //   stepping, holding, paused --promote--> promoted; --abort--> aborted (0)
 
+#include "master/interval_stats.hpp"
 #include "master/rollout_spec.hpp"
 
 #include "config/config.hpp"
@@ -45,15 +46,6 @@ struct RolloutInstant {
     std::int64_t unix_ms = 0;
 };
 RolloutInstant rollout_now();
-
-// What the master measured for `to` on the route during one interval,
-// summed over every worker. errors: 5xx from the upstream or turnout,
-// connect failures, timeouts.
-struct IntervalStats {
-    std::uint64_t requests = 0;
-    std::uint64_t errors = 0;
-    double p99_ms = 0;
-};
 
 struct RolloutTransition {
     std::int64_t time_ms = 0;  // Unix time in milliseconds

@@ -118,17 +118,19 @@ TEST_CASE("admin: stop answers 202 before stopping", "[admin]") {
     CHECK(calls == std::vector<std::string>{"stop graceful", "stop now"});
 }
 
-TEST_CASE("admin: rollouts are not implemented yet", "[admin]") {
+TEST_CASE("admin: rollout endpoints reach the control plane", "[admin]") {
     Harness h;
     using http::verb;
-    for (const auto& [method, target] :
-         {std::pair{verb::post, "/v1/rollouts"}, {verb::get, "/v1/rollouts/api"},
-          {verb::post, "/v1/rollouts/api/pause"}, {verb::post, "/v1/rollouts/api/abort"}}) {
-        auto answer = h.call(method, target, "{}");
-        CHECK(answer.status == 501);
-        CHECK(error_of(answer) == "rollouts are not implemented yet");
+    CHECK(h.call(verb::post, "/v1/rollouts", R"({"route":"api","to":"v2"})").status == 201);
+    CHECK(h.call(verb::get, "/v1/rollouts/api", "").status == 200);
+    for (const char* action : {"pause", "resume", "promote", "abort"}) {
+        CHECK(h.call(verb::post, std::string{"/v1/rollouts/api/"} + action, "").status == 200);
     }
-    CHECK(h.control.calls().empty());
+    CHECK(h.call(verb::post, "/v1/rollouts", "not json").status == 400);
+    CHECK(h.control.calls() ==
+          std::vector<std::string>{R"(start_rollout {"route":"api","to":"v2"})", "rollout_status api",
+                                   "rollout_action api pause", "rollout_action api resume",
+                                   "rollout_action api promote", "rollout_action api abort"});
 }
 
 TEST_CASE("admin: bad requests", "[admin]") {

@@ -9,6 +9,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
 #include <spdlog/spdlog.h>
@@ -89,6 +90,19 @@ public:
         }
         record(text);
         answer_with(std::move(done));
+    }
+    void start_rollout(const json::value& body, AdminCallback done) override {
+        record("start_rollout " + json::serialize(body));
+        done({201, json::object{{"state", "stepping"}}});
+    }
+    AdminResult rollout_status(const std::string& route) override {
+        record("rollout_status " + route);
+        return {200, json::object{{"route", route}}};
+    }
+    void rollout_action(const std::string& route, const std::string& action,
+                        AdminCallback done) override {
+        record("rollout_action " + route + " " + action);
+        done({200, json::object{{"route", route}}});
     }
     std::string metrics() override {
         record("metrics");
