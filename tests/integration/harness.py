@@ -382,3 +382,27 @@ class TurnoutTestCase(unittest.TestCase):
                 t.print_log(f"{self.id()} failed")
         return outcome
 
+
+
+class BackendsTestCase(TurnoutTestCase):
+    """Starts one echo backend per name in `backend_names` for the whole
+    class, as cls.<name>, and stops them afterwards."""
+
+    backend_names = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls._backends = []
+        try:
+            for name in cls.backend_names:
+                backend = EchoBackend(name).__enter__()
+                cls._backends.append(backend)
+                setattr(cls, name, backend)
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        for backend in cls._backends:
+            backend.__exit__(None, None, None)

@@ -8,8 +8,8 @@ import subprocess
 import unittest
 
 from admin_client import Admin
-from harness import (EchoBackend, Turnout, TurnoutTestCase, free_port, get_json, render,
-                     turnout_bin, wait_until)
+from harness import (BackendsTestCase, Turnout, free_port, get_json, render, turnout_bin,
+                     wait_until)
 
 CONFIG = """\
 workers: 1
@@ -27,16 +27,8 @@ def served_by(port):
     return get_json(port, "/")["server"]
 
 
-class CliTest(TurnoutTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.a = EchoBackend("a").__enter__()
-        cls.b = EchoBackend("b").__enter__()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.a.__exit__(None, None, None)
-        cls.b.__exit__(None, None, None)
+class CliTest(BackendsTestCase):
+    backend_names = ("a", "b")
 
     def config(self, port, target):
         return render(CONFIG, port=port, a=self.a.address, b=self.b.address, target=target)

@@ -12,8 +12,8 @@ import unittest
 import http.client
 
 from admin_client import Admin
-from harness import (EchoBackend, Turnout, TurnoutTestCase, children_of, free_port, get_json,
-                     render, wait_until)
+from harness import (BackendsTestCase, Turnout, children_of, free_port, get_json, render,
+                     wait_until)
 
 CONFIG = """\
 workers: ${workers}
@@ -37,16 +37,8 @@ def wait_ready(admin, count, timeout=15):
                message=f"{count} workers did not become ready")
 
 
-class MasterTest(TurnoutTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.a = EchoBackend("a").__enter__()
-        cls.b = EchoBackend("b").__enter__()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.a.__exit__(None, None, None)
-        cls.b.__exit__(None, None, None)
+class MasterTest(BackendsTestCase):
+    backend_names = ("a", "b")
 
     def config(self, port, target="a", workers=2):
         return render(CONFIG, port=port, a=self.a.address, b=self.b.address, target=target,

@@ -5,7 +5,7 @@ import threading
 import unittest
 
 from admin_client import Admin
-from harness import EchoBackend, Turnout, TurnoutTestCase, free_port, get_json, render, request, wait_until
+from harness import (BackendsTestCase, Turnout, free_port, get_json, render, request, wait_until)
 
 CONFIG = """\
 workers: 2
@@ -43,16 +43,8 @@ class Traffic:
         self.thread.join()
 
 
-class RolloutTest(TurnoutTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.a = EchoBackend("a").__enter__()
-        cls.b = EchoBackend("b").__enter__()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.a.__exit__(None, None, None)
-        cls.b.__exit__(None, None, None)
+class RolloutTest(BackendsTestCase):
+    backend_names = ("a", "b")
 
     def start(self):
         port = free_port()
