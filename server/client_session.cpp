@@ -157,6 +157,10 @@ void ClientSession::route_request() {
     auto route = state_.routes().match(RouteRequest{
         host, path_of(request.target()), request.method_string(), request.base()});
     if (!route) {
+        if (const auto& log = state_.access_log()) {
+            log->write({client_ip_, request.method_string(), request.target(), 404, {}, {}, {}, 0, {},
+                        0, "no_route"});
+        }
         send_error(http::status::not_found, "no_route", request.keep_alive() && no_body);
         return;
     }

@@ -54,9 +54,14 @@ ProxyExchange::ProxyExchange(std::shared_ptr<ClientSession> client,
     : client_{std::move(client)},
       route_{std::move(route)},
       metrics_{state.metrics()},
+      access_log_{state.access_log()},
       upstream_socket_{client_->socket().get_executor()},
       upstream_deadline_{client_->socket().get_executor()} {
     const auto& request = client_->parser().get();
+    if (access_log_) {
+        logged_method_ = request.method_string();
+        logged_path_ = request.target();
+    }
     const auto& split = route_->split;
     const auto key = request_key(route_->route.sticky, request.base(), client_->client_ip());
     const auto side = key.empty() ? route_->split.pick() : split.pick_sticky(key);
@@ -197,6 +202,14 @@ void ProxyExchange::record_request(unsigned status, bool failed) {
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started_;
     const std::string_view upstream = upstream_ ? std::string_view{upstream_->config().name} : "";
     metrics_.series(route_->route.name, upstream).record(status, elapsed.count(), failed);
+    if (access_log_) {
+        const std::string_view target =
+            target_counted_ ? std::string_view{upstream_config_->targets[target_].address.text} : "";
+        access_log_->write({client_->client_ip(), logged_method_, logged_path_, status,
+                            route_->route.name, upstream, target, response_bytes_, elapsed,
+                            attempts_ + (target_counted_ ? 1u : 0u),
+                            failed && error_reason_.empty() ? "response_cut_off" : error_reason_});
+    }
 }
 
 void ProxyExchange::send_request_header() {

@@ -8,6 +8,7 @@
 // through one fixed buffer of the client session: memory does not grow with
 // body size.
 
+#include "server/access_log.hpp"
 #include "server/active_upstream.hpp"
 #include "server/client_session.hpp"
 #include "server/deadline.hpp"
@@ -76,6 +77,11 @@ private:
     std::shared_ptr<RouteEntry> route_;
     std::shared_ptr<ActiveUpstream> upstream_;
     WorkerMetrics& metrics_;
+    std::shared_ptr<AccessLog> access_log_;
+    std::string logged_method_;  // as the client sent them; kept only for the access log
+    std::string logged_path_;
+    std::string_view error_reason_;
+    std::uint64_t response_bytes_ = 0;
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     bool recorded_ = false;
     const config::Upstream* upstream_config_ = nullptr;

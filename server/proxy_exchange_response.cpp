@@ -91,6 +91,7 @@ void ProxyExchange::write_response_body(std::size_t size) {
         relay_response_body();
         return;
     }
+    response_bytes_ += size;
     client_->arm_deadline(client_->limits().idle_timeout);
     http::async_write(client_->socket(), *response_serializer_,
                       [self = shared_from_this()](error_code ec, std::size_t) {
@@ -130,6 +131,7 @@ bool ProxyExchange::retry_on_fresh_connection() {
 }
 
 void ProxyExchange::fail_upstream(http::status status, std::string_view reason) {
+    error_reason_ = reason;
     record_request(static_cast<unsigned>(status), false);
     upstream_deadline_.disarm();
     error_code ignored;

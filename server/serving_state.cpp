@@ -1,5 +1,7 @@
 #include "server/serving_state.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace turnout::server {
 
 ServingState::ServingState(boost::asio::io_context& io) : io_{io} {}
@@ -17,6 +19,24 @@ void ServingState::apply(std::shared_ptr<const config::Config> config) {
     upstreams_ = std::move(upstreams);
     routes_ = RouteTable{config->routes};
     limits_ = config->limits;
+    open_access_log(config->access_log);
+}
+
+void ServingState::open_access_log(const std::optional<std::string>& destination) {
+    if (!destination) {
+        access_log_.reset();
+        return;
+    }
+    if (access_log_ && access_log_->destination() == *destination) {
+        return;
+    }
+    try {
+        access_log_ = std::make_shared<AccessLog>(*destination);
+    } catch (const std::exception& error) {
+        spdlog::error("msg=\"cannot open the access log\" path={} error=\"{}\"", *destination,
+                      error.what());
+        access_log_.reset();
+    }
 }
 
 void ServingState::put_route(const config::Route& route) { routes_.upsert(route); }

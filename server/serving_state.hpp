@@ -6,6 +6,7 @@
 // mid-request never pulls anything from under them.
 
 #include "config/config.hpp"
+#include "server/access_log.hpp"
 #include "server/active_upstream.hpp"
 #include "server/route_table.hpp"
 #include "server/worker_metrics.hpp"
@@ -13,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -44,6 +46,9 @@ public:
 
     const config::Limits& limits() const { return limits_; }
     WorkerMetrics& metrics() { return metrics_; }
+    // nullptr when the config has no access_log. Shared: a request in
+    // flight keeps the log it started with when a change replaces it.
+    const std::shared_ptr<AccessLog>& access_log() const { return access_log_; }
     const RouteTable& routes() const { return routes_; }
 
     // nullptr when no upstream has that name (cannot happen for a validated
@@ -60,12 +65,14 @@ private:
     };
 
     std::shared_ptr<ActiveUpstream> make_upstream(const config::Upstream& upstream) const;
+    void open_access_log(const std::optional<std::string>& destination);
     void apply_health(ActiveUpstream& upstream) const;
 
     boost::asio::io_context& io_;
     config::Limits limits_;
     TargetSet unhealthy_;
     WorkerMetrics metrics_;
+    std::shared_ptr<AccessLog> access_log_;
     RouteTable routes_;
     std::unordered_map<std::string, std::shared_ptr<ActiveUpstream>, NameHash, std::equal_to<>>
         upstreams_;
