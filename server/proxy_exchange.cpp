@@ -186,6 +186,33 @@ bool ProxyExchange::retry_on_another_target() {
 
 // One failed attempt: counts towards the target's ejection and in
 // turnout_upstream_errors_total, even when a retry then succeeds.
+// Up to max_replay_bytes of an idempotent request's body are kept as they
+// go out, so a retry can send them again; a larger body is not retried.
+void ProxyExchange::keep_for_replay(std::size_t size) {
+    if (!idempotent_ || replay_overflow_ || size == 0) {
+        return;
+    }
+    if (replay_.size() + size > max_replay_bytes) {
+        replay_overflow_ = true;
+        std::string{}.swap(replay_);
+        return;
+    }
+    replay_.append(client_->body_buffer(), size);
+}
+
+// Whether the request could go out again as it was: idempotent, and with
+// no body, or a body read whole from the client and kept for replay.
+bool ProxyExchange::can_send_again() const {
+    if (!idempotent_) {
+        return false;
+    }
+    if (!request_has_body_) {
+        return true;
+    }
+    return !replay_overflow_ && client_->parser().is_done() && request_serializer_ &&
+           request_serializer_->is_done();
+}
+
 void ProxyExchange::record_target_failure(UpstreamErrorKind kind) {
     upstream_->record_failure(target_, ActiveUpstream::clock::now());
     metrics_.record_upstream_error(upstream_config_->name,
@@ -218,14 +245,16 @@ void ProxyExchange::send_request_header() {
         request.set(http::field::host, upstream_config_->targets[target_].address.text);
     }
     request_serializer_.emplace(request);
-    request.body().data = nullptr;
-    request.body().size = 0;
-    request.body().more = request_has_body_;
+    // A retry sends the body kept for replay, whole, in one write.
+    const bool replaying = request_body_started_;
+    request.body().data = replaying && !replay_.empty() ? replay_.data() : nullptr;
+    request.body().size = replaying ? replay_.size() : 0;
+    request.body().more = request_has_body_ && !replaying;
     upstream_deadline_.arm(upstream_socket_, upstream_config_->timeouts.response);
     auto on_sent = [self = shared_from_this()](error_code ec, std::size_t) {
         self->on_request_written(ec);
     };
-    if (request_has_body_) {
+    if (request_has_body_ && !replaying) {
         http::async_write_header(upstream_socket_, *request_serializer_, std::move(on_sent));
     } else {
         http::async_write(upstream_socket_, *request_serializer_, std::move(on_sent));
@@ -288,6 +317,7 @@ void ProxyExchange::write_request_body(std::size_t size) {
         return;
     }
     request_body_started_ = true;
+    keep_for_replay(size);
     upstream_deadline_.arm(upstream_socket_, upstream_config_->timeouts.response);
     http::async_write(upstream_socket_, *request_serializer_,
                       [self = shared_from_this()](error_code ec, std::size_t) {
@@ -300,7 +330,7 @@ void ProxyExchange::on_request_written(error_code ec) {
         ec = {};  // the body buffer was sent whole; more is to come
     }
     if (ec) {
-        // retry_on_fresh_connection() declines once any body was sent.
+        // retry_on_fresh_connection() declines unless the whole request can go again.
         if (!retry_on_fresh_connection()) {
             record_target_failure(UpstreamErrorKind::reset);
             fail_upstream(status::bad_gateway, "upstream_write_failed");
@@ -331,11 +361,11 @@ void ProxyExchange::on_response_header(error_code ec) {
             fail_upstream(status::gateway_timeout, "upstream_timeout");
         } else if (!retry_on_fresh_connection()) {
             // Reset before any response byte: the upstream may have acted on
-            // the request, so only an idempotent one with nothing to replay
-            // goes to another target.
+            // the request, so only an idempotent one that can be sent again
+            // whole goes to another target.
             const bool no_answer = !response_parser_->got_some();
             record_target_failure(no_answer ? UpstreamErrorKind::reset : UpstreamErrorKind::bad_response);
-            if (no_answer && idempotent_ && !request_has_body_ && retry_on_another_target()) {
+            if (no_answer && can_send_again() && retry_on_another_target()) {
                 return;
             }
             fail_upstream(status::bad_gateway, no_answer ? "upstream_reset" : "upstream_bad_response");

@@ -67,6 +67,8 @@ private:
     // Endings.
     bool retry_on_fresh_connection();
     bool retry_on_another_target();
+    void keep_for_replay(std::size_t size);
+    bool can_send_again() const;
     void record_target_failure(UpstreamErrorKind kind);
     void record_request(unsigned status, bool failed);
     void fail_upstream(boost::beast::http::status status, std::string_view reason);
@@ -82,6 +84,9 @@ private:
     std::string logged_path_;
     std::string_view error_reason_;
     std::uint64_t response_bytes_ = 0;
+    static constexpr std::size_t max_replay_bytes = 64 * 1024;
+    std::string replay_;  // the body so far, while it fits in max_replay_bytes
+    bool replay_overflow_ = false;
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     bool recorded_ = false;
     const config::Upstream* upstream_config_ = nullptr;

@@ -119,7 +119,7 @@ void ProxyExchange::on_response_written(error_code ec) {
 // (nothing consumed from the client that could not be sent again) gets one
 // more try on a new connection to the same target.
 bool ProxyExchange::retry_on_fresh_connection() {
-    if (!connection_reused_ || stale_retry_done_ || !idempotent_ || request_has_body_) {
+    if (!connection_reused_ || stale_retry_done_ || !can_send_again()) {
         return false;
     }
     stale_retry_done_ = true;

@@ -12,7 +12,8 @@
 // bytes=N (a body of N pattern bytes, byte i = 'a' + i % 26), chunked=1 (with
 // bytes: chunked instead of Content-Length), drip_ms=N (with bytes: pause
 // between 64 KiB writes), close=1 (Connection: close, then close), reset=1
-// (read the request, then reset the connection without answering).
+// (read the request, then reset the connection without answering),
+// reset_on=NAME (the same, only on the backend started with --name NAME).
 // GET /__stats -> {"connections": accepted, "requests": total,
 //                  "health_checks": GETs of /healthz};
 // GET /healthz -> "ok", with the status last set by GET /__health?status=N
@@ -125,6 +126,7 @@ struct Options {
     bool chunked = false;
     bool close = false;
     bool reset = false;
+    std::string reset_on;  // reset only on the backend of this --name
     std::uint64_t drip_ms = 0;
 };
 
@@ -136,6 +138,10 @@ Options parse_options(std::string_view query) {
         query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
         auto eq = pair.find('=');
         std::string_view key = pair.substr(0, eq);
+        if (key == "reset_on" && eq != std::string_view::npos) {
+            o.reset_on = pair.substr(eq + 1);
+            continue;
+        }
         auto value = parse_number(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
         if (!value) {
             continue;
@@ -252,7 +258,7 @@ private:
     }
 
     void respond() {
-        if (options_.reset) {
+        if (options_.reset || (!options_.reset_on.empty() && options_.reset_on == state_.name)) {
             // The request was read whole (and counted); the answer never comes.
             beast::error_code ignored;
             stream_.socket().set_option(asio::socket_base::linger(true, 0), ignored);
