@@ -260,8 +260,8 @@ std::variant<json::object, std::string> rollout_request(const CliOptions& option
             std::int64_t step = -1;
             const auto item = text.substr(0, end);
             const auto parsed = std::from_chars(item.data(), item.data() + item.size(), step);
-            if (item.empty() || parsed.ptr != item.data() + item.size() || step < 0 || step > 100) {
-                return "--steps " + *options.steps + ": give percents 0-100 like 1,5,25,50,100";
+            if (item.empty() || parsed.ptr != item.data() + item.size() || step < 1 || step > 100) {
+                return "--steps " + *options.steps + ": give percents 1-100 like 1,5,25,50,100";
             }
             steps.push_back(step);
             text.remove_prefix(std::min(end + 1, text.size()));
