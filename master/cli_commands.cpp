@@ -1,4 +1,5 @@
 #include "master/cli_commands.hpp"
+#include "master/rollout_spec.hpp"
 
 #include "config/loader.hpp"
 #include "master/admin_client.hpp"
@@ -283,6 +284,11 @@ std::variant<json::object, std::string> rollout_request(const CliOptions& option
     }
     if (options.min_requests) {
         body["min_requests"] = *options.min_requests;
+    }
+    // The master's own rules (increasing steps ending at 100, interval
+    // bounds, ...), checked here so a bad argument is a usage error.
+    if (auto checked = parse_rollout_spec(body); auto* error = std::get_if<std::string>(&checked)) {
+        return *error;
     }
     return body;
 }

@@ -123,6 +123,100 @@ class CliTest(BackendsTestCase):
             self.assertEqual(stop.returncode, 0, stop.stderr)
             self.assertEqual(t.proc.wait(timeout=15), 0)
 
+    def test_rollout_commands(self):
+        port, t = self.start(target="a")
+        with t:
+            admin = Admin(t)
+            missing = admin.cli("rollout", "status", "main")
+            self.assertEqual(missing.returncode, 1, "status before any rollout")
+            self.assertTrue(missing.stderr.strip())
+
+            start = admin.cli("rollout", "start", "main", "--to", "b", "--steps", "50,100",
+                              "--interval", "1m")
+            self.assertEqual(start.returncode, 0, start.stderr)
+            started = json.loads(start.stdout)
+            self.assertEqual((started["state"], started["weight"]), ("stepping", 50))
+            self.assertEqual(started["spec"]["steps"], [50, 100])
+            self.assertEqual(started["spec"]["interval"], "1m")
+            self.assertEqual({served_by(port) for _ in range(40)}, {"a", "b"})
+
+            status = admin.cli("rollout", "status", "main")
+            self.assertEqual(status.returncode, 0, status.stderr)
+            self.assertIn("stepping", status.stdout)
+            self.assertEqual(json.loads(status.stdout)["weight"], 50)
+            overview = admin.cli("status")
+            self.assertEqual(overview.returncode, 0, overview.stderr)
+            self.assertRegex(overview.stdout, r"main\s+b\s+50\s+stepping")
+
+            again = admin.cli("rollout", "start", "main", "--to", "b", "--steps", "50,100")
+            self.assertEqual(again.returncode, 1, "a second start while one runs")
+            self.assertIn("main", again.stderr)
+
+            pause = admin.cli("rollout", "pause", "main")
+            self.assertEqual(pause.returncode, 0, pause.stderr)
+            self.assertEqual(json.loads(pause.stdout)["state"], "paused")
+            self.assertIn("paused", admin.cli("rollout", "status", "main").stdout)
+            self.assertEqual(admin.cli("rollout", "pause", "main").returncode, 1)
+            resume = admin.cli("rollout", "resume", "main")
+            self.assertEqual(resume.returncode, 0, resume.stderr)
+            self.assertEqual(json.loads(resume.stdout)["state"], "stepping")
+            self.assertEqual(json.loads(resume.stdout)["weight"], 50)
+
+            promote = admin.cli("rollout", "promote", "main")
+            self.assertEqual(promote.returncode, 0, promote.stderr)
+            promoted = json.loads(promote.stdout)
+            self.assertEqual((promoted["state"], promoted["weight"]), ("promoted", 100))
+            self.assertEqual({served_by(port) for _ in range(20)}, {"b"})
+            self.assertEqual(admin.cli("rollout", "abort", "main").returncode, 1,
+                             "abort after promote")
+
+            # A finished rollout does not block the next one: back to a, then
+            # a rollout to b aborted at its first step.
+            self.assertEqual(admin.cli("split", "main", "a=100", "b=0").returncode, 0)
+            restart = admin.cli("rollout", "start", "main", "--to", "b", "--steps", "50,100",
+                                "--interval", "1m")
+            self.assertEqual(restart.returncode, 0, restart.stderr)
+            abort = admin.cli("rollout", "abort", "main")
+            self.assertEqual(abort.returncode, 0, abort.stderr)
+            self.assertEqual((json.loads(abort.stdout)["state"], json.loads(abort.stdout)["weight"]),
+                             ("aborted", 0))
+            self.assertEqual({served_by(port) for _ in range(20)}, {"a"})
+
+            # Unknown route or upstream: refused (1), with a message.
+            for args in (("start", "nope", "--to", "b"), ("start", "main", "--to", "nope"),
+                         ("status", "nope"), ("pause", "nope"), ("resume", "nope"),
+                         ("promote", "nope"), ("abort", "nope")):
+                result = admin.cli("rollout", *args)
+                self.assertEqual(result.returncode, 1, f"rollout {args}: {result.stderr}")
+                self.assertTrue(result.stderr.strip(), args)
+            # Usage errors (2): arguments that do not parse, a missing --to or
+            # subcommand. Nothing is started by them.
+            version = admin.version()
+            for args in (("start", "main", "--to", "b", "--steps", "50,x"),
+                         ("start", "main", "--to", "b", "--steps", "150"),
+                         ("start", "main", "--to", "b", "--interval", "soon"),
+                         ("start", "main"), ()):
+                result = admin.cli("rollout", *args)
+                self.assertEqual(result.returncode, 2, f"rollout {args}: {result.stderr}")
+                self.assertTrue(result.stderr.strip(), args)
+            self.assertEqual(admin.version(), version)
+            self.assertEqual(json.loads(admin.cli("rollout", "status", "main").stdout)["state"],
+                             "aborted")
+            unreachable = subprocess.run([turnout_bin(), "rollout", "status", "main", "--socket",
+                                          "/nonexistent/admin.sock"], capture_output=True, text=True)
+            self.assertEqual(unreachable.returncode, 3)
+
+    # SPEC §2: a bad argument is a usage error (2), never a refusal (1); the
+    # CLI checks a rollout with the master's own rules before sending it.
+    def test_rollout_start_with_bad_steps_is_a_usage_error(self):
+        port, t = self.start()
+        with t:
+            admin = Admin(t)
+            for args in (("--steps", "50,20"), ("--steps", "10,50"), ("--interval", "10ms")):
+                result = admin.cli("rollout", "start", "main", "--to", "b", *args)
+                self.assertEqual(result.returncode, 2, f"{args}: {result.stderr}")
+            self.assertEqual(admin.cli("rollout", "status", "main").returncode, 1)
+
 
 if __name__ == "__main__":
     unittest.main()

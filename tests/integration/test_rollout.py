@@ -1,11 +1,25 @@
 """Rollouts end to end (SPEC §7): a healthy canary is stepped up and
-promoted; one answering 50% 500s is rolled back by itself, with the reason."""
+promoted; one answering 50% 500s is rolled back by itself, with the reason;
+a rollout goes on from its step after a master restart; pause, resume,
+promote and abort act at once."""
 
+import shutil
+import tempfile
 import threading
+import time
 import unittest
 
 from admin_client import Admin
 from harness import (BackendsTestCase, Turnout, free_port, get_json, render, request, wait_until)
+
+
+def servers(port, count):
+    """How many of `count` requests each upstream's echo backend answered."""
+    seen = {}
+    for _ in range(count):
+        server = get_json(port, "/")["server"]
+        seen[server] = seen.get(server, 0) + 1
+    return seen
 
 CONFIG = """\
 workers: 2
@@ -46,9 +60,12 @@ class Traffic:
 class RolloutTest(BackendsTestCase):
     backend_names = ("a", "b")
 
+    def config(self, port):
+        return render(CONFIG, port=port, a=self.a.address, b=self.b.address)
+
     def start(self):
         port = free_port()
-        t = Turnout(render(CONFIG, port=port, a=self.a.address, b=self.b.address))
+        t = Turnout(self.config(port))
         self.turnouts = (t,)
         return port, t
 
@@ -94,6 +111,123 @@ class RolloutTest(BackendsTestCase):
             self.assertEqual(self.b.stats()["requests"], before + 1)  # only the stats call
             refused = admin.request("POST", "/v1/rollouts/app/promote")
             self.assertEqual(refused.status, 409, refused)
+
+    def test_a_rollout_goes_on_after_a_master_restart(self):
+        port = free_port()
+        directory = tempfile.mkdtemp(prefix="turnout-rollout-restart-")
+        self.addCleanup(shutil.rmtree, directory, ignore_errors=True)
+        # min_requests is above what the 100-request split count after the
+        # restart sends to v2 (~60), so that count can never step it.
+        spec = {"route": "app", "to": "v2", "steps": [40, 60, 100], "interval": "2s",
+                "min_requests": 80, "max_p99": "2s"}
+        with Turnout(self.config(port), directory=directory) as first:
+            self.turnouts = (first,)
+            admin = Admin(first)
+            started = admin.request("POST", "/v1/rollouts", body=spec)
+            self.assertEqual(started.status, 201, started)
+            self.assertEqual(started.json()["weight"], 40)
+
+            # Traffic only early in an interval: the master reads the
+            # workers' counts once a second, so none of it can spill into
+            # the 60% interval and step that one too before the stop.
+            def at_second_step():
+                rollout = self.rollout(admin)
+                if rollout["weight"] != 40:
+                    return rollout
+                if (rollout["deadline_in_ms"] or 0) > 1200:
+                    for _ in range(40):
+                        request(port, "GET", "/")
+                return None
+
+            before = wait_until(at_second_step, timeout=30,
+                                message="the rollout did not reach its second step")
+            self.assertEqual((before["weight"], before["step"]), (60, 1), before)
+            self.assertIn(before["state"], ("stepping", "holding"), before)
+            version = admin.version()
+            self.assertEqual(first.stop(), 0, "turnout did not stop gracefully on SIGTERM")
+
+        with Turnout(self.config(port), directory=directory) as second:
+            self.turnouts = (second,)
+            admin = Admin(second)
+            after = self.rollout(admin)
+            self.assertEqual((after["weight"], after["step"]), (60, 1), after)
+            self.assertIn(after["state"], ("stepping", "holding"), after)
+            self.assertEqual(admin.version(), version, "the restart served another version")
+            self.assertEqual({s["upstream"]: s["weight"] for s in after["split"]},
+                             {"v1": 40, "v2": 60})
+            # The live split matches the step.
+            seen = servers(port, 100)
+            self.assertEqual(set(seen), {"a", "b"}, seen)
+            self.assertTrue(45 <= seen["b"] <= 75, f"a 60% split measured as {seen}")
+            self.assertEqual(self.rollout(admin)["weight"], 60)
+            with Traffic(port):
+                wait_until(lambda: self.rollout(admin)["state"] == "promoted", timeout=20,
+                           message="the restored rollout was not promoted")
+            rollout = self.rollout(admin)
+            self.assertEqual(rollout["weight"], 100)
+            self.assertEqual(servers(port, 20), {"b": 20})
+            # The transitions from before the restart are kept.
+            weights = [t["weight"] for t in rollout["transitions"]]
+            self.assertEqual(weights[:2], [40, 60], rollout["transitions"])
+
+    def test_pause_resume_promote_abort_act_at_once(self):
+        port, t = self.start()
+        with t:
+            admin = Admin(t)
+            interval = 1.0
+            spec = {"route": "app", "to": "v2", "steps": [20, 50, 100], "interval": "1s",
+                    "min_requests": 1, "max_p99": "2s"}
+            started = admin.request("POST", "/v1/rollouts", body=spec)
+            self.assertEqual(started.status, 201, started)
+            paused = admin.request("POST", "/v1/rollouts/app/pause")
+            self.assertEqual(paused.status, 200, paused)
+            # No traffic before the pause, so it could only have held at 20%.
+            self.assertEqual((paused.json()["state"], paused.json()["weight"]), ("paused", 20))
+            self.assertIsNone(paused.json()["deadline_in_ms"])
+            self.assertEqual(admin.request("POST", "/v1/rollouts/app/pause").status, 409)
+
+            # Paused, three intervals of traffic that would have stepped it
+            # twice: it stays at 20%.
+            b_before = self.b.stats()["requests"]
+            end = time.monotonic() + 3 * interval
+            with Traffic(port):
+                while time.monotonic() < end:
+                    rollout = self.rollout(admin)
+                    self.assertEqual((rollout["state"], rollout["weight"]), ("paused", 20), rollout)
+                    time.sleep(0.05)
+            self.assertGreater(self.b.stats()["requests"] - b_before, 3,
+                               "the canary got no traffic while paused")
+            self.assertEqual(self.rollout(admin)["weight"], 20)
+
+            resumed = admin.request("POST", "/v1/rollouts/app/resume")
+            self.assertEqual(resumed.status, 200, resumed)
+            self.assertEqual((resumed.json()["state"], resumed.json()["weight"]), ("stepping", 20))
+            self.assertIsNotNone(resumed.json()["deadline_in_ms"])
+            self.assertEqual(admin.request("POST", "/v1/rollouts/app/resume").status, 409)
+
+            promoted = admin.request("POST", "/v1/rollouts/app/promote")
+            self.assertEqual(promoted.status, 200, promoted)
+            self.assertEqual((promoted.json()["state"], promoted.json()["weight"]),
+                             ("promoted", 100))
+            # At once: the answer comes after every worker serves it.
+            self.assertEqual(servers(port, 20), {"b": 20})
+            self.assertEqual(admin.request("POST", "/v1/rollouts/app/abort").status, 409)
+
+            # Back to v1, then a second rollout, aborted at its first step.
+            reset = admin.request("PUT", "/v1/routes/app/split", body={"v1": 100, "v2": 0})
+            self.assertEqual(reset.status, 200, reset)
+            spec = {"route": "app", "to": "v2", "steps": [50, 100], "interval": "10m"}
+            second = admin.request("POST", "/v1/rollouts", body=spec)
+            self.assertEqual(second.status, 201, second)
+            self.assertEqual(second.json()["weight"], 50)
+            self.assertEqual(set(servers(port, 40)), {"a", "b"})
+            aborted = admin.request("POST", "/v1/rollouts/app/abort")
+            self.assertEqual(aborted.status, 200, aborted)
+            self.assertEqual((aborted.json()["state"], aborted.json()["weight"]), ("aborted", 0))
+            b_before = self.b.stats()["requests"]
+            self.assertEqual(servers(port, 20), {"a": 20})
+            self.assertEqual(self.b.stats()["requests"], b_before + 1)  # only the stats call
+            self.assertEqual(self.rollout(admin)["state"], "aborted")
 
 
 if __name__ == "__main__":
