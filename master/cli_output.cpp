@@ -8,6 +8,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <vector>
 
 namespace turnout::master {
@@ -141,16 +142,40 @@ void print_workers(std::ostream& out, const json::value* workers) {
     print_table(out, rows, "  ");
 }
 
+// A number with one decimal, times `scale`, then `suffix`; "-" when absent.
+std::string fixed1(const json::value* value, double scale = 1, std::string_view suffix = "") {
+    const auto n = number(value);
+    if (!n) {
+        return "-";
+    }
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.1f", *n * scale);
+    return buffer + std::string{suffix};
+}
+
+// One row per target; the upstream's name, rates and panic flag on its
+// first row only.
 void print_upstreams(std::ostream& out, const json::value* upstreams) {
-    std::vector<Row> rows{{"UPSTREAM", "TARGET", "HEALTH"}};
+    std::vector<Row> rows{{"UPSTREAM", "RPS", "ERR%", "TARGET", "HEALTH"}};
     for (const auto& [name, upstream] : entries(upstreams, "name")) {
-        std::string shown = name;
-        for (const auto& [address, target] : entries(field(*upstream, "targets"), "address")) {
-            rows.push_back({shown, address, health(*target)});
-            shown.clear();
+        Row first{name, fixed1(field(*upstream, "requests_per_s")),
+                  fixed1(field(*upstream, "error_rate"), 100, "%")};
+        if (const auto* panic = field(*upstream, "panic");
+            panic && panic->is_bool() && panic->as_bool()) {
+            first[0] += " (panic)";
         }
-        if (!shown.empty()) {
-            rows.push_back({shown, "-", "-"});
+        bool shown = false;
+        for (const auto& [address, target] : entries(field(*upstream, "targets"), "address")) {
+            Row row = shown ? Row{"", "", ""} : first;
+            row.push_back(address);
+            row.push_back(health(*target));
+            rows.push_back(std::move(row));
+            shown = true;
+        }
+        if (!shown) {
+            first.push_back("-");
+            first.push_back("-");
+            rows.push_back(std::move(first));
         }
     }
     out << "upstreams:\n";

@@ -172,6 +172,7 @@ void Master::on_worker_message(unsigned index, pid_t pid, worker::Message messag
 // Counters come from the workers once a second: often enough for metrics
 // and rollout intervals, and a worker that dies loses at most that much.
 void Master::poll_stats() {
+    rates_.observe(metrics_.totals(), clock::now());
     for (auto& slot : slots_) {
         if (slot.channel) {
             slot.channel->send({worker::MessageKind::stats_request, 0, {}, {}});

@@ -15,6 +15,7 @@
 #include "master/metrics_aggregator.hpp"
 #include "master/process_table.hpp"
 #include "master/rollout.hpp"
+#include "master/upstream_rates.hpp"
 #include "server/histogram.hpp"
 #include "worker/config_delta.hpp"
 
@@ -139,6 +140,7 @@ private:
     boost::asio::steady_timer kill_timer_;
     boost::asio::steady_timer stats_timer_;
     MetricsAggregator metrics_;
+    UpstreamRates rates_;  // fed by poll_stats, read by status()
     std::map<std::string, RunningRollout> rollouts_;  // by route
     std::chrono::steady_clock::time_point started_at_;
     server::Histogram apply_seconds_;

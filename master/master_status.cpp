@@ -46,8 +46,12 @@ json::value Master::status() {
         }
         // Every target unhealthy: workers use them all rather than none.
         const bool panic = unhealthy == upstream.targets.size();
-        upstreams.push_back(json::object{
-            {"name", upstream.name}, {"panic", panic}, {"targets", std::move(targets)}});
+        const auto rate = rates_.rate(upstream.name);
+        upstreams.push_back(json::object{{"name", upstream.name},
+                                         {"panic", panic},
+                                         {"requests_per_s", rate.requests_per_s},
+                                         {"error_rate", rate.error_rate},
+                                         {"targets", std::move(targets)}});
     }
     const auto uptime = std::chrono::steady_clock::now() - started_at_;
     return json::object{

@@ -84,6 +84,49 @@ class MetricsTest(TurnoutTestCase):
                     get_json(port, "/")
                 wait_until(lambda: sample(metrics(), "turnout_requests_total", **ok) == 110, timeout=10)
 
+    def test_status_shows_per_upstream_rates(self):
+        with EchoBackend("a") as a:
+            port = free_port()
+            t = Turnout(render(CONFIG, port=port, a=a.address, gone=f"127.0.0.1:{free_port()}"))
+            self.turnouts = (t,)
+            with t:
+                admin = Admin(t)
+                wait_until(lambda: len(admin.ready_workers()) == 2, timeout=10)
+
+                def upstream(name):
+                    return next(u for u in admin.status()["upstreams"] if u["name"] == name)
+
+                idle = upstream("a")
+                self.assertEqual(idle["requests_per_s"], 0)
+                self.assertEqual(idle["error_rate"], 0)
+                for i in range(300):
+                    self.assertEqual(get_json(port, "/")["server"], "a")
+                    if i % 10 == 0:
+                        self.assertEqual(request(port, "GET", "/dead")[0], 502)
+
+                # Rates span the last few stats polls (1 s each), so they show
+                # within a couple of seconds and stay a few more.
+                wait_until(lambda: upstream("a")["requests_per_s"] > 0, timeout=10,
+                           message="requests_per_s never rose for upstream a")
+                wait_until(lambda: upstream("gone")["error_rate"] > 0, timeout=10,
+                           message="error_rate never rose for upstream gone")
+                self.assertEqual(upstream("a")["error_rate"], 0)
+                self.assertEqual(upstream("gone")["error_rate"], 1)
+
+                def cli_row(name):
+                    result = admin.cli("status")
+                    self.assertEqual(result.returncode, 0, result.stderr)
+                    self.assertRegex(result.stdout, r"UPSTREAM\s+RPS\s+ERR%\s+TARGET\s+HEALTH")
+                    match = re.search(rf"^\s+{name}\s+([\d.]+)\s+([\d.]+)%\s+127\.0\.0\.1:",
+                                      result.stdout, re.M)
+                    self.assertIsNotNone(match, result.stdout)
+                    return float(match.group(1)), float(match.group(2))
+
+                wait_until(lambda: cli_row("a")[0] > 0, timeout=10,
+                           message="turnout status never showed a request rate for a")
+                wait_until(lambda: cli_row("gone")[1] == 100, timeout=10,
+                           message="turnout status never showed gone's errors")
+
 
 if __name__ == "__main__":
     unittest.main()
