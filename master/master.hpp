@@ -97,6 +97,7 @@ private:
               std::string summary, AdminCallback done);
     void push_to(WorkerSlot& slot, const std::vector<std::string>& new_listeners,
                  const std::optional<worker::ConfigDelta>& delta, const std::string& snapshot);
+    std::optional<config::EditError> rollout_conflict(const std::string& route) const;
     void send_listeners(WorkerSlot& slot, const std::vector<std::string>& names);
     void send_health(WorkerSlot& slot);
     void broadcast_health();

@@ -160,8 +160,26 @@ void Master::edit(std::function<config::EditResult()> make,
     });
 }
 
+// A route a rollout is moving belongs to the rollout: a manual change would
+// be overwritten at its next step, so it is refused until the rollout ends.
+std::optional<config::EditError> Master::rollout_conflict(const std::string& route) const {
+    auto running = rollouts_.find(route);
+    if (running == rollouts_.end() || running->second.rollout.terminal()) {
+        return std::nullopt;
+    }
+    const auto message = "route " + route + " has a rollout in progress (" +
+                         std::string{to_string(running->second.rollout.state())} +
+                         "); promote or abort it first: turnout rollout abort " + route;
+    return config::EditError{config::EditError::Kind::conflict, {{"", 0, 0, message}}};
+}
+
 void Master::put_route(const std::string& name, const std::string& body, AdminCallback done) {
-    edit([this, name, body] { return config::put_route(*live_, name, body, "PUT /v1/routes/" + name); },
+    edit([this, name, body]() -> config::EditResult {
+             if (auto conflict = rollout_conflict(name)) {
+                 return *conflict;
+             }
+             return config::put_route(*live_, name, body, "PUT /v1/routes/" + name);
+         },
          [name](const config::Config& config) {
              return worker::ConfigDelta{worker::ConfigDelta::Op::put_route, name,
                                         *config.find_route(name), std::nullopt};
@@ -170,7 +188,12 @@ void Master::put_route(const std::string& name, const std::string& body, AdminCa
 }
 
 void Master::delete_route(const std::string& name, AdminCallback done) {
-    edit([this, name] { return config::delete_route(*live_, name); },
+    edit([this, name]() -> config::EditResult {
+             if (auto conflict = rollout_conflict(name)) {
+                 return *conflict;
+             }
+             return config::delete_route(*live_, name);
+         },
          [name](const config::Config&) {
              return worker::ConfigDelta{worker::ConfigDelta::Op::delete_route, name, std::nullopt,
                                         std::nullopt};
@@ -204,7 +227,12 @@ void Master::put_split(const std::string& route,
     for (const auto& [upstream, weight] : weights) {
         summary += fmt::format(" {}={}", upstream, weight);
     }
-    edit([this, route, weights = std::move(weights)] { return config::put_split(*live_, route, weights); },
+    edit([this, route, weights = std::move(weights)]() -> config::EditResult {
+             if (auto conflict = rollout_conflict(route)) {
+                 return *conflict;
+             }
+             return config::put_split(*live_, route, weights);
+         },
          [route](const config::Config& config) {
              return worker::ConfigDelta{worker::ConfigDelta::Op::put_route, route,
                                         *config.find_route(route), std::nullopt};

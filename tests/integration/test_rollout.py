@@ -230,5 +230,23 @@ class RolloutTest(BackendsTestCase):
             self.assertEqual(self.rollout(admin)["state"], "aborted")
 
 
+    def test_manual_changes_to_a_rolling_route_are_refused(self):
+        port, t = self.start()
+        with t:
+            admin = Admin(t)
+            spec = {"route": "app", "to": "v2", "steps": [10, 100], "interval": "1h"}
+            self.assertEqual(admin.request("POST", "/v1/rollouts", body=spec).status, 201)
+            version = admin.version()
+            split = admin.request("PUT", "/v1/routes/app/split", body={"v1": 50, "v2": 50})
+            self.assertEqual(split.status, 409, split)
+            self.assertIn("rollout in progress", split.json()["error"])
+            route = {"match": {"path_prefix": "/"}, "upstream": "v1"}
+            self.assertEqual(admin.request("PUT", "/v1/routes/app", body=route).status, 409)
+            self.assertEqual(admin.request("DELETE", "/v1/routes/app").status, 409)
+            self.assertEqual(admin.version(), version)
+            self.assertEqual(admin.request("POST", "/v1/rollouts/app/abort").status, 200)
+            split = admin.request("PUT", "/v1/routes/app/split", body={"v1": 50, "v2": 50})
+            self.assertEqual(split.status, 200, split)
+
 if __name__ == "__main__":
     unittest.main()
