@@ -50,7 +50,8 @@ Master::Master(RunOptions options, std::shared_ptr<const config::Config> file_co
       signals_{io_, SIGINT, SIGTERM, SIGHUP},
       ack_timer_{io_},
       kill_timer_{io_},
-      stats_timer_{io_} {
+      stats_timer_{io_},
+      stats_wait_timer_{io_} {
     signals_.add(SIGCHLD);
     choose_initial_config();
 }
@@ -120,6 +121,8 @@ void Master::start_worker(WorkerSlot& slot) {
     }
     slot.pid = spawned.pid;
     slot.state = SlotState::starting;
+    slot.stats_asked = 0;
+    slot.stats_answered = 0;
     slot.started_at = clock::now();
     slot.version = 0;
     slot.channel = std::make_shared<worker::ControlChannel>(io_, spawned.channel_fd);
@@ -148,6 +151,10 @@ void Master::on_worker_message(unsigned index, pid_t pid, worker::Message messag
             metrics_.update(index, pid, std::move(*snapshot));
         } else {
             spdlog::error("msg=\"worker stats do not decode\" slot={} pid={}", index, pid);
+        }
+        if (slot.pid == pid) {
+            ++slot.stats_answered;
+            settle_stats_waiters();
         }
     } else if (message.kind == worker::MessageKind::ack) {
         slot.version = message.version;
@@ -184,6 +191,54 @@ void Master::poll_stats() {
             poll_stats();
         }
     });
+}
+
+void Master::ask_stats(WorkerSlot& slot) {
+    if (slot.channel) {
+        slot.channel->send({worker::MessageKind::stats_request, 0, {}, {}});
+        ++slot.stats_asked;
+    }
+}
+
+// Runs `then` once every live worker has answered a stats request sent now,
+// so the counters reflect everything served up to this moment; a worker
+// that does not answer within the deadline is not waited for.
+void Master::with_fresh_stats(std::function<void()> then) {
+    constexpr std::chrono::milliseconds wait_at_most{500};
+    StatsWaiter waiter{{}, clock::now() + wait_at_most, std::move(then)};
+    for (auto& slot : slots_) {
+        ask_stats(slot);
+        if (slot.channel) {
+            waiter.need[slot.slot] = slot.stats_asked;
+        }
+    }
+    stats_waiters_.push_back(std::move(waiter));
+    stats_wait_timer_.expires_after(wait_at_most);
+    stats_wait_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) {
+            settle_stats_waiters();
+        }
+    });
+    settle_stats_waiters();
+}
+
+void Master::settle_stats_waiters() {
+    const auto now = clock::now();
+    std::vector<std::function<void()>> ready;
+    std::erase_if(stats_waiters_, [&](StatsWaiter& waiter) {
+        std::erase_if(waiter.need, [this](const auto& entry) {
+            const auto& slot = slots_[entry.first];
+            return slot.state == SlotState::dead || slot.stats_answered >= entry.second;
+        });
+        if (!waiter.need.empty() && now < waiter.deadline) {
+            return false;
+        }
+        ready.push_back(std::move(waiter.then));
+        return true;
+    });
+    for (auto& then : ready) {
+        then();
+    }
 }
 
 // Signals only record intent; the loop acts on them (STYLE §9).
@@ -238,6 +293,7 @@ void Master::on_worker_exit(WorkerSlot& slot, int wait_status) {
     slot.state = SlotState::dead;
     metrics_.retire(slot.slot);
     settle_acks();
+    settle_stats_waiters();
     if (stopping_) {
         maybe_exit();
         return;
@@ -307,6 +363,7 @@ void Master::maybe_exit() {
     kill_timer_.cancel();
     ack_timer_.cancel();
     stats_timer_.cancel();
+    stats_wait_timer_.cancel();
     for (auto& [route, running] : rollouts_) {
         running.timer->cancel();
     }

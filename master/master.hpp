@@ -82,6 +82,9 @@ private:
     void start_worker(WorkerSlot& slot);
     void on_worker_message(unsigned slot, pid_t pid, worker::Message message);
     void poll_stats();
+    void ask_stats(WorkerSlot& slot);
+    void with_fresh_stats(std::function<void()> then);
+    void settle_stats_waiters();
     void watch_signals();
     void reap_children();
     void on_worker_exit(WorkerSlot& slot, int wait_status);
@@ -141,6 +144,15 @@ private:
     boost::asio::steady_timer kill_timer_;
     boost::asio::steady_timer stats_timer_;
     MetricsAggregator metrics_;
+    // Callers waiting until every live worker answered the stats requests
+    // outstanding when they asked (slot → answers needed), or a deadline.
+    struct StatsWaiter {
+        std::map<unsigned, std::uint64_t> need;
+        std::chrono::steady_clock::time_point deadline;
+        std::function<void()> then;
+    };
+    std::vector<StatsWaiter> stats_waiters_;
+    boost::asio::steady_timer stats_wait_timer_;
     UpstreamRates rates_;  // fed by poll_stats, read by status()
     std::map<std::string, RunningRollout> rollouts_;  // by route
     std::chrono::steady_clock::time_point started_at_;

@@ -150,7 +150,8 @@ void Master::arm_rollout_timer(const std::string& route) {
     running.timer->expires_at(*deadline);
     running.timer->async_wait([this, route, timer = running.timer](boost::system::error_code ec) {
         if (!ec) {
-            enqueue([this, route] { end_rollout_interval(route); });
+            // Judge the interval on counters as of now, not the last poll.
+            with_fresh_stats([this, route] { enqueue([this, route] { end_rollout_interval(route); }); });
         }
     });
 }
