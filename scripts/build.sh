@@ -3,9 +3,6 @@
 # Usage: scripts/build.sh [extra cmake -D options]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# ccache keys on the command line; relative paths let every clone (CI's
-# included) reuse what another clone compiled.
-export CCACHE_BASEDIR="$PWD"
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 if [[ ! -f build/CMakeCache.txt ]]; then
