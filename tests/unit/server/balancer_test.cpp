@@ -4,6 +4,8 @@
 #include "server/least_request_balancer.hpp"
 #include "server/random_two_balancer.hpp"
 
+#include "tests/unit/server/balancer_test_support.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <array>
@@ -16,18 +18,10 @@ using turnout::config::Upstream;
 using turnout::server::PickContext;
 using turnout::server::RoundRobinBalancer;
 
-namespace {
+using turnout::server::testing::counts;
+using turnout::server::testing::make_targets;
 
-std::vector<Target> make_targets(const std::vector<std::uint32_t>& weights) {
-    std::vector<Target> targets;
-    for (std::size_t i = 0; i < weights.size(); ++i) {
-        Target target;
-        target.address.text = "127.0.0.1:" + std::to_string(9001 + i);
-        target.weight = weights[i];
-        targets.push_back(target);
-    }
-    return targets;
-}
+namespace {
 
 std::vector<std::size_t> picks(turnout::server::Balancer& balancer, std::size_t count,
                                const PickContext& context = {}) {

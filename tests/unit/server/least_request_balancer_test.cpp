@@ -1,5 +1,7 @@
 #include "server/least_request_balancer.hpp"
 
+#include "tests/unit/server/balancer_test_support.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <array>
@@ -11,33 +13,8 @@ using turnout::config::Target;
 using turnout::server::LeastRequestBalancer;
 using turnout::server::PickContext;
 
-namespace {
-
-std::vector<Target> make_targets(const std::vector<std::uint32_t>& weights) {
-    std::vector<Target> targets;
-    for (std::size_t i = 0; i < weights.size(); ++i) {
-        Target target;
-        target.address.text = "127.0.0.1:" + std::to_string(9001 + i);
-        target.weight = weights[i];
-        targets.push_back(target);
-    }
-    return targets;
-}
-
-// How often each target is picked in `count` picks under `context`.
-template <std::size_t N>
-std::array<std::size_t, N> counts(LeastRequestBalancer& balancer, std::size_t count,
-                                  const PickContext& context = {}) {
-    std::array<std::size_t, N> result{};
-    for (std::size_t i = 0; i < count; ++i) {
-        auto index = balancer.pick(context);
-        REQUIRE(index);
-        ++result.at(*index);
-    }
-    return result;
-}
-
-}  // namespace
+using turnout::server::testing::counts;
+using turnout::server::testing::make_targets;
 
 TEST_CASE("least request: idle targets share by weight", "[server][balancer]") {
     LeastRequestBalancer balancer(make_targets({1, 3}));

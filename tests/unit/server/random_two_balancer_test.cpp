@@ -1,5 +1,7 @@
 #include "server/random_two_balancer.hpp"
 
+#include "tests/unit/server/balancer_test_support.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <array>
@@ -12,34 +14,13 @@ using turnout::server::PickContext;
 using turnout::server::RandomTwoBalancer;
 using turnout::server::SplitMixRandom;
 
-namespace {
+using turnout::server::testing::counts;
+using turnout::server::testing::make_targets;
 
-std::vector<Target> make_targets(const std::vector<std::uint32_t>& weights) {
-    std::vector<Target> targets;
-    for (std::size_t i = 0; i < weights.size(); ++i) {
-        Target target;
-        target.address.text = "127.0.0.1:" + std::to_string(9001 + i);
-        target.weight = weights[i];
-        targets.push_back(target);
-    }
-    return targets;
-}
+namespace {
 
 RandomTwoBalancer seeded(const std::vector<std::uint32_t>& weights, std::uint64_t seed = 7) {
     return RandomTwoBalancer(make_targets(weights), std::make_unique<SplitMixRandom>(seed));
-}
-
-// How often each target is picked in `count` picks under `context`.
-template <std::size_t N>
-std::array<std::size_t, N> counts(RandomTwoBalancer& balancer, std::size_t count,
-                                  const PickContext& context = {}) {
-    std::array<std::size_t, N> result{};
-    for (std::size_t i = 0; i < count; ++i) {
-        auto index = balancer.pick(context);
-        REQUIRE(index);
-        ++result.at(*index);
-    }
-    return result;
 }
 
 }  // namespace
