@@ -1,9 +1,11 @@
 #pragma once
 
-// What a worker serves right now: the live config, its route table and its
-// upstreams. Sessions look routes and upstreams up here at the start of each
-// request and keep shared_ptrs to what they picked, so a change applied
-// mid-request never pulls anything from under them.
+// What a worker serves right now: the limits, route table and upstreams of
+// the live config (whole snapshots and one-change deltas both land here),
+// target health, metrics and the access log. Sessions look routes and
+// upstreams up here at the start of each request and keep shared_ptrs to
+// what they picked, so a change applied mid-request never pulls anything
+// from under them.
 
 #include "config/config.hpp"
 #include "server/access_log.hpp"

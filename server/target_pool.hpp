@@ -43,7 +43,6 @@ public:
     // Closes every parked connection (worker shutdown).
     void close_all();
 
-    std::size_t idle_count() const { return idle_.size(); }
 
 private:
     using clock = std::chrono::steady_clock;
