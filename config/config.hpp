@@ -31,6 +31,9 @@ struct Limits {
     Duration header_timeout = std::chrono::seconds(10);
     Duration idle_timeout = std::chrono::seconds(60);
     Duration drain_timeout = std::chrono::seconds(30);
+    Duration send_timeout = std::chrono::seconds(60);  // a write to a client making no progress
+    std::uint64_t max_headers = 100;                    // header fields per request; over it: 431
+    std::uint64_t max_connections = 10000;              // per worker; 0 = unlimited
     bool operator==(const Limits&) const = default;
 };
 

@@ -155,7 +155,10 @@ private:
                        {"max_body_bytes", value.max_body_bytes},
                        {"header_timeout", duration(value.header_timeout)},
                        {"idle_timeout", duration(value.idle_timeout)},
-                       {"drain_timeout", duration(value.drain_timeout)}});
+                       {"drain_timeout", duration(value.drain_timeout)},
+                       {"send_timeout", duration(value.send_timeout)},
+                       {"max_headers", value.max_headers},
+                       {"max_connections", value.max_connections}});
     }
 
     json::value admin(const Admin& value) const {

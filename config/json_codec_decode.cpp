@@ -245,6 +245,9 @@ std::optional<Limits> limits_from_json(const json::value* value) {
     fields.read("header_timeout", limits.header_timeout);
     fields.read("idle_timeout", limits.idle_timeout);
     fields.read("drain_timeout", limits.drain_timeout);
+    fields.read("send_timeout", limits.send_timeout);
+    fields.read("max_headers", limits.max_headers);
+    fields.read("max_connections", limits.max_connections);
     return fields.ok() ? std::optional(limits) : std::nullopt;
 }
 

@@ -127,7 +127,7 @@ void read_admin(Context& context, const Cursor& at, Admin& admin) {
 void read_limits(Context& context, const Cursor& at, Limits& limits) {
     MapReader map(context, at,
                   {"max_header_bytes", "max_body_bytes", "header_timeout", "idle_timeout",
-                   "drain_timeout"});
+                   "drain_timeout", "send_timeout", "max_headers", "max_connections"});
     auto positive_size = [](Context& c, const Cursor& value) { return read_size(c, value, 1); };
     auto any_size = [](Context& c, const Cursor& value) { return read_size(c, value, 0); };
     auto positive = [](Context& c, const Cursor& value) {
@@ -139,6 +139,13 @@ void read_limits(Context& context, const Cursor& at, Limits& limits) {
     map.read("header_timeout", limits.header_timeout, positive);
     map.read("idle_timeout", limits.idle_timeout, positive);
     map.read("drain_timeout", limits.drain_timeout, any_duration);
+    map.read("send_timeout", limits.send_timeout, positive);
+    map.read("max_headers", limits.max_headers, [](Context& c, const Cursor& value) {
+        return read_uint(c, value, 1, UINT32_MAX);
+    });
+    map.read("max_connections", limits.max_connections, [](Context& c, const Cursor& value) {
+        return read_uint(c, value, 0, UINT32_MAX);
+    });
 }
 
 std::vector<Listener> read_listeners(Context& context, const Cursor& at) {

@@ -389,6 +389,15 @@ void write_limits(Block& top, const Limits& limits) {
     if (limits.drain_timeout != defaults.drain_timeout) {
         block.raw("drain_timeout", duration_text(limits.drain_timeout));
     }
+    if (limits.send_timeout != defaults.send_timeout) {
+        block.raw("send_timeout", duration_text(limits.send_timeout));
+    }
+    if (limits.max_headers != defaults.max_headers) {
+        block.raw("max_headers", std::to_string(limits.max_headers));
+    }
+    if (limits.max_connections != defaults.max_connections) {
+        block.raw("max_connections", std::to_string(limits.max_connections));
+    }
 }
 
 // `key:` then its items, or `key: EMPTY` when there are none.

@@ -1,6 +1,7 @@
 #include "server/client_session.hpp"
 
 #include "server/proxy_exchange.hpp"
+#include "server/request_head.hpp"
 #include "server/serving_state.hpp"
 #include "server/session_registry.hpp"
 
@@ -112,11 +113,61 @@ void ClientSession::wait_for_request() {
 // between reads: a client dripping one byte at a time is still cut off.
 void ClientSession::read_header() {
     phase_ = Phase::header;
+    head_scanned_ = 0;
     arm_deadline(limits_.header_timeout);
-    http::async_read_header(socket_, buffer_, *parser_,
-                            [self = shared_from_this()](error_code ec, std::size_t) {
-                                self->on_header(ec);
-                            });
+    parse_head();
+}
+
+// The head is read whole and checked by check_request_head before Beast
+// sees any of it, so an ambiguous request is refused before it is parsed,
+// let alone forwarded.
+void ClientSession::parse_head() {
+    if (const auto skip = leading_empty_lines(
+            {static_cast<const char*>(buffer_.data().data()), buffer_.size()})) {
+        buffer_.consume(skip);
+        head_scanned_ = 0;
+    }
+    const std::string_view bytes{static_cast<const char*>(buffer_.data().data()), buffer_.size()};
+    const auto head = find_head_end(bytes, head_scanned_);
+    if (head.bare_lf) {
+        send_error(http::status::bad_request, "bad_line_ending", false);
+        return;
+    }
+    if (head.end == 0 || head.end > limits_.max_header_bytes) {
+        if (bytes.size() > limits_.max_header_bytes) {
+            send_error(http::status::request_header_fields_too_large, "header_too_large", false);
+            return;
+        }
+        head_scanned_ = bytes.size();
+        socket_.async_read_some(buffer_.prepare(read_room()),
+                                [self = shared_from_this()](error_code ec, std::size_t read) {
+                                    self->buffer_.commit(read);
+                                    if (ec) {
+                                        self->on_header(ec);
+                                        return;
+                                    }
+                                    self->parse_head();
+                                });
+        return;
+    }
+    if (const auto rejected = check_request_head(bytes.substr(0, head.end), limits_.max_headers)) {
+        send_error(rejected->status, rejected->reason, false);
+        return;
+    }
+    error_code ec;
+    parser_->put(asio::buffer(bytes.data(), head.end), ec);
+    buffer_.consume(head.end);
+    if (!ec && !parser_->is_header_done()) {
+        ec = http::error::partial_message;
+    }
+    body_scanned_ = 0;
+    chunked_scanner_.reset();
+    on_header(ec);
+}
+
+std::size_t ClientSession::read_room() const {
+    constexpr std::size_t read_size = 16 * 1024;
+    return std::min(read_size, buffer_.max_size() - buffer_.size());
 }
 
 void ClientSession::on_header(error_code ec) {
@@ -144,6 +195,67 @@ void ClientSession::on_header_error(error_code ec) {
     } else {
         close();  // the client went away or reset: nothing to answer
     }
+}
+
+void ClientSession::read_body(BodyHandler handler) {
+    body_handler_ = std::move(handler);
+    parse_body();
+}
+
+void ClientSession::parse_body() {
+    if (parser_->chunked() && !scan_chunks()) {
+        finish_body_read(http::error::bad_chunk);
+        return;
+    }
+    // Beast parses one piece per put (a chunk header, or data): go on until
+    // some body arrived, the buffer is full, the body ended or input ran out.
+    const auto room = parser_->get().body().size;
+    while (buffer_.size() > 0) {
+        error_code ec;
+        const auto used = parser_->put(buffer_.data(), ec);
+        buffer_.consume(used);
+        body_scanned_ -= std::min(used, body_scanned_);
+        if (ec == http::error::need_more) {
+            break;
+        }
+        if (ec || parser_->is_done() || parser_->get().body().size != room) {
+            finish_body_read(ec == http::error::need_buffer ? error_code{} : ec);
+            return;
+        }
+        if (used == 0) {
+            break;
+        }
+    }
+    socket_.async_read_some(buffer_.prepare(read_room()),
+                            [self = shared_from_this()](error_code ec, std::size_t read) {
+                                self->buffer_.commit(read);
+                                if (ec == asio::error::eof) {
+                                    self->parser_->put_eof(ec);
+                                    self->finish_body_read(ec ? ec : http::error::partial_message);
+                                } else if (ec) {
+                                    self->finish_body_read(ec);
+                                } else {
+                                    self->parse_body();
+                                }
+                            });
+}
+
+// Whether every byte of the chunked body buffered so far is well framed.
+bool ClientSession::scan_chunks() {
+    if (chunked_scanner_.done() || body_scanned_ >= buffer_.size()) {
+        return true;
+    }
+    const std::string_view fresh{static_cast<const char*>(buffer_.data().data()) + body_scanned_,
+                                 buffer_.size() - body_scanned_};
+    const auto result = chunked_scanner_.scan(fresh);
+    body_scanned_ += result.used;
+    return !result.bad;
+}
+
+void ClientSession::finish_body_read(error_code ec) {
+    auto handler = std::move(body_handler_);
+    body_handler_ = nullptr;
+    handler(ec);
 }
 
 void ClientSession::route_request() {
@@ -190,7 +302,7 @@ void ClientSession::send_error(http::status status, std::string_view reason, boo
     keep_alive = keep_alive && !draining_;
     const unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
     error_response_.emplace(make_error_response(status, reason, version, keep_alive));
-    arm_deadline(limits_.idle_timeout);
+    arm_deadline(limits_.send_timeout);
     http::async_write(socket_, *error_response_,
                       [self = shared_from_this(), keep_alive](error_code ec, std::size_t) {
                           self->error_response_.reset();

@@ -5,6 +5,7 @@
 // ProxyExchange, and answers with turnout's own errors when it cannot.
 
 #include "config/config.hpp"
+#include "server/chunked_scanner.hpp"
 #include "server/deadline.hpp"
 #include "server/error_response.hpp"
 
@@ -13,6 +14,7 @@
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +59,13 @@ public:
     void disarm_deadline() { deadline_.disarm(); }
     bool deadline_expired() const { return deadline_.expired(); }
 
+    // Reads more of the request body into the parser's body buffer (set by
+    // the caller), and calls back once some arrived, the buffer is full, or
+    // the body ended. A chunked body is checked by ChunkedScanner before
+    // Beast parses it; a bad one fails with http::error::bad_chunk.
+    using BodyHandler = std::function<void(boost::system::error_code)>;
+    void read_body(BodyHandler handler);
+
     // The exchange is over. keep_alive: the request was read whole and the
     // response written whole, so the connection may carry the next request.
     void finish_exchange(bool keep_alive);
@@ -70,9 +79,14 @@ private:
 
     void wait_for_request();
     void read_header();
+    void parse_head();
     void on_header(boost::system::error_code ec);
     void on_header_error(boost::system::error_code ec);
     void route_request();
+    void parse_body();
+    void finish_body_read(boost::system::error_code ec);
+    bool scan_chunks();
+    std::size_t read_room() const;
     void close_gracefully();
     void discard_input();
 
@@ -84,6 +98,10 @@ private:
     Deadline deadline_;
     boost::beast::flat_buffer buffer_;
     std::optional<RequestParser> parser_;
+    std::size_t head_scanned_ = 0;  // bytes of buffer_ find_head_end has looked at
+    std::size_t body_scanned_ = 0;  // bytes at the front of buffer_ ChunkedScanner has seen
+    ChunkedScanner chunked_scanner_;
+    BodyHandler body_handler_;
     std::unique_ptr<char[]> body_buffer_;
     std::optional<ErrorResponse> error_response_;
     config::Limits limits_;

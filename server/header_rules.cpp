@@ -1,5 +1,7 @@
 #include "server/header_rules.hpp"
 
+#include "server/http_text.hpp"
+
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
 
@@ -18,16 +20,6 @@ constexpr std::array<http::field, 6> hop_by_hop_fields{
     http::field::trailer,           http::field::transfer_encoding, http::field::upgrade,
 };
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
 // Headers a client may not strip by naming them in Connection: without Host
 // the upstream cannot route the request, and without Content-Length it would
 // read the body as the next request (smuggling).
@@ -41,7 +33,7 @@ bool may_be_nominated(std::string_view name) {
 void add_nominated(std::vector<std::string_view>& names, std::string_view value) {
     while (!value.empty()) {
         std::size_t comma = value.find(',');
-        std::string_view token = trim(value.substr(0, comma));
+        std::string_view token = trim_ows(value.substr(0, comma));
         if (!token.empty() && may_be_nominated(token)) {
             names.push_back(token);
         }

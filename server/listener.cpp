@@ -1,5 +1,8 @@
 #include "server/listener.hpp"
 
+#include "server/serving_state.hpp"
+#include "server/session_registry.hpp"
+
 #include <boost/asio/ip/address.hpp>
 #include <spdlog/spdlog.h>
 
@@ -41,7 +44,29 @@ void Listener::stop() {
     backoff_.cancel();
 }
 
+// At limits.max_connections the listener stops accepting, so new clients
+// wait in the kernel's listen queue (or go to another worker) instead of
+// being taken and refused; the sessions already open keep being served.
 void Listener::accept() {
+    const auto limit = state_.limits().max_connections;
+    if (limit > 0 && registry_.size() >= limit) {
+        if (!at_limit_) {
+            at_limit_ = true;
+            spdlog::warn("msg=\"connection limit reached, not accepting\" listener={} "
+                         "max_connections={}",
+                         context_->name, limit);
+        }
+        registry_.when_one_closes([weak = weak_from_this()] {
+            if (auto self = weak.lock()) {
+                self->accept();
+            }
+        });
+        return;
+    }
+    if (at_limit_) {
+        at_limit_ = false;
+        spdlog::info("msg=\"accepting again\" listener={}", context_->name);
+    }
     acceptor_.async_accept(
         [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
             self->on_accept(ec, std::move(socket));

@@ -34,6 +34,7 @@ private:
     std::shared_ptr<const ListenerContext> context_;
     ServingState& state_;
     SessionRegistry& registry_;
+    bool at_limit_ = false;
 };
 
 }  // namespace turnout::server

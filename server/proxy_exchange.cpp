@@ -240,6 +240,7 @@ void ProxyExchange::record_request(unsigned status, bool failed) {
 }
 
 void ProxyExchange::send_request_header() {
+    request_write_failed_ = false;
     auto& request = client_->parser().get();
     if (request[http::field::host].empty()) {
         request.set(http::field::host, upstream_config_->targets[target_].address.text);
@@ -268,7 +269,7 @@ void ProxyExchange::relay_request_body() {
     }
     if (expect_continue_ && !request_body_started_) {
         expect_continue_ = false;
-        client_->arm_deadline(client_->limits().idle_timeout);
+        client_->arm_deadline(client_->limits().send_timeout);
         asio::async_write(client_->socket(), asio::buffer(continue_100),
                           [self = shared_from_this()](error_code ec, std::size_t) {
                               if (ec) {
@@ -287,23 +288,25 @@ void ProxyExchange::continue_client_body() {
     parser.get().body().data = client_->body_buffer();
     parser.get().body().size = ClientSession::body_buffer_size;
     client_->arm_deadline(client_->limits().idle_timeout);
-    http::async_read_some(
-        client_->socket(), client_->buffer(), parser,
-        [self = shared_from_this()](error_code ec, std::size_t) {
-            if (ec == http::error::need_buffer) {
-                ec = {};
-            }
-            if (ec == http::error::body_limit) {
-                self->fail_upstream(status::payload_too_large, "body_too_large");
-                return;
-            }
-            if (ec) {
-                self->abort();  // the client left mid-body
-                return;
-            }
-            const auto left = self->client_->parser().get().body().size;
-            self->write_request_body(ClientSession::body_buffer_size - left);
-        });
+    client_->read_body([self = shared_from_this()](error_code ec) {
+        if (ec == http::error::body_limit) {
+            self->fail_upstream(status::payload_too_large, "body_too_large");
+            return;
+        }
+        if (ec && ec.category() == http::make_error_code(http::error::bad_chunk).category() &&
+            ec != http::error::partial_message) {
+            // A malformed body: the upstream got a request that never
+            // ends, and its connection is closed by fail_upstream.
+            self->fail_upstream(status::bad_request, "bad_request_body");
+            return;
+        }
+        if (ec) {
+            self->abort();  // the client left mid-body
+            return;
+        }
+        const auto left = self->client_->parser().get().body().size;
+        self->write_request_body(ClientSession::body_buffer_size - left);
+    });
 }
 
 void ProxyExchange::write_request_body(std::size_t size) {
@@ -330,10 +333,15 @@ void ProxyExchange::on_request_written(error_code ec) {
         ec = {};  // the body buffer was sent whole; more is to come
     }
     if (ec) {
-        // retry_on_fresh_connection() declines unless the whole request can go again.
-        if (!retry_on_fresh_connection()) {
-            record_target_failure(UpstreamErrorKind::reset);
-            fail_upstream(status::bad_gateway, "upstream_write_failed");
+        if (upstream_deadline_.expired()) {
+            record_target_failure(UpstreamErrorKind::timeout);
+            fail_upstream(status::gateway_timeout, "upstream_timeout");
+        } else if (!retry_on_fresh_connection()) {
+            // The upstream stopped reading: often because it already
+            // answered (413, 401, a redirect) and closed. Its answer may be
+            // waiting to be read; on_response_header fails with 502 if not.
+            request_write_failed_ = true;
+            read_response_header();
         }
     } else if (request_serializer_->is_done()) {
         read_response_header();
@@ -368,7 +376,9 @@ void ProxyExchange::on_response_header(error_code ec) {
             if (no_answer && can_send_again() && retry_on_another_target()) {
                 return;
             }
-            fail_upstream(status::bad_gateway, no_answer ? "upstream_reset" : "upstream_bad_response");
+            fail_upstream(status::bad_gateway, !no_answer           ? "upstream_bad_response"
+                                               : request_write_failed_ ? "upstream_write_failed"
+                                                                       : "upstream_reset");
         }
         return;
     }

@@ -105,6 +105,7 @@ private:
     unsigned attempts_ = 0;
     bool connection_reused_ = false;
     bool stale_retry_done_ = false;
+    bool request_write_failed_ = false;
     bool request_has_body_ = false;
     bool request_body_started_ = false;
     bool expect_continue_ = false;

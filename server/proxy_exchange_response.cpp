@@ -35,14 +35,17 @@ void ProxyExchange::rewrite_response() {
             client_keep_alive_ = false;
         }
     }
-    client_keep_alive_ = client_keep_alive_ && !client_->draining();
+    // An early response (the upstream answered before the request body
+    // ended) leaves the rest of the body unread: the connection cannot
+    // carry another request.
+    client_keep_alive_ = client_keep_alive_ && !client_->draining() && client_->parser().is_done();
     response.keep_alive(client_keep_alive_);
 
     response_serializer_.emplace(response);
     response.body().data = nullptr;
     response.body().size = 0;
     response.body().more = has_body;
-    client_->arm_deadline(client_->limits().idle_timeout);
+    client_->arm_deadline(client_->limits().send_timeout);
     auto on_sent = [self = shared_from_this()](error_code ec, std::size_t) {
         self->on_response_written(ec);
     };
@@ -92,7 +95,7 @@ void ProxyExchange::write_response_body(std::size_t size) {
         return;
     }
     response_bytes_ += size;
-    client_->arm_deadline(client_->limits().idle_timeout);
+    client_->arm_deadline(client_->limits().send_timeout);
     http::async_write(client_->socket(), *response_serializer_,
                       [self = shared_from_this()](error_code ec, std::size_t) {
                           self->on_response_written(ec);

@@ -1,28 +1,16 @@
 #include "server/request_key.hpp"
 
+#include "server/http_text.hpp"
+
 namespace turnout::server {
-
-namespace {
-
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-        text.remove_prefix(1);
-    }
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
-        text.remove_suffix(1);
-    }
-    return text;
-}
-
-}  // namespace
 
 std::string_view find_cookie(std::string_view cookie_header, std::string_view name) {
     while (!cookie_header.empty()) {
         const auto end = cookie_header.find(';');
-        const auto pair = trim(cookie_header.substr(0, end));
+        const auto pair = trim_ows(cookie_header.substr(0, end));
         const auto equals = pair.find('=');
-        if (equals != std::string_view::npos && trim(pair.substr(0, equals)) == name) {
-            return trim(pair.substr(equals + 1));
+        if (equals != std::string_view::npos && trim_ows(pair.substr(0, equals)) == name) {
+            return trim_ows(pair.substr(equals + 1));
         }
         if (end == std::string_view::npos) {
             break;

@@ -10,6 +10,13 @@ void SessionRegistry::add(ClientSession* session) { sessions_.insert(session); }
 
 void SessionRegistry::remove(ClientSession* session) {
     sessions_.erase(session);
+    if (!waiting_for_room_.empty()) {
+        auto waiting = std::move(waiting_for_room_);
+        waiting_for_room_.clear();
+        for (auto& resume : waiting) {
+            resume();
+        }
+    }
     if (sessions_.empty() && on_empty_) {
         auto on_empty = std::move(on_empty_);
         on_empty_ = nullptr;
@@ -28,6 +35,10 @@ void SessionRegistry::drain(std::function<void()> on_empty) {
     for (auto* session : sessions) {
         session->drain();
     }
+}
+
+void SessionRegistry::when_one_closes(std::function<void()> resume) {
+    waiting_for_room_.push_back(std::move(resume));
 }
 
 void SessionRegistry::close_all() {

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <functional>
 #include <unordered_set>
+#include <vector>
 
 namespace turnout::server {
 
@@ -29,9 +30,14 @@ public:
     // Closes every session now, in-flight requests included.
     void close_all();
 
+    // `resume` runs once, the next time a session goes away: a listener
+    // paused at limits.max_connections accepts again then.
+    void when_one_closes(std::function<void()> resume);
+
 private:
     std::unordered_set<ClientSession*> sessions_;
     std::function<void()> on_empty_;
+    std::vector<std::function<void()>> waiting_for_room_;
 };
 
 }  // namespace turnout::server

@@ -14,7 +14,8 @@
 // between 64 KiB writes), close=1 (Connection: close, then close), reset=1
 // (read the request, then reset the connection without answering),
 // reset_on=NAME (the same, only on the backend started with --name NAME).
-// GET /__stats -> {"connections": accepted, "requests": total,
+// GET /__stats -> {"connections": accepted, "requests": headers read,
+//                  "completed": requests read whole, body included,
 //                  "health_checks": GETs of /healthz};
 // GET /healthz -> "ok", with the status last set by GET /__health?status=N
 // (200 until then), so tests can make a target fail its health checks.
@@ -48,6 +49,7 @@ struct ServerState {
     std::string name = "echo";
     std::uint64_t connections = 0;
     std::uint64_t requests = 0;
+    std::uint64_t completed = 0;
     std::uint64_t health_checks = 0;
     unsigned health_status = 200;
 };
@@ -240,6 +242,7 @@ private:
     }
 
     void on_request_complete() {
+        ++state_.completed;
         auto& req = parser_->get();
         std::string_view target = req.target();
         auto q = target.find('?');
@@ -273,6 +276,7 @@ private:
             return send_string("application/json",
                 "{\"connections\":" + std::to_string(state_.connections) +
                 ",\"requests\":" + std::to_string(state_.requests) +
+                ",\"completed\":" + std::to_string(state_.completed) +
                 ",\"health_checks\":" + std::to_string(state_.health_checks) + "}\n");
         }
         if (path == "/__health") {

@@ -208,6 +208,13 @@ routes:
                   10, 55, {"routes[0].split[1].upstream: duplicate split upstream 'app'"});
 }
 
+TEST_CASE("header and connection limits are counts", "[config]") {
+    require_error(preamble + "limits:\n  max_headers: 0\n", 9, 16, {"limits.max_headers"});
+    require_error(preamble + "limits:\n  max_headers: 16k\n", 9, 16, {"limits.max_headers"});
+    require_error(preamble + "limits:\n  max_connections: -1\n", 9, 20, {"limits.max_connections"});
+    require_error(preamble + "limits:\n  send_timeout: 0s\n", 9, 17, {"limits.send_timeout"});
+}
+
 TEST_CASE("durations need a unit and may not be negative", "[config]") {
     require_error(preamble + "limits:\n  header_timeout: 10\n", 9, 19,
                   {"limits.header_timeout: must be a duration like 500ms, 10s, 5m or 1h",

@@ -28,6 +28,9 @@ limits:
   header_timeout: 10s
   idle_timeout: 500ms
   drain_timeout: 1m
+  send_timeout: 5s
+  max_headers: 50
+  max_connections: 0
 listeners:
   - name: web
     address: 127.0.0.1:8080
@@ -96,6 +99,9 @@ TEST_CASE("a config with every key loads into the model", "[config]") {
     CHECK(config->limits.header_timeout == 10s);
     CHECK(config->limits.idle_timeout == 500ms);
     CHECK(config->limits.drain_timeout == 1min);
+    CHECK(config->limits.send_timeout == 5s);
+    CHECK(config->limits.max_headers == 50);
+    CHECK(config->limits.max_connections == 0);
     CHECK(config->source_path.empty());
 }
 
@@ -206,6 +212,9 @@ TEST_CASE("keys left out take the defaults of SPEC 3", "[config]") {
     CHECK(config->limits.header_timeout == 10s);
     CHECK(config->limits.idle_timeout == 60s);
     CHECK(config->limits.drain_timeout == 30s);
+    CHECK(config->limits.send_timeout == 60s);
+    CHECK(config->limits.max_headers == 100);
+    CHECK(config->limits.max_connections == 10000);
 
     const Upstream& app = config->upstreams.at(0);
     CHECK(app.balance == Balance::round_robin);

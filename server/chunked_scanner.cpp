@@ -1,0 +1,99 @@
+#include "server/chunked_scanner.hpp"
+
+#include <algorithm>
+
+namespace turnout::server {
+
+namespace {
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+}  // namespace
+
+ChunkedScanner::Result ChunkedScanner::scan(std::string_view bytes) {
+    std::size_t i = 0;
+    while (i < bytes.size() && state_ != State::done && state_ != State::bad) {
+        if (state_ == State::data) {
+            // Chunk data is skipped in one step, whatever its bytes.
+            const auto take = static_cast<std::size_t>(
+                std::min<std::uint64_t>(remaining_, bytes.size() - i));
+            i += take;
+            remaining_ -= take;
+            if (remaining_ == 0) {
+                state_ = State::data_cr;
+            }
+            continue;
+        }
+        state_ = next(bytes[i++]);
+    }
+    return Result{i, state_ == State::bad};
+}
+
+ChunkedScanner::State ChunkedScanner::next(char c) {
+    switch (state_) {
+    case State::size:
+        if (const int digit = hex_value(c); digit >= 0) {
+            if (++digits_ > max_size_digits) {
+                return State::bad;
+            }
+            size_ = size_ * 16 + static_cast<std::uint64_t>(digit);
+            return State::size;
+        }
+        if (digits_ == 0) {
+            return State::bad;
+        }
+        if (c == '\r') {
+            return State::size_lf;
+        }
+        return c == ';' || c == ' ' || c == '\t' ? State::extension : State::bad;
+    case State::extension:
+        if (c == '\r') {
+            return State::size_lf;
+        }
+        return c == '\n' ? State::bad : State::extension;
+    case State::size_lf:
+        if (c != '\n') {
+            return State::bad;
+        }
+        if (size_ == 0) {
+            return State::trailer_start;
+        }
+        remaining_ = size_;
+        return State::data;
+    case State::data_cr:
+        return c == '\r' ? State::data_lf : State::bad;
+    case State::data_lf:
+        if (c != '\n') {
+            return State::bad;
+        }
+        digits_ = 0;
+        size_ = 0;
+        return State::size;
+    case State::trailer_start:
+        if (c == '\r') {
+            return State::final_lf;
+        }
+        return c == '\n' ? State::bad : State::trailer;
+    case State::trailer:
+        if (c == '\r') {
+            return State::trailer_lf;
+        }
+        return c == '\n' ? State::bad : State::trailer;
+    case State::trailer_lf:
+        return c == '\n' ? State::trailer_start : State::bad;
+    case State::final_lf:
+        return c == '\n' ? State::done : State::bad;
+    case State::data:
+    case State::done:
+    case State::bad:
+        break;
+    }
+    return state_;
+}
+
+}  // namespace turnout::server
