@@ -132,7 +132,10 @@ void ProxyExchange::pick_target() {
     target_ = *picked;
     upstream_->request_started(target_);
     target_counted_ = true;
-    if (auto pooled = upstream_->pool(target_).checkout()) {
+    // A request that retry_on_fresh_connection() could send again needs no
+    // peek at the pooled connection first: if it is stale, the retry covers it.
+    const bool retryable = can_send_again() && !stale_retry_done_;
+    if (auto pooled = upstream_->pool(target_).checkout(!retryable)) {
         upstream_socket_ = std::move(*pooled);
         connection_reused_ = true;
         send_request_header();

@@ -60,6 +60,7 @@ private:
     void read_response_header();
     void on_response_header(error_code ec);
     void rewrite_response();
+    bool take_buffered_body();
     void relay_response_body();
     void write_response_body(std::size_t size);
     void on_response_written(error_code ec);

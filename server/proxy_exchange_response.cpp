@@ -42,18 +42,49 @@ void ProxyExchange::rewrite_response() {
     response.keep_alive(client_keep_alive_);
 
     response_serializer_.emplace(response);
-    response.body().data = nullptr;
-    response.body().size = 0;
-    response.body().more = has_body;
-    client_->arm_deadline(client_->limits().send_timeout);
-    auto on_sent = [self = shared_from_this()](error_code ec, std::size_t) {
-        self->on_response_written(ec);
-    };
-    if (has_body) {
-        http::async_write_header(client_->socket(), *response_serializer_, std::move(on_sent));
-    } else {
-        http::async_write(client_->socket(), *response_serializer_, std::move(on_sent));
+    auto& body = response.body();
+    body.data = nullptr;
+    body.size = 0;
+    body.more = has_body;
+    if (has_body && !take_buffered_body()) {
+        fail_upstream(http::status::bad_gateway, "upstream_bad_response");
+        return;
     }
+    client_->arm_deadline(client_->limits().send_timeout);
+    http::async_write(client_->socket(), *response_serializer_,
+                      [self = shared_from_this()](error_code ec, std::size_t) {
+                          self->on_response_written(ec);
+                      });
+}
+
+// The start of the body often arrives with the header (a small body
+// whole): parsing it now lets header and body go out in one write.
+// False when those bytes do not parse.
+bool ProxyExchange::take_buffered_body() {
+    auto& parser = *response_parser_;
+    auto& body = parser.get().body();
+    body.data = client_->body_buffer();
+    body.size = ClientSession::body_buffer_size;
+    while (upstream_buffer_.size() > 0 && body.size > 0 && !parser.is_done()) {
+        error_code ec;
+        const auto used = parser.put(upstream_buffer_.data(), ec);
+        upstream_buffer_.consume(used);
+        if (ec == http::error::need_buffer || ec == http::error::need_more) {
+            break;
+        }
+        if (ec) {
+            return false;
+        }
+        if (used == 0) {
+            break;
+        }
+    }
+    const auto taken = ClientSession::body_buffer_size - body.size;
+    body.data = taken > 0 ? client_->body_buffer() : nullptr;
+    body.size = taken;
+    body.more = !parser.is_done();
+    response_bytes_ += taken;
+    return true;
 }
 
 void ProxyExchange::relay_response_body() {

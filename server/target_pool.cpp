@@ -15,12 +15,12 @@ TargetPool::TargetPool(asio::io_context& io, const config::Target& target,
 
 TargetPool::~TargetPool() { close_all(); }
 
-std::optional<tcp::socket> TargetPool::checkout() {
+std::optional<tcp::socket> TargetPool::checkout(bool peek) {
     const auto now = clock::now();
     while (!idle_.empty()) {
         Idle idle = std::move(idle_.back());
         idle_.pop_back();
-        if (now - idle.parked_at < keepalive_.idle_timeout && still_open(idle.socket)) {
+        if (now - idle.parked_at < keepalive_.idle_timeout && (!peek || still_open(idle.socket))) {
             return std::move(idle.socket);
         }
         boost::system::error_code ignored;

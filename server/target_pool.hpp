@@ -30,11 +30,12 @@ public:
 
     const config::Target& target() const { return target_; }
 
-    // The most recently parked connection that is still open, or nullopt.
-    // Connections the target closed while they were parked, or that were
-    // idle past keepalive.idle_timeout, are dropped here rather than handed
-    // out to fail on first use.
-    std::optional<boost::asio::ip::tcp::socket> checkout();
+    // The most recently parked connection, or nullopt. Connections idle
+    // past keepalive.idle_timeout are dropped. With `peek`, so are those the
+    // target closed while they were parked (one recv syscall each): callers
+    // ask for it when a request could not be sent again on a fresh
+    // connection should this one turn out closed; the others save it.
+    std::optional<boost::asio::ip::tcp::socket> checkout(bool peek);
 
     // Parks a connection whose last exchange completed cleanly; closes it
     // instead when max_idle connections are already parked.
