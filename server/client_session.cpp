@@ -100,13 +100,18 @@ void ClientSession::wait_for_request() {
     }
     phase_ = Phase::idle;
     arm_deadline(limits_.idle_timeout);
-    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
-        if (ec) {
-            self->close();
-            return;
-        }
-        self->read_header();
-    });
+    // A read, not async_wait: asio re-registers a socket with epoll for
+    // every wait, while a read after one that drained the socket just
+    // queues until epoll reports data — no syscall either way.
+    socket_.async_read_some(buffer_.prepare(read_room()),
+                            [self = shared_from_this()](error_code ec, std::size_t read) {
+                                self->buffer_.commit(read);
+                                if (ec) {
+                                    self->close();
+                                    return;
+                                }
+                                self->read_header();
+                            });
 }
 
 // header_timeout is an absolute deadline for the whole header, not a gap

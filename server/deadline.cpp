@@ -2,6 +2,8 @@
 
 namespace turnout::server {
 
+using clock = std::chrono::steady_clock;
+
 Deadline::Deadline(const boost::asio::any_io_executor& executor)
     : state_{std::make_shared<State>(executor)} {}
 
@@ -11,23 +13,39 @@ void Deadline::arm(boost::asio::ip::tcp::socket& socket, std::chrono::millisecon
     auto& state = *state_;
     state.socket = &socket;
     state.expired = false;
-    const auto generation = ++state.generation;
-    state.timer.expires_after(after);
-    state.timer.async_wait(
-        [weak = std::weak_ptr<State>{state_}, generation](boost::system::error_code ec) {
+    state.armed = true;
+    state.deadline = clock::now() + after;
+    if (!state.waiting || state.timer.expiry() > state.deadline) {
+        state.timer.expires_at(state.deadline);
+        wait(state_);
+    }
+}
+
+void Deadline::disarm() { state_->armed = false; }
+
+void Deadline::wait(const std::shared_ptr<State>& state) {
+    state->waiting = true;
+    const auto generation = ++state->generation;
+    state->timer.async_wait(
+        [weak = std::weak_ptr<State>{state}, generation](boost::system::error_code ec) {
             auto state = weak.lock();
-            if (!state || ec || state->generation != generation) {
+            if (!state || state->generation != generation) {
+                return;  // replaced by a wait for an earlier deadline
+            }
+            state->waiting = false;
+            if (ec || !state->armed) {
                 return;
             }
+            if (clock::now() < state->deadline) {
+                state->timer.expires_at(state->deadline);
+                wait(state);
+                return;
+            }
+            state->armed = false;
             state->expired = true;
             boost::system::error_code ignored;
             state->socket->cancel(ignored);
         });
-}
-
-void Deadline::disarm() {
-    ++state_->generation;
-    state_->timer.cancel();
 }
 
 }  // namespace turnout::server

@@ -2,8 +2,14 @@
 
 // A timer that cancels a socket's pending operations when it expires, and
 // remembers that it did, so the cancelled handler can tell "timed out" from
-// "closed". Re-arming replaces the previous deadline; an expiry that raced
-// with a re-arm is ignored.
+// "closed". Re-arming replaces the previous deadline.
+//
+// Arming happens several times per request, so it is lazy: the asio timer
+// is only touched when the new deadline is earlier than the one it waits
+// for; a later deadline is noted and the timer, when it fires, waits again
+// for the rest. Disarming just forgets. Each touch of an asio timer that
+// becomes the earliest costs a timerfd_settime syscall; this way a busy
+// connection costs about one per timeout period instead of several per request.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -34,9 +40,14 @@ private:
         explicit State(const boost::asio::any_io_executor& executor) : timer{executor} {}
         boost::asio::steady_timer timer;
         boost::asio::ip::tcp::socket* socket = nullptr;
-        std::uint64_t generation = 0;
+        std::chrono::steady_clock::time_point deadline;
+        std::uint64_t generation = 0;  // of the timer's outstanding wait
+        bool waiting = false;          // the timer has a wait outstanding
+        bool armed = false;
         bool expired = false;
     };
+    static void wait(const std::shared_ptr<State>& state);
+
     std::shared_ptr<State> state_;
 };
 
