@@ -45,7 +45,7 @@ stop_everything() {
   if [[ $status -eq 0 ]]; then
     rm -rf "$run_dir"
   else
-    echo "bench: failed; configs and logs are kept in $run_dir" >&2
+    echo "bench: stopped with status $status; configs and logs are kept in $run_dir" >&2
   fi
   exit "$status"
 }

@@ -126,7 +126,8 @@ def measure(env, routes, backend):
         try:
             memory[f"turnout, {label}, after start"] = WorkerMemory(turnout)
             if count == 1:
-                record("turnout apply", label, turnout_applies(turnout, lambda m: make(turnout.port, m), rounds, 1))
+                record("turnout apply", label,
+                       turnout_applies(turnout, lambda m: make(turnout.port, m), rounds, 1))
             else:
                 record("turnout one-route change", label, turnout_route_changes(turnout, rounds, 1))
                 record("turnout whole apply", label,

@@ -3,7 +3,6 @@ hook (wrk's own text rounds latencies and mixes units)."""
 
 import json
 import os
-import subprocess
 
 from processes import BenchError
 
@@ -33,7 +32,8 @@ class Load:
     """wrk with a fixed shape: `connections` keep-alive connections over
     `threads` threads for `seconds`, under `taskset -c cpus` when given."""
 
-    def __init__(self, run_dir, seconds, connections, threads, cpus=None):
+    def __init__(self, processes, run_dir, seconds, connections, threads, cpus=None):
+        self.processes = processes
         self.seconds = seconds
         self.connections = connections
         self.threads = threads
@@ -46,16 +46,11 @@ class Load:
         seconds = seconds or self.seconds
         argv = ["wrk", "-t", str(self.threads), "-c", str(self.connections), "-d", f"{seconds}s",
                 "--timeout", "2s", "-s", self.hook, "-H", f"Host: {host}", f"http://127.0.0.1:{port}{path}"]
-        if self.cpus:
-            argv = ["taskset", "-c", self.cpus, *argv]
-        try:
-            done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 30)
-        except subprocess.TimeoutExpired:
-            raise BenchError(f"wrk against 127.0.0.1:{port} ran past {seconds + 30} s: {' '.join(argv)}") from None
-        lines = [line for line in done.stdout.splitlines() if line.startswith("BENCH ")]
-        if done.returncode != 0 or not lines:
-            raise BenchError(f"wrk against 127.0.0.1:{port} failed (status {done.returncode}): "
-                             f"{' '.join(argv)}\n{done.stdout}{done.stderr}")
+        status, out, err = self.processes.run(argv, timeout=seconds + 30, cpus=self.cpus)
+        lines = [line for line in out.splitlines() if line.startswith("BENCH ")]
+        if status != 0 or not lines:
+            raise BenchError(f"wrk against 127.0.0.1:{port} failed (status {status}): {' '.join(argv)}\n"
+                             f"{out}{err}")
         figures = json.loads(lines[-1][len("BENCH "):])
         return LoadResult(rps=figures["requests"] / (figures["duration_us"] / 1e6),
                           p50_ms=figures["p50_us"] / 1000, p99_ms=figures["p99_us"] / 1000,

@@ -48,7 +48,7 @@ class Environment:
         self.big_apply_rounds = 3 if args.quick else 10
 
     def load(self, cpus):
-        return Load(self.run_dir, self.seconds, self.connections, self.threads, cpus)
+        return Load(self.processes, self.run_dir, self.seconds, self.connections, self.threads, cpus)
 
 
 def parse_args():
@@ -79,7 +79,8 @@ def parse_args():
 def settings_line(args):
     """The command and the shape of the run, as markdown."""
     command = "scripts/bench.sh" + (" --quick" if args.quick else "") + (" --no-pin" if args.no_pin else "")
-    return (f"Run: `{command}`; wrk {args.rounds} rounds × {args.seconds} s per server, {args.threads} thread(s), "
+    threads = f"{args.threads} thread{'s' if args.threads > 1 else ''}"
+    return (f"Run: `{command}`; wrk {args.rounds} rounds × {args.seconds} s per server, {threads}, "
             f"{args.connections} connections; {args.routes} routes; {args.stream_mib} MiB bodies.")
 
 

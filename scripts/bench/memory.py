@@ -3,7 +3,6 @@ worker reaches while turnout streams a large body down and up."""
 
 import json
 import os
-import subprocess
 import time
 
 import configs
@@ -50,15 +49,11 @@ def _reset_peak(pid):
         f.write("5")
 
 
-def _curl(argv, timeout):
-    try:
-        done = subprocess.run(["curl", "-sS", "--max-time", str(timeout), *argv],
-                              capture_output=True, text=True, timeout=timeout + 10)
-    except subprocess.TimeoutExpired:
-        raise BenchError(f"curl {' '.join(argv)} ran past {timeout} s") from None
-    if done.returncode != 0:
-        raise BenchError(f"curl {' '.join(argv)} failed (status {done.returncode}): {done.stderr.strip()}")
-    return done.stdout
+def _curl(processes, argv, timeout):
+    status, out, err = processes.run(["curl", "-sS", "--max-time", str(timeout), *argv], timeout=timeout + 10)
+    if status != 0:
+        raise BenchError(f"curl {' '.join(argv)} failed (status {status}): {err.strip()}")
+    return out
 
 
 class StreamPeak:
@@ -88,7 +83,7 @@ def streaming(env, size):
             idle = rss_kb(worker)
             _reset_peak(worker)
             started = time.monotonic()
-            check(_curl(argv, timeout=300))
+            check(_curl(env.processes, argv, timeout=300))
             results[direction] = StreamPeak(idle, _status_kb(worker, "VmHWM"), time.monotonic() - started)
 
         def check_down(out):

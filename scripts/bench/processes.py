@@ -1,10 +1,11 @@
 """The processes a benchmark run starts, and stopping every one of them.
 
-Each server starts in a session of its own, so that stopping it by its
-process group also reaches the workers it forks (nginx, HAProxy and turnout
-all have some). Every group id is appended to $BENCH_PIDFILE as well:
-scripts/bench.sh stops those groups in its EXIT trap, so nothing outlives
-the run even when this Python process is killed.
+Every process (servers, and clients such as wrk and curl) starts in a
+session of its own, so that stopping it by its process group also reaches
+the workers it forks (nginx, HAProxy and turnout all have some). Every group
+id is also appended to the run's pid file (--pidfile): scripts/bench.sh
+stops those groups in its EXIT trap, so nothing outlives the run even when
+this Python process is killed.
 """
 
 import os
@@ -126,16 +127,33 @@ class Processes:
     def start(self, name, argv, cpus=None, cwd=None):
         """Starts argv (under `taskset -c cpus` when given), output to
         LOG_DIR/NAME.log; returns the Process."""
-        if cpus:
-            argv = ["taskset", "-c", cpus, *argv]
         log_path = os.path.join(self.log_dir, f"{name}.log")
         with open(log_path, "ab") as log:
-            popen = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     cwd=cwd, start_new_session=True)
+            process = self._start(name, argv, cpus, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+        process.log_path = log_path
+        return process
+
+    def run(self, argv, timeout, cpus=None):
+        """Runs a client (wrk, curl) to its end, in a group of its own recorded
+        like a server's; returns (exit status, stdout, stderr) as text. Past
+        `timeout` seconds it is stopped and BenchError raised."""
+        process = self._start(argv[0], argv, cpus, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            out, err = process.popen.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise BenchError(f"{' '.join(argv)} ran past {timeout} s and was stopped") from None
+        finally:
+            self.stop(process)
+        return process.popen.returncode, out, err
+
+    def _start(self, name, argv, cpus, **popen_args):
+        if cpus:
+            argv = ["taskset", "-c", cpus, *argv]
+        popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True, **popen_args)
         if self.pidfile:
             with open(self.pidfile, "a") as f:
                 f.write(f"{popen.pid}\n")
-        process = Process(name, popen, log_path)
+        process = Process(name, popen, None)
         self.running.append(process)
         return process
 

@@ -78,45 +78,53 @@ def _streaming(results):
     return _table(("body", "idle RSS MB", "peak above idle MB", "seconds"), rows)
 
 
+def _figure(value, unit):
+    if unit == "×":
+        return f"{value:.2f}"
+    return f"{value:.0f} {unit}" if value >= 100 else f"{value:.1f} {unit}"
+
+
 def _goal_rows(results):
-    """(goal, measured, met) for each goal of issue 7 that this run measured."""
+    """(figure, measured, goal, met?) for each goal of issue 7."""
     rows = []
     for workers, series in results.throughput.items():
-        suffix = f" ({workers} worker{'s' if workers > 1 else ''})"
-        rows.append(("rps ≥ 1.15 × nginx" + suffix, ratio(series, "turnout", "nginx", _rps), 1.15, "≥"))
-        rows.append(("rps ≥ 1.0 × HAProxy" + suffix, ratio(series, "turnout", "haproxy", _rps), 1.0, "≥"))
-        rows.append(("p99 ≤ 0.85 × nginx" + suffix, ratio(series, "turnout", "nginx", _p99), 0.85, "≤"))
+        suffix = f", {workers} worker{'s' if workers > 1 else ''}"
+        rows.append(("rps turnout / nginx" + suffix, ratio(series, "turnout", "nginx", _rps), "≥", 1.15, "×"))
+        rows.append(("rps turnout / HAProxy" + suffix, ratio(series, "turnout", "haproxy", _rps),
+                     "≥", 1.0, "×"))
+        rows.append(("p99 turnout / nginx" + suffix, ratio(series, "turnout", "nginx", _p99), "≤", 0.85, "×"))
     changes = results.changes
-    rows.append(("apply to all workers, small config, p99 ≤ 5 ms",
-                 changes[case("turnout apply", SMALL, "answered")].p99(), 5, "≤"))
     label = f"{results.routes} routes"
-    rows.append((f"one-route change in {label}, p99 ≤ 10 ms",
-                 changes[case("turnout one-route change", label, "answered")].p99(), 10, "≤"))
-    rows.append((f"whole apply of {label}, p99 ≤ 300 ms",
-                 changes[case("turnout whole apply", label, "answered")].p99(), 300, "≤"))
+    rows.append(("apply to all workers, small config, p99",
+                 changes[case("turnout apply", SMALL, "answered")].p99(), "≤", 5, "ms"))
+    rows.append((f"one-route change in {label}, p99",
+                 changes[case("turnout one-route change", label, "answered")].p99(), "≤", 10, "ms"))
+    rows.append((f"whole apply of {label}, p99",
+                 changes[case("turnout whole apply", label, "answered")].p99(), "≤", 300, "ms"))
     rss = max(m.rss_mb for name, m in results.memory.items() if name.startswith(f"turnout, {label}"))
-    rows.append((f"worker RSS ≤ 30 MB at {label}", rss, 30, "≤"))
+    rows.append((f"worker RSS with {label}", rss, "≤", 30, "MB"))
     names = list(results.route_rps)
-    rows.append((f"rps with {label} ≥ 0.97 × with 1 route", ratio(results.route_rps, names[1], names[0], _rps),
-                 0.97, "≥"))
-    size = f"{results.stream_bytes / 2**30:g} GiB"
-    rows.append((f"RSS while streaming {size} ≤ 2 MB above idle",
-                 max(p.above_idle_mb for p in results.streaming.values()), 2, "≤"))
-    return [(goal, f"{value:.3g}", "met" if (value >= bound if sense == "≥" else value <= bound) else "**not met**")
-            for goal, value, bound, sense in rows]
+    rows.append((f"rps with {label} / with 1 route", ratio(results.route_rps, names[1], names[0], _rps),
+                 "≥", 0.97, "×"))
+    rows.append((f"RSS above idle while streaming {results.stream_bytes / 2**30:g} GiB",
+                 max(p.above_idle_mb for p in results.streaming.values()), "≤", 2, "MB"))
+    return [(figure, _figure(value, unit), f"{sense} {bound:g}{'' if unit == '×' else ' ' + unit}",
+             "met" if (value >= bound if sense == "≥" else value <= bound) else "**not met**")
+            for figure, value, sense, bound, unit in rows]
 
 
 def markdown(results):
     machine = _table(("machine", ""), list(results.machine.items()))
     return "\n\n".join([
         results.settings, machine,
-        "### Goals (issue 7)", _table(("goal", "measured", "met?"), _goal_rows(results)),
+        "### Goals (issue 7)", _table(("figure", "measured", "goal", "met?"), _goal_rows(results)),
         _throughput(results),
         f"### rps with {results.routes} routes against 1 route\n\n"
         "Each asks for a path only the last route of its table matches.\n\n" + _route_rps(results),
         "### Change to live\n\n"
         "From sending the change: *answered* is when turnout's admin API answers (every worker has "
-        "acknowledged); *seen* is when a request on a fresh connection gets the new config.\n\n" + _changes(results),
+        "acknowledged); *seen* is when a request on a fresh connection gets the new config.\n\n"
+        + _changes(results),
         "### Worker memory\n\n" + _memory(results),
         f"### Streaming {results.stream_bytes / 2**30:g} GiB through turnout (1 worker)\n\n" + _streaming(results),
     ])

@@ -115,7 +115,8 @@ def start_turnout(processes, run_dir, name, binary, make_config, workers, cpus=N
     config_path = _write(os.path.join(directory, "turnout.yaml"), make_config(port))
     process = processes.start(name, [binary, "run", "-c", config_path, "--fresh"], cpus=cpus, cwd=directory)
     admin = Admin(None, os.path.join(directory, "run", "admin.sock"))
-    process.wait_for(lambda: len(admin.ready_workers()) == workers, timeout, f"{workers} {name} workers to be ready")
+    process.wait_for(lambda: len(admin.ready_workers()) == workers, timeout,
+                     f"{workers} {name} workers to be ready")
     process.wait_for_port(port, timeout)
     return Turnout(name, port, directory, process, admin)
 
