@@ -181,7 +181,12 @@ public:
     Session(tcp::socket socket, ServerState& state, std::uint64_t id)
         : stream_(std::move(socket)), timer_(stream_.get_executor()), state_(state), id_(id) {}
 
-    void start() { do_read_header(); }
+    // Beast reads at most the buffer's free capacity (and at least 512 bytes)
+    // per call: without room reserved, a large body arrives 512 bytes a read.
+    void start() {
+        buffer_.reserve(piece_size);
+        do_read_header();
+    }
 
 private:
     void do_read_header() {

@@ -1,0 +1,131 @@
+"""Benchmarks turnout against nginx and HAProxy on this machine; run it
+through scripts/bench.sh, which installs what is missing, builds turnout,
+and stops every process this started even if this is killed."""
+
+import argparse
+import os
+import signal
+import sys
+import time
+
+import change_to_live
+import configs
+import machine
+import memory
+import report
+import throughput
+from load import Load
+from processes import BenchError, Processes
+from servers import start_nginx
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+STARTED = time.monotonic()
+
+
+def progress(text):
+    print(f"bench: {time.monotonic() - STARTED:5.0f} s  {text}", file=sys.stderr, flush=True)
+
+
+class Environment:
+    """What every measurement needs: where to put things, what to run, and
+    the shape of a run."""
+
+    def __init__(self, args, processes):
+        self.processes = processes
+        self.run_dir = args.run_dir
+        self.turnout_bin = os.path.join(args.build, "turnout")
+        self.echo_bin = os.path.join(args.build, "tests", "echo_backend")
+        self.pin = not args.no_pin
+        self.rounds = args.rounds
+        self.seconds = args.seconds
+        self.warmup_s = 1 if args.quick else 2
+        self.connections = args.connections
+        self.threads = args.threads
+        self.apply_workers = 2
+        self.apply_rounds = 10 if args.quick else 50
+        self.big_apply_rounds = 3 if args.quick else 10
+
+    def load(self, cpus):
+        return Load(self.processes, self.run_dir, self.seconds, self.connections, self.threads, cpus)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(prog="scripts/bench.sh", description=__doc__)
+    parser.add_argument("--quick", action="store_true",
+                        help="under a minute: 2 rounds of 1 s, 2,000 routes instead of 10,000, 256 MiB bodies")
+    parser.add_argument("--write-doc", nargs="?", const=os.path.join(ROOT, "docs", "benchmarks.md"),
+                        metavar="FILE", help="write the results block into FILE (docs/benchmarks.md)")
+    parser.add_argument("--rounds", type=int, help="wrk runs per server (5; --quick 2)")
+    parser.add_argument("--seconds", type=int, help="length of one wrk run (6; --quick 1)")
+    parser.add_argument("--connections", type=int, default=64, help="wrk connections (64)")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
+    parser.add_argument("--workers", default="1,2", help="worker counts to compare (1,2)")
+    parser.add_argument("--routes", type=int, help="routes in the large config (10000; --quick 2000)")
+    parser.add_argument("--stream-mib", type=int, help="size of the streamed bodies (1024; --quick 256)")
+    parser.add_argument("--no-pin", action="store_true", help="pin nothing to CPUs")
+    parser.add_argument("--build", default=os.path.join(ROOT, "build"))
+    parser.add_argument("--run-dir", required=True, help="an empty folder for configs and logs")
+    parser.add_argument("--pidfile", help="append each started process group here")
+    args = parser.parse_args()
+    args.rounds = args.rounds or (2 if args.quick else 5)
+    args.seconds = args.seconds or (1 if args.quick else 6)
+    args.routes = args.routes or (2000 if args.quick else 10000)
+    args.stream_mib = args.stream_mib or (256 if args.quick else 1024)
+    return args
+
+
+def settings_line(args):
+    """The command and the shape of the run, as markdown."""
+    command = "scripts/bench.sh" + (" --quick" if args.quick else "") + (" --no-pin" if args.no_pin else "")
+    threads = f"{args.threads} thread{'s' if args.threads > 1 else ''}"
+    return (f"Run: `{command}`; wrk {args.rounds} rounds × {args.seconds} s per server, {threads}, "
+            f"{args.connections} connections; {args.routes} routes; {args.stream_mib} MiB bodies.")
+
+
+def run(args, env, results):
+    for workers in (int(w) for w in args.workers.split(",")):
+        progress(f"nginx, HAProxy and turnout with {workers} worker(s): {args.rounds} rounds × {args.seconds} s")
+        proxy_cpus, load_cpus = throughput.cpu_plan(workers, env.pin)
+        results.pinning[workers] = (f"Proxy on CPU {proxy_cpus}; wrk and the backend on CPU {load_cpus}."
+                                    if proxy_cpus else "Nothing pinned: proxy, backend and wrk share every CPU.")
+        results.throughput[workers] = throughput.proxies_side_by_side(env, workers)
+    progress(f"turnout with {args.routes} routes against 1 route")
+    results.route_rps = throughput.many_routes_against_one(env, args.routes)
+    progress(f"change to live, small config and {args.routes} routes")
+    backend = start_nginx(env.processes, env.run_dir, "backend-changes", configs.nginx_backend, 1)
+    try:
+        results.changes, results.memory = change_to_live.measure(env, args.routes, backend)
+    finally:
+        env.processes.stop(backend.process)
+    progress(f"streaming {args.stream_mib} MiB down and up through turnout")
+    results.streaming = memory.streaming(env, args.stream_mib * 2**20)
+
+
+def main():
+    args = parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    processes = Processes(args.run_dir, args.pidfile)
+    env = Environment(args, processes)
+    results = report.Results(machine.describe(ROOT, env.turnout_bin), settings_line(args), args.routes,
+                             args.stream_mib * 2**20)
+    try:
+        run(args, env, results)
+    except BenchError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 1
+    finally:
+        processes.stop_all()
+    results.machine["load average at end (1, 5, 15 min)"] = machine.load_average()
+    progress("done")
+    block = report.markdown(results)
+    print(block)
+    if args.write_doc:
+        report.write_doc(args.write_doc, block)
+        progress(f"results written into {args.write_doc}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""The results of a run as markdown: machine, tables, and the issue-7 goals
+each with its figure and whether it is met; and writing that block into
+docs/benchmarks.md between its markers."""
+
+from change_to_live import SMALL, case
+from throughput import ratio
+
+BEGIN = "<!-- bench.sh results: begin -->"
+END = "<!-- bench.sh results: end -->"
+
+
+class Results:
+    """Everything one run measured (main.py fills it in, step by step)."""
+
+    def __init__(self, machine, settings, routes, stream_bytes):
+        self.machine = machine
+        self.settings = settings
+        self.routes = routes
+        self.stream_bytes = stream_bytes
+        self.throughput = {}   # workers -> name -> Series
+        self.route_rps = {}    # "1 route" / "N routes" -> Series
+        self.changes = {}      # case -> Latencies
+        self.memory = {}       # case -> WorkerMemory
+        self.streaming = {}    # "down" / "up" -> StreamPeak
+        self.pinning = {}      # workers -> text
+
+
+def _table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _series_rows(series):
+    return [(name, f"{s.rps():,.0f}", f"{s.p50_ms():.2f}", f"{s.p99_ms():.2f}", s.errors())
+            for name, s in series.items()]
+
+
+def _rps(result):
+    return result.rps
+
+
+def _p99(result):
+    return result.p99_ms
+
+
+def _throughput(results):
+    parts = []
+    for workers, series in results.throughput.items():
+        parts.append(f"### {workers} worker{'s' if workers > 1 else ''} each\n\n{results.pinning[workers]}\n\n"
+                     + _table(("proxy", "rps", "p50 ms", "p99 ms", "errors"), _series_rows(series)) + "\n\n"
+                     f"turnout/nginx: rps {ratio(series, 'turnout', 'nginx', _rps):.2f}, "
+                     f"p99 {ratio(series, 'turnout', 'nginx', _p99):.2f}; "
+                     f"turnout/HAProxy: rps {ratio(series, 'turnout', 'haproxy', _rps):.2f}, "
+                     f"p99 {ratio(series, 'turnout', 'haproxy', _p99):.2f} (median of the per-round ratios)")
+    return "\n\n".join(parts)
+
+
+def _changes(results):
+    rows = [(name, f"{c.p50():.1f}", f"{c.p99():.1f}", len(c.values)) for name, c in results.changes.items()]
+    return _table(("change", "p50 ms", "p99 ms", "rounds"), rows)
+
+
+def _memory(results):
+    rows = [(name, f"{m.rss_mb:.1f}", f"{m.pss_mb:.1f}") for name, m in results.memory.items()]
+    return _table(("worker (largest of the workers)", "RSS MB", "PSS MB"), rows)
+
+
+def _route_rps(results):
+    names = list(results.route_rps)
+    return (_table(("turnout, 1 worker", "rps", "p50 ms", "p99 ms", "errors"), _series_rows(results.route_rps))
+            + f"\n\n{names[1]} / {names[0]}: rps {ratio(results.route_rps, names[1], names[0], _rps):.3f}")
+
+
+def _streaming(results):
+    rows = [(direction, f"{p.idle_mb:.1f}", f"{p.above_idle_mb:.2f}", f"{p.seconds:.1f}")
+            for direction, p in results.streaming.items()]
+    return _table(("body", "idle RSS MB", "peak above idle MB", "seconds"), rows)
+
+
+def _figure(value, unit):
+    if unit == "×":
+        return f"{value:.2f}"
+    return f"{value:.0f} {unit}" if value >= 100 else f"{value:.1f} {unit}"
+
+
+def _goal_rows(results):
+    """(figure, measured, goal, met?) for each goal of issue 7."""
+    rows = []
+    for workers, series in results.throughput.items():
+        suffix = f", {workers} worker{'s' if workers > 1 else ''}"
+        rows.append(("rps turnout / nginx" + suffix, ratio(series, "turnout", "nginx", _rps), "≥", 1.15, "×"))
+        rows.append(("rps turnout / HAProxy" + suffix, ratio(series, "turnout", "haproxy", _rps),
+                     "≥", 1.0, "×"))
+        rows.append(("p99 turnout / nginx" + suffix, ratio(series, "turnout", "nginx", _p99), "≤", 0.85, "×"))
+    changes = results.changes
+    label = f"{results.routes} routes"
+    rows.append(("apply to all workers, small config, p99",
+                 changes[case("turnout apply", SMALL, "answered")].p99(), "≤", 5, "ms"))
+    rows.append((f"one-route change in {label}, p99",
+                 changes[case("turnout one-route change", label, "answered")].p99(), "≤", 10, "ms"))
+    rows.append((f"whole apply of {label}, p99",
+                 changes[case("turnout whole apply", label, "answered")].p99(), "≤", 300, "ms"))
+    rss = max(m.rss_mb for name, m in results.memory.items() if name.startswith(f"turnout, {label}"))
+    rows.append((f"worker RSS with {label}", rss, "≤", 30, "MB"))
+    names = list(results.route_rps)
+    rows.append((f"rps with {label} / with 1 route", ratio(results.route_rps, names[1], names[0], _rps),
+                 "≥", 0.97, "×"))
+    rows.append((f"RSS above idle while streaming {results.stream_bytes / 2**30:g} GiB",
+                 max(p.above_idle_mb for p in results.streaming.values()), "≤", 2, "MB"))
+    return [(figure, _figure(value, unit), f"{sense} {bound:g}{'' if unit == '×' else ' ' + unit}",
+             "met" if (value >= bound if sense == "≥" else value <= bound) else "**not met**")
+            for figure, value, sense, bound, unit in rows]
+
+
+def markdown(results):
+    machine = _table(("machine", ""), list(results.machine.items()))
+    return "\n\n".join([
+        results.settings, machine,
+        "### Goals (issue 7)", _table(("figure", "measured", "goal", "met?"), _goal_rows(results)),
+        _throughput(results),
+        f"### rps with {results.routes} routes against 1 route\n\n"
+        "Each asks for a path only the last route of its table matches.\n\n" + _route_rps(results),
+        "### Change to live\n\n"
+        "From sending the change: *answered* is when turnout's admin API answers (every worker has "
+        "acknowledged); *seen* is when a request on a fresh connection gets the new config.\n\n"
+        + _changes(results),
+        "### Worker memory\n\n" + _memory(results),
+        f"### Streaming {results.stream_bytes / 2**30:g} GiB through turnout (1 worker)\n\n" + _streaming(results),
+    ])
+
+
+def write_doc(path, block):
+    """Replaces what lies between BEGIN and END in the file at `path`."""
+    with open(path) as f:
+        text = f.read()
+    start, end = text.find(BEGIN), text.find(END)
+    if start < 0 or end < start:
+        raise ValueError(f"{path} has no '{BEGIN}' … '{END}' block to write the results into; add both markers")
+    with open(path, "w") as f:
+        f.write(text[:start + len(BEGIN)] + "\n\n" + block + "\n\n" + text[end:])
