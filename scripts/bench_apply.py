@@ -1,18 +1,24 @@
 #!/usr/bin/env python3
 """Change-to-live latency: turnout's apply against nginx's reload, on the same
-machine in one run, plus worker memory with 10,000 routes.
+machine in one run, plus worker memory with 10,000 routes and turnout's
+throughput with 10,000 routes against 1 route.
 
 For each case the clock runs from the moment the change is sent until the
 change is served: for turnout, until `PUT` answers (it answers only once every
 worker acknowledged); for nginx, from `nginx -s reload` until a request sees
-the new config. Prints a table; `--json FILE` also writes the figures.
+the new config. Throughput is `wrk` on the same request (a route both configs
+have) against a 1-route and a 10,000-route turnout in turn, alternating, and
+the ratio of their medians. Prints a table; `--json FILE` also writes the
+figures.
 
 Usage: scripts/bench_apply.py [--build build] [--workers 2] [--rounds 50]
+                              [--skip-nginx] [--rps-rounds 3] [--rps-seconds 5]
 """
 
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -76,12 +82,24 @@ def summary(values):
             "n": len(values)}
 
 
+def wrk_rps(port, seconds):
+    """Requests per second of `wrk -t1 -c50` on the steady route, which every
+    config here has; non-2xx answers or socket errors void the figure."""
+    out = subprocess.run(["wrk", "-t1", "-c50", f"-d{seconds}s", "-H", "Host: bench",
+                          f"http://127.0.0.1:{port}/__steady"],
+                         capture_output=True, text=True, timeout=seconds + 30, check=True).stdout
+    if "Non-2xx" in out or "Socket errors" in out:
+        raise RuntimeError("wrk saw failed requests:\n" + out)
+    return float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
+
+
 # --- turnout -----------------------------------------------------------------
 
 def turnout_config(port, backend, routes, marker):
     lines = [f"workers: {WORKERS}", "listeners:", f"  - {{ name: web, address: 127.0.0.1:{port} }}",
              "upstreams:", f"  app: {{ targets: [127.0.0.1:{backend}] }}", "routes:",
-             f"  - {{ name: marker, match: {{ path: /__marker/{marker} }}, upstream: app }}"]
+             f"  - {{ name: marker, match: {{ path: /__marker/{marker} }}, upstream: app }}",
+             "  - { name: steady, match: { path: /__steady }, upstream: app }"]
     for i in range(routes):
         lines.append(f"  - {{ name: r{i}, match: {{ host: h{i}.example.com, path_prefix: /p{i}/ }},"
                      f" upstream: app }}")
@@ -210,6 +228,10 @@ def main():
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument("--big-rounds", type=int, default=10)
     parser.add_argument("--routes", type=int, default=10000)
+    parser.add_argument("--skip-nginx", action="store_true", help="measure turnout only")
+    parser.add_argument("--rps-rounds", type=int, default=3,
+                        help="wrk runs per config for the 1-route/N-route throughput (0: skip)")
+    parser.add_argument("--rps-seconds", type=int, default=5)
     parser.add_argument("--json")
     args = parser.parse_args()
     WORKERS = args.workers
@@ -218,27 +240,37 @@ def main():
     backend = subprocess.Popen([os.path.join(args.build, "tests", "echo_backend"), "--name", "app"],
                                stdout=subprocess.PIPE, text=True)
     backend_port = int(backend.stdout.readline().split()[1])
-    results, memory = {}, {}
+    results, memory, rps = {}, {}, {}
     try:
         small = TurnoutUnderTest(binary, backend_port, 1)
         results["turnout apply, small config"] = summary([small.apply_whole(i + 1) for i in range(args.rounds)])
         small.stop()
-        nginx_small = NginxUnderTest(backend_port, 1)
-        results["nginx reload, small config"] = summary([nginx_small.reload(i + 1) for i in range(args.rounds)])
-        nginx_small.stop()
+        if not args.skip_nginx:
+            nginx_small = NginxUnderTest(backend_port, 1)
+            results["nginx reload, small config"] = summary(
+                [nginx_small.reload(i + 1) for i in range(args.rounds)])
+            nginx_small.stop()
 
         big = TurnoutUnderTest(binary, backend_port, args.routes)
+        memory["turnout, at start"] = big.worker_rss_kb()
         results[f"turnout one-route change, {args.routes} routes"] = summary(
             [big.apply_one_route(i + 1) for i in range(args.rounds)])
         results[f"turnout whole apply, {args.routes} routes"] = summary(
             [big.apply_whole(i + 1) for i in range(args.big_rounds)])
         memory["turnout"] = big.worker_rss_kb()
+        if args.rps_rounds > 0:
+            one = TurnoutUnderTest(binary, backend_port, 0)
+            for _ in range(args.rps_rounds):
+                rps.setdefault("1 route", []).append(wrk_rps(one.port, args.rps_seconds))
+                rps.setdefault(f"{args.routes} routes", []).append(wrk_rps(big.port, args.rps_seconds))
+            one.stop()
         big.stop()
-        nginx_big = NginxUnderTest(backend_port, args.routes)
-        results[f"nginx reload, {args.routes} routes"] = summary(
-            [nginx_big.reload(i + 1) for i in range(args.big_rounds)])
-        memory["nginx"] = nginx_big.worker_rss_kb()
-        nginx_big.stop()
+        if not args.skip_nginx:
+            nginx_big = NginxUnderTest(backend_port, args.routes)
+            results[f"nginx reload, {args.routes} routes"] = summary(
+                [nginx_big.reload(i + 1) for i in range(args.big_rounds)])
+            memory["nginx"] = nginx_big.worker_rss_kb()
+            nginx_big.stop()
     finally:
         backend.terminate()
         backend.wait()
@@ -249,9 +281,14 @@ def main():
         print(f"{name:48} {figures['p50_ms']:>10} {figures['p99_ms']:>10} {figures['n']:>5}")
     for name, kb in memory.items():
         print(f"worker RSS with {args.routes} routes, {name}: {kb / 1024:.1f} MB")
+    for name, values in rps.items():
+        print(f"turnout rps, {name}: {' / '.join(f'{v:.0f}' for v in values)}")
+    if rps:
+        ratio = statistics.median(rps[f"{args.routes} routes"]) / statistics.median(rps["1 route"])
+        print(f"turnout rps, {args.routes} routes / 1 route (medians): {ratio:.3f}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"latency": results, "worker_rss_kb": memory}, f, indent=2)
+            json.dump({"latency": results, "worker_rss_kb": memory, "rps": rps}, f, indent=2)
 
 
 if __name__ == "__main__":
