@@ -235,6 +235,7 @@ def main():
     parser.add_argument("--json")
     args = parser.parse_args()
     WORKERS = args.workers
+    args.build = os.path.abspath(args.build)
     binary = os.path.join(args.build, "turnout")
 
     backend = subprocess.Popen([os.path.join(args.build, "tests", "echo_backend"), "--name", "app"],
