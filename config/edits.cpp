@@ -196,13 +196,7 @@ EditResult put_route(const Config& live, const std::string& name, const std::str
             return invalid(context);
         }
         auto next = std::make_shared<Config>(live);
-        auto it = std::find_if(next->routes.begin(), next->routes.end(),
-                               [&](const Route& existing) { return existing.name == name; });
-        if (it != next->routes.end()) {
-            *it = std::move(route);
-        } else {
-            next->routes.push_back(std::move(route));
-        }
+        put_named(next->routes, std::move(route));
         return changed(std::move(next));
     } catch (const std::exception& error) {
         return refuse(EditError::Kind::invalid, file,
@@ -215,7 +209,7 @@ EditResult delete_route(const Config& live, const std::string& name) {
         return refuse(EditError::Kind::not_found, "", "no route named " + detail::quote(name));
     }
     auto next = std::make_shared<Config>(live);
-    std::erase_if(next->routes, [&](const Route& route) { return route.name == name; });
+    erase_named(next->routes, name);
     return changed(std::move(next));
 }
 
@@ -237,13 +231,7 @@ EditResult put_upstream(const Config& live, const std::string& name, const std::
             return invalid(context);
         }
         auto next = std::make_shared<Config>(live);
-        auto it = std::find_if(next->upstreams.begin(), next->upstreams.end(),
-                               [&](const Upstream& existing) { return existing.name == name; });
-        if (it != next->upstreams.end()) {
-            *it = std::move(upstream);
-        } else {
-            next->upstreams.push_back(std::move(upstream));
-        }
+        put_named(next->upstreams, std::move(upstream));
         return changed(std::move(next));
     } catch (const std::exception& error) {
         return refuse(EditError::Kind::invalid, file,
@@ -263,7 +251,7 @@ EditResult delete_upstream(const Config& live, const std::string& name) {
                           "; point them at another upstream or delete them first");
     }
     auto next = std::make_shared<Config>(live);
-    std::erase_if(next->upstreams, [&](const Upstream& upstream) { return upstream.name == name; });
+    erase_named(next->upstreams, name);
     return changed(std::move(next));
 }
 

@@ -10,10 +10,13 @@
 #include "config/config.hpp"
 #include "config/loader.hpp"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <variant>
+#include <vector>
 
 namespace turnout::config {
 
@@ -46,5 +49,24 @@ EditResult delete_upstream(const Config& live, const std::string& name);
 // becomes a split route (single_upstream false).
 EditResult put_split(const Config& live, const std::string& name,
                      const std::vector<std::pair<std::string, std::int64_t>>& weights);
+
+// The step every put above ends with, also used to replay a stored change
+// (worker/config_delta.hpp): the route or upstream replaces the one of the
+// same name where it stands, or is appended.
+template <typename Named>
+void put_named(std::vector<Named>& items, Named item) {
+    auto it = std::find_if(items.begin(), items.end(),
+                           [&](const Named& existing) { return existing.name == item.name; });
+    if (it != items.end()) {
+        *it = std::move(item);
+    } else {
+        items.push_back(std::move(item));
+    }
+}
+
+template <typename Named>
+void erase_named(std::vector<Named>& items, std::string_view name) {
+    std::erase_if(items, [&](const Named& item) { return item.name == name; });
+}
 
 }  // namespace turnout::config

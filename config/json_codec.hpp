@@ -21,8 +21,11 @@ boost::json::value to_json(const Upstream& upstream);
 
 // Parses JSON text as to_json's output needs: the loader accepts header
 // values that are not valid UTF-8, so the JSON may carry them too. nullopt
-// when the text is not JSON.
-std::optional<boost::json::value> parse_json(std::string_view text);
+// when the text is not JSON. `storage` holds the parsed value: a
+// monotonic resource makes a whole config's hundreds of thousands of nodes
+// a few large blocks, given back to the system at once when it goes.
+std::optional<boost::json::value> parse_json(std::string_view text,
+                                             boost::json::storage_ptr storage = {});
 
 // nullopt when the JSON is not what to_json writes (a bug, or a version skew
 // between master and worker binaries).

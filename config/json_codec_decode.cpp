@@ -375,11 +375,11 @@ std::optional<Config> config_from_json(const json::value& value) {
 
 namespace turnout::config {
 
-std::optional<boost::json::value> parse_json(std::string_view text) {
+std::optional<boost::json::value> parse_json(std::string_view text, boost::json::storage_ptr storage) {
     boost::json::parse_options options;
     options.allow_invalid_utf8 = true;
     boost::system::error_code ec;
-    auto value = boost::json::parse(text, ec, {}, options);
+    auto value = boost::json::parse(text, ec, std::move(storage), options);
     if (ec) {
         return std::nullopt;
     }

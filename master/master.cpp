@@ -62,7 +62,7 @@ Master::~Master() = default;
 // change pushed through the API survives a restart; --fresh ignores it.
 void Master::choose_initial_config() {
     if (auto latest = options_.fresh ? std::nullopt : store_.latest()) {
-        if (auto config = decode_config(latest->content)) {
+        if (auto config = decode_config(*latest)) {
             live_ = std::move(config);
             version_ = latest->info.version;
             live_source_ = "state";

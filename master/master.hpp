@@ -10,6 +10,7 @@
 #include "config/edits.hpp"
 #include "master/commands.hpp"
 #include "master/config_store.hpp"
+#include "master/config_store_checkpoints.hpp"
 #include "master/control_plane.hpp"
 #include "master/listener_set.hpp"
 #include "master/metrics_aggregator.hpp"
@@ -99,7 +100,7 @@ private:
               std::function<worker::ConfigDelta(const config::Config&)> delta_of,
               std::string summary, AdminCallback done);
     void push_to(WorkerSlot& slot, const std::vector<std::string>& new_listeners,
-                 const std::optional<worker::ConfigDelta>& delta, const std::string& snapshot);
+                 const std::optional<std::string>& change, std::string& snapshot);
     std::optional<config::EditError> rollout_conflict(const std::string& route) const;
     void send_listeners(WorkerSlot& slot, const std::vector<std::string>& names);
     void send_health(WorkerSlot& slot);
@@ -132,6 +133,7 @@ private:
     std::uint64_t version_ = 0;
     std::string live_source_;
     ConfigStore store_;
+    CheckpointWriter checkpoints_{io_, store_};
     std::unique_ptr<ListenerSet> listeners_;
     std::vector<WorkerSlot> slots_;
     std::unique_ptr<AdminServer> admin_;

@@ -9,7 +9,6 @@
 #include "master/health_checker.hpp"
 #include "master/stored_config.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -126,7 +125,7 @@ void Master::rollback(std::uint64_t version, AdminCallback done) {
             job_done();
             return;
         }
-        auto config = decode_config(stored->content);
+        auto config = decode_config(*stored);
         if (!config) {
             done({500, error_json(fmt::format("version {} in {} does not decode", version,
                                               store_.state_dir()))});
@@ -242,7 +241,9 @@ void Master::put_split(const std::string& route,
 
 // SPEC §4: acknowledged only once on disk (written, fsynced, renamed) and
 // served by every live worker. New listeners are bound before anything is
-// persisted, so a config that cannot be served is never saved.
+// persisted, so a config that cannot be served is never saved. A partial
+// change is stored and sent as that change alone: its cost does not grow
+// with the config.
 void Master::commit_and_push(std::shared_ptr<const config::Config> config, const std::string& source,
                              const std::string& summary, std::optional<worker::ConfigDelta> delta,
                              AdminCallback done) {
@@ -255,10 +256,13 @@ void Master::commit_and_push(std::shared_ptr<const config::Config> config, const
         job_done();
         return;
     }
-    const auto snapshot = encode_config(*config);
+    const auto base = version_;
+    const auto change = delta ? std::optional{encode_change(*delta)} : std::nullopt;
+    std::string snapshot = change ? std::string{} : encode_config(*config);
     VersionInfo info;
     try {
-        info = store_.commit(snapshot, source, summary);
+        info = change ? store_.commit_change(base, *change, source, summary)
+                      : store_.commit(snapshot, source, summary);
     } catch (const std::system_error& error) {
         listeners_->discard_staged();
         spdlog::error("msg=\"cannot persist config\" error=\"{}\"", error.what());
@@ -273,9 +277,12 @@ void Master::commit_and_push(std::shared_ptr<const config::Config> config, const
     pending_ = PendingAck{version_, {}, started, std::move(done)};
     for (auto& slot : slots_) {
         if (slot.channel) {
-            push_to(slot, new_listeners, delta, snapshot);
+            push_to(slot, new_listeners, slot.sent_version == base ? change : std::nullopt, snapshot);
             pending_->waiting.insert(slot.slot);
         }
+    }
+    if (change && store_.wants_checkpoint(version_)) {
+        checkpoints_.request(info, live_);
     }
     listeners_->commit_staged();
     listeners_->close_unused(*live_);
@@ -304,15 +311,18 @@ void Master::commit_and_push(std::shared_ptr<const config::Config> config, const
     settle_acks();
 }
 
-// A delta only builds on the version it was made from: a worker that is
-// behind (just started, say) gets the whole config instead.
+// A change only builds on the version it was made from: a worker that is
+// behind (just started, say) gets the whole config instead, encoded for the
+// first such worker and reused for the others.
 void Master::push_to(WorkerSlot& slot, const std::vector<std::string>& new_listeners,
-                     const std::optional<worker::ConfigDelta>& delta, const std::string& snapshot) {
+                     const std::optional<std::string>& change, std::string& snapshot) {
     send_listeners(slot, new_listeners);
-    if (delta && slot.sent_version + 1 == version_) {
-        slot.channel->send({worker::MessageKind::config_delta, version_,
-                            json::serialize(worker::to_json(*delta)), {}});
+    if (change) {
+        slot.channel->send({worker::MessageKind::config_delta, version_, *change, {}});
     } else {
+        if (snapshot.empty()) {
+            snapshot = encode_config(*live_);
+        }
         slot.channel->send({worker::MessageKind::config_snapshot, version_, snapshot, {}});
     }
     slot.sent_version = version_;

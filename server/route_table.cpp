@@ -210,9 +210,10 @@ const detail::RouteSlot* RouteTable::Index::find(const RouteRequest& request) co
 
 RouteTable::RouteTable() : index_(std::make_unique<Index>()) {}
 
-RouteTable::RouteTable(const std::vector<config::Route>& routes) : RouteTable() {
-    for (const config::Route& route : routes) {
-        upsert(route);
+RouteTable::RouteTable(std::vector<config::Route> routes) : RouteTable() {
+    index_->by_name.reserve(routes.size());
+    for (config::Route& route : routes) {
+        upsert(std::move(route));
     }
 }
 
@@ -220,13 +221,14 @@ RouteTable::~RouteTable() = default;
 RouteTable::RouteTable(RouteTable&&) noexcept = default;
 RouteTable& RouteTable::operator=(RouteTable&&) noexcept = default;
 
-void RouteTable::upsert(const config::Route& route) {
+void RouteTable::upsert(config::Route route) {
     if (!index_) {
         index_ = std::make_unique<Index>();
     }
     bool filtered = !route.match.methods.empty() || !route.match.headers.empty();
-    detail::RouteSlot slot{0, std::make_shared<RouteEntry>(route), filtered};
-    auto it = index_->by_name.find(route.name);
+    detail::RouteSlot slot{0, std::make_shared<RouteEntry>(std::move(route)), filtered};
+    const std::string& name = slot.entry->route.name;
+    auto it = index_->by_name.find(name);
     if (it != index_->by_name.end()) {
         // Same rank as before, so the route keeps its place among ties even
         // when its host or path changed.
@@ -235,7 +237,7 @@ void RouteTable::upsert(const config::Route& route) {
         it->second = slot;
     } else {
         slot.order = index_->next_order++;
-        index_->by_name.emplace(route.name, slot);
+        index_->by_name.emplace(name, slot);
     }
     index_->insert_slot(std::move(slot));
 }

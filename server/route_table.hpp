@@ -37,7 +37,8 @@ struct RouteRequest {
 class RouteTable {
 public:
     RouteTable();
-    explicit RouteTable(const std::vector<config::Route>& routes);
+    // Takes the routes over (a worker keeps no other copy of them).
+    explicit RouteTable(std::vector<config::Route> routes);
     ~RouteTable();
     RouteTable(RouteTable&&) noexcept;
     RouteTable& operator=(RouteTable&&) noexcept;
@@ -45,7 +46,7 @@ public:
     // Adds a route, or replaces the route of the same name in place (keeping
     // its position among ties). New routes rank after every existing one when
     // tied on host and path, as if appended to the config.
-    void upsert(const config::Route& route);
+    void upsert(config::Route route);
 
     // Removes the route of that name; false if there was none.
     bool remove(std::string_view name);

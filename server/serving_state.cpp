@@ -2,13 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <utility>
+
 namespace turnout::server {
 
 ServingState::ServingState(boost::asio::io_context& io) : io_{io} {}
 
-void ServingState::apply(std::shared_ptr<const config::Config> config) {
+RouteTable ServingState::apply(config::Config config) {
     decltype(upstreams_) upstreams;
-    for (const auto& upstream : config->upstreams) {
+    for (const auto& upstream : config.upstreams) {
         auto kept = upstreams_.find(upstream.name);
         if (kept != upstreams_.end() && kept->second->config() == upstream) {
             upstreams.emplace(upstream.name, kept->second);
@@ -17,9 +19,10 @@ void ServingState::apply(std::shared_ptr<const config::Config> config) {
         }
     }
     upstreams_ = std::move(upstreams);
-    routes_ = RouteTable{config->routes};
-    limits_ = config->limits;
-    open_access_log(config->access_log);
+    RouteTable replaced = std::exchange(routes_, RouteTable{std::move(config.routes)});
+    limits_ = config.limits;
+    open_access_log(config.access_log);
+    return replaced;
 }
 
 void ServingState::open_access_log(const std::optional<std::string>& destination) {

@@ -28,9 +28,12 @@ class ServingState {
 public:
     explicit ServingState(boost::asio::io_context& io);
 
-    // Makes a whole config live. Upstreams whose definition did not change
+    // Makes a whole config live, taking its routes over (the worker keeps
+    // no other copy of them). Upstreams whose definition did not change
     // keep their ActiveUpstream (balancer state and warm connection pools).
-    void apply(std::shared_ptr<const config::Config> config);
+    // Returns the route table it replaced, for the caller to drop when it
+    // is no longer in a hurry (once the change is acknowledged).
+    [[nodiscard]] RouteTable apply(config::Config config);
 
     // One change at a time, without rebuilding anything else (a config
     // delta). A route keeps its place among ties when replaced; a replaced

@@ -1,5 +1,6 @@
 #include "worker/config_delta.hpp"
 
+#include "config/edits.hpp"
 #include "config/json_codec.hpp"
 
 #include <algorithm>
@@ -79,6 +80,23 @@ void apply_delta(const ConfigDelta& delta, server::ServingState& state) {
         break;
     case ConfigDelta::Op::delete_upstream:
         state.remove_upstream(delta.name);
+        break;
+    }
+}
+
+void apply_delta(const ConfigDelta& delta, config::Config& config) {
+    switch (delta.op) {
+    case ConfigDelta::Op::put_route:
+        config::put_named(config.routes, *delta.route);
+        break;
+    case ConfigDelta::Op::delete_route:
+        config::erase_named(config.routes, delta.name);
+        break;
+    case ConfigDelta::Op::put_upstream:
+        config::put_named(config.upstreams, *delta.upstream);
+        break;
+    case ConfigDelta::Op::delete_upstream:
+        config::erase_named(config.upstreams, delta.name);
         break;
     }
 }

@@ -27,5 +27,8 @@ std::optional<ConfigDelta> delta_from_json(const boost::json::value& json);
 
 // Applies the change to what a worker serves.
 void apply_delta(const ConfigDelta& delta, server::ServingState& state);
+// Applies the change to a config, as the edit that made it did (replaying
+// a change the master stored).
+void apply_delta(const ConfigDelta& delta, config::Config& config);
 
 }  // namespace turnout::worker

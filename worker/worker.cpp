@@ -30,17 +30,19 @@ void Worker::add_listener_socket(const std::string& name, int fd) {
     slot.fd = fd;
 }
 
-void Worker::apply(std::shared_ptr<const config::Config> config) {
-    state_.apply(config);
+server::RouteTable Worker::apply(config::Config config) {
+    const auto listeners = config.listeners;
+    auto replaced = state_.apply(std::move(config));
     if (!draining_) {
-        start_listeners(*config);
+        start_listeners(listeners);
     }
+    return replaced;
 }
 
-void Worker::start_listeners(const config::Config& config) {
+void Worker::start_listeners(const std::vector<config::Listener>& listeners) {
     for (auto& [name, slot] : listeners_) {
         const config::Listener* wanted = nullptr;
-        for (const auto& listener : config.listeners) {
+        for (const auto& listener : listeners) {
             if (listener.name == name) {
                 wanted = &listener;
             }

@@ -35,7 +35,8 @@ public:
 
     // Makes a whole config live: starts accepting on the listeners it names,
     // stops those it no longer names. Requests in flight finish on theirs.
-    void apply(std::shared_ptr<const config::Config> config);
+    // Returns the replaced route table (see ServingState::apply).
+    [[nodiscard]] server::RouteTable apply(config::Config config);
 
     // Runs the event loop until the worker has stopped.
     void run();
@@ -52,7 +53,7 @@ private:
         std::shared_ptr<server::Listener> listener;
     };
 
-    void start_listeners(const config::Config& config);
+    void start_listeners(const std::vector<config::Listener>& wanted);
 
     // Declared before io_ so it outlives the sessions io_ destroys.
     server::SessionRegistry registry_;

@@ -6,9 +6,11 @@
 #include "worker/worker.hpp"
 
 #include <boost/asio/signal_set.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
+#include <malloc.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -69,15 +71,27 @@ private:
         }
     }
 
+    // A whole config passes through three forms (JSON text, parsed JSON,
+    // Config) on its way into the route table. The parsed JSON lives in one
+    // arena, the routes are moved, not copied, and the replaced table goes
+    // only after the ack is sent; then the heap's free pages go back to the
+    // system, so the worker's footprint is what it serves, not the peak of
+    // the last apply.
     void apply_snapshot(const Message& message) {
-        const auto json = config::parse_json(message.payload);
-        auto config = json ? config::config_from_json(*json) : std::nullopt;
+        std::optional<config::Config> config;
+        {
+            const auto json = config::parse_json(
+                message.payload, boost::json::make_shared_resource<boost::json::monotonic_resource>());
+            config = json ? config::config_from_json(*json) : std::nullopt;
+        }
         if (!config) {
             refuse(message.version, "config snapshot does not decode");
             return;
         }
-        worker_.apply(std::make_shared<const config::Config>(std::move(*config)));
+        auto replaced = worker_.apply(std::move(*config));
         acknowledge(message.version);
+        replaced = server::RouteTable{};
+        ::malloc_trim(0);
     }
 
     void apply_change(const Message& message) {

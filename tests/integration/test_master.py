@@ -207,6 +207,36 @@ class MasterTest(BackendsTestCase):
         finally:
             subprocess.run(["rm", "-rf", directory])
 
+    def test_route_changes_are_stored_alone_and_survive_a_restart_and_rollback(self):
+        port = free_port()
+        directory = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"turnout-changes-{port}")
+        os.makedirs(directory, exist_ok=True)
+        versions = os.path.join(directory, "run", "state", "versions")
+        route = {"match": {"path_prefix": "/x/"}, "upstream": "b"}
+        try:
+            with Turnout(self.config(port, "a"), directory=directory) as t:
+                self.turnouts = (t,)
+                admin = Admin(t)
+                whole = admin.version()
+                self.assertEqual(admin.request("PUT", "/v1/routes/x", body=route).status, 200)
+                changed = admin.version()
+                self.assertEqual(admin.request("PUT", "/v1/routes/x/split",
+                                               body={"b": 1, "a": 0}).status, 200)
+                self.assertEqual(served_by(port, "/x/1"), "b")
+                self.assertEqual(sorted(os.listdir(versions)),
+                                 [f"{whole:08d}.config", f"{changed:08d}.change",
+                                  f"{changed + 1:08d}.change"])
+            with Turnout(self.config(port, "a"), directory=directory) as t:
+                admin = Admin(t)
+                self.assertEqual(admin.version(), changed + 1)
+                self.assertEqual(served_by(port, "/x/1"), "b")
+                for version, server in ((whole, "a"), (changed, "b")):
+                    response = admin.request("POST", "/v1/config/rollback", body={"version": version})
+                    self.assertEqual(response.status, 200, response)
+                    self.assertEqual(served_by(port, "/x/1"), server)
+        finally:
+            subprocess.run(["rm", "-rf", directory])
+
     def test_listener_added_and_removed_by_apply(self):
         port, t = self.start(target="a", workers=2)
         with t:
