@@ -296,10 +296,12 @@ class Turnout:
         def ready():
             if self.proc.poll() is not None:
                 raise AssertionError(f"turnout exited with {self.proc.returncode} while starting")
-            return all(can_connect(p) for p in ports)
+            # The master binds listeners before it opens the admin socket.
+            return all(can_connect(p) for p in ports) and 'msg="admin socket"' in self.log_text()
 
         wait_until(ready, timeout=self.start_timeout, interval=0.02,
-                   message=f"turnout did not accept on {ports} within {self.start_timeout}s")
+                   message=f"turnout did not accept on {ports} and open its admin socket "
+                           f"within {self.start_timeout}s")
 
     def log_text(self):
         try:
