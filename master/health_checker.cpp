@@ -20,13 +20,15 @@ void HealthChecker::configure(const config::Config& config) {
         for (const auto& target : upstream.targets) {
             TargetKey key{upstream.name, target.address.text};
             auto existing = probes_.find(key);
-            if (existing != probes_.end() && existing->second->check() == *upstream.health_check) {
+            if (existing != probes_.end() && existing->second->check() == *upstream.health_check &&
+                existing->second->tls() == upstream.tls) {
                 probes.emplace(key, existing->second);
                 probes_.erase(existing);
                 continue;
             }
             auto probe = std::make_shared<TargetProbe>(io_, upstream.name, target,
-                                                       *upstream.health_check, on_change_);
+                                                       *upstream.health_check, upstream.tls,
+                                                       on_change_);
             probe->start();
             probes.emplace(std::move(key), std::move(probe));
         }

@@ -6,6 +6,7 @@
 #include "master/health_checker.hpp"
 #include "master/stored_config.hpp"
 #include "master/time_format.hpp"
+#include "master/tls_files.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
@@ -84,6 +85,14 @@ void Master::choose_initial_config() {
 int Master::run() {
     started_at_ = clock::now();
     const unsigned count = worker_count(options_, *live_);
+    auto tls = read_listener_tls(*live_, make_ticket_keys(), options_.config_path);
+    if (auto* errors = std::get_if<config::ConfigErrors>(&tls)) {
+        for (const auto& error : *errors) {
+            spdlog::error("msg=\"cannot start: TLS files do not load\" error=\"{}\"", error.to_string());
+        }
+        return 1;
+    }
+    tls_material_ = std::get<server::TlsMaterial>(std::move(tls));
     try {
         listeners_ = std::make_unique<ListenerSet>(count);
         listeners_->stage(*live_);
@@ -133,7 +142,7 @@ void Master::start_worker(WorkerSlot& slot) {
         on_worker_message(index, pid, std::move(message));
     }, [] {});
     send_listeners(slot, listeners_->names());
-    slot.channel->send({worker::MessageKind::config_snapshot, version_, encode_config(*live_), {}});
+    send_snapshot(slot, encode_config(*live_));
     slot.sent_version = version_;
     send_health(slot);
     if (pending_ && pending_->version == version_) {

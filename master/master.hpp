@@ -18,6 +18,7 @@
 #include "master/rollout.hpp"
 #include "master/upstream_rates.hpp"
 #include "server/histogram.hpp"
+#include "server/tls_material.hpp"
 #include "worker/config_delta.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -103,6 +104,10 @@ private:
                  const std::optional<std::string>& change, std::string& snapshot);
     std::optional<config::EditError> rollout_conflict(const std::string& route) const;
     void send_listeners(WorkerSlot& slot, const std::vector<std::string>& names);
+    void send_snapshot(WorkerSlot& slot, const std::string& snapshot);
+    std::optional<config::ConfigErrors> check_tls(const config::Config& config,
+                                                  const std::optional<worker::ConfigDelta>& delta,
+                                                  std::optional<server::TlsMaterial>& material) const;
     void send_health(WorkerSlot& slot);
     void broadcast_health();
     void settle_acks();
@@ -130,6 +135,9 @@ private:
     boost::asio::io_context io_{1};
     std::shared_ptr<const config::Config> file_config_;
     std::shared_ptr<const config::Config> live_;
+    // What the live config's TLS listeners serve, as read when it was
+    // applied; sent to every worker ahead of each snapshot.
+    server::TlsMaterial tls_material_;
     std::uint64_t version_ = 0;
     std::string live_source_;
     ConfigStore store_;

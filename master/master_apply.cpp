@@ -8,7 +8,9 @@
 #include "master/change_summary.hpp"
 #include "master/health_checker.hpp"
 #include "master/stored_config.hpp"
+#include "master/tls_files.hpp"
 
+#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -109,9 +111,14 @@ void Master::apply_config(std::string content, std::string source, std::optional
 }
 
 AdminResult Master::validate_config(const std::string& content) {
-    auto result = config::load_config_text(content, "POST /v1/config/validate", base_dir_);
+    const std::string name = "POST /v1/config/validate";
+    auto result = config::load_config_text(content, name, base_dir_);
     if (auto* errors = std::get_if<config::ConfigErrors>(&result)) {
         return {400, error_json("invalid config", *errors)};
+    }
+    const auto errors = check_tls_files(*std::get<std::shared_ptr<const config::Config>>(result), name);
+    if (!errors.empty()) {
+        return {400, error_json(errors.front().message, errors)};
     }
     return {200, json::object{{"valid", true}}};
 }
@@ -248,6 +255,12 @@ void Master::commit_and_push(std::shared_ptr<const config::Config> config, const
                              const std::string& summary, std::optional<worker::ConfigDelta> delta,
                              AdminCallback done) {
     const auto started = clock::now();
+    std::optional<server::TlsMaterial> tls_material;
+    if (auto errors = check_tls(*config, delta, tls_material)) {
+        done({400, error_json(errors->front().message + ": nothing changed", *errors)});
+        job_done();
+        return;
+    }
     std::vector<std::string> new_listeners;
     try {
         new_listeners = listeners_->stage(*config);
@@ -272,6 +285,9 @@ void Master::commit_and_push(std::shared_ptr<const config::Config> config, const
         return;
     }
     live_ = std::move(config);
+    if (tls_material) {
+        tls_material_ = std::move(*tls_material);
+    }
     version_ = info.version;
     live_source_ = source;
     pending_ = PendingAck{version_, {}, started, std::move(done)};
@@ -323,9 +339,43 @@ void Master::push_to(WorkerSlot& slot, const std::vector<std::string>& new_liste
         if (snapshot.empty()) {
             snapshot = encode_config(*live_);
         }
-        slot.channel->send({worker::MessageKind::config_snapshot, version_, snapshot, {}});
+        send_snapshot(slot, snapshot);
     }
     slot.sent_version = version_;
+}
+
+// The TLS material goes first, so the worker serves the new certificates
+// from the moment it serves the new config.
+void Master::send_snapshot(WorkerSlot& slot, const std::string& snapshot) {
+    slot.channel->send({worker::MessageKind::tls, version_, json::serialize(server::to_json(tls_material_)), {}});
+    slot.channel->send({worker::MessageKind::config_snapshot, version_, snapshot, {}});
+}
+
+// SPEC §5: a whole config (an apply, a reload, a rollback) reads every
+// listener certificate again, so renewed files are picked up even when the
+// config text did not change; a partial change leaves them as they are. CA
+// files are checked for the upstreams the change defines. Errors name the
+// files; nullopt when everything loads, with `material` set for a whole config.
+std::optional<config::ConfigErrors> Master::check_tls(const config::Config& config,
+                                                      const std::optional<worker::ConfigDelta>& delta,
+                                                      std::optional<server::TlsMaterial>& material) const {
+    const std::string& file = config.source_path.empty() ? options_.config_path : config.source_path;
+    config::ConfigErrors errors;
+    if (!delta) {
+        auto read = read_listener_tls(config, tls_material_.ticket_keys, file);
+        if (auto* listener_errors = std::get_if<config::ConfigErrors>(&read)) {
+            errors = std::move(*listener_errors);
+        } else {
+            material = std::get<server::TlsMaterial>(std::move(read));
+        }
+    }
+    for (const auto& upstream : config.upstreams) {
+        if (!delta || (delta->upstream && delta->upstream->name == upstream.name)) {
+            auto more = check_upstream_ca(upstream, file);
+            errors.insert(errors.end(), more.begin(), more.end());
+        }
+    }
+    return errors.empty() ? std::nullopt : std::optional{std::move(errors)};
 }
 
 void Master::send_listeners(WorkerSlot& slot, const std::vector<std::string>& names) {

@@ -22,7 +22,7 @@ int run_command(const RunOptions& options) {
     try {
         Master master{options, std::get<std::shared_ptr<const config::Config>>(std::move(result))};
         return master.run();
-    } catch (const std::system_error& error) {
+    } catch (const std::exception& error) {
         spdlog::error("msg=\"cannot start\" error=\"{}\"", error.what());
         return 1;
     }

@@ -1,5 +1,6 @@
 #include "config/loader.hpp"
 #include "master/commands.hpp"
+#include "master/tls_files.hpp"
 
 #include <iostream>
 
@@ -11,6 +12,14 @@ int validate_command(const std::string& config_path) {
         for (const auto& error : *errors) {
             std::cerr << error.to_string() << '\n';
         }
+        return 1;
+    }
+    const auto tls_errors =
+        check_tls_files(*std::get<std::shared_ptr<const config::Config>>(result), config_path);
+    for (const auto& error : tls_errors) {
+        std::cerr << error.to_string() << '\n';
+    }
+    if (!tls_errors.empty()) {
         return 1;
     }
     std::cout << config_path << ": valid\n";

@@ -1,5 +1,7 @@
 #include "server/active_upstream.hpp"
 
+#include "server/upstream_tls.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -23,6 +25,23 @@ ActiveUpstream::ActiveUpstream(boost::asio::io_context& io, config::Upstream ups
     for (const auto& target : config_.targets) {
         pools_.push_back(std::make_shared<TargetPool>(io, target, config_.keepalive));
     }
+    reload_tls();
+}
+
+void ActiveUpstream::reload_tls() {
+    if (!config_.tls) {
+        return;
+    }
+    std::string error;
+    auto context = make_upstream_tls_context(*config_.tls, error);
+    if (!context) {
+        // The master checked the file before this apply; it changed since.
+        // A context made earlier stays in use.
+        spdlog::error("msg=\"upstream CA not reloaded\" upstream={} error=\"{}\" kept_previous={}",
+                      config_.name, error, tls_context_ != nullptr);
+        return;
+    }
+    tls_context_ = std::move(context);
 }
 
 ActiveUpstream::~ActiveUpstream() {

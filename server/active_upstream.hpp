@@ -10,6 +10,7 @@
 #include "server/target_pool.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/container/small_vector.hpp>
 
 #include <chrono>
@@ -33,6 +34,15 @@ public:
     Balancer& balancer() { return *balancer_; }
     std::size_t target_count() const { return pools_.size(); }
     TargetPool& pool(std::size_t target) { return *pools_[target]; }
+
+    // The TLS client context for connections to the targets: nullptr when
+    // the upstream is plain, or when its CA file did not load (logged; its
+    // connections then fail). Shared: a connection keeps the context it was
+    // made with when reload_tls() replaces it.
+    const std::shared_ptr<boost::asio::ssl::context>& tls_context() const { return tls_context_; }
+    // Reads the CA file again (a whole-config apply), leaving the pools as
+    // they are: connections already verified stay valid.
+    void reload_tls();
 
     // The active health check's verdict, decided by the master.
     void set_unhealthy(std::size_t target, bool unhealthy);
@@ -65,6 +75,7 @@ private:
 
     config::Upstream config_;
     std::unique_ptr<Balancer> balancer_;
+    std::shared_ptr<boost::asio::ssl::context> tls_context_;
     std::vector<std::shared_ptr<TargetPool>> pools_;
     std::vector<TargetHealth> health_;
     std::vector<std::uint32_t> in_flight_;

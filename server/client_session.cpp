@@ -37,7 +37,7 @@ std::string_view path_of(std::string_view target) {
 
 }  // namespace
 
-ClientSession::ClientSession(tcp::socket socket, ServingState& state, SessionRegistry& registry,
+ClientSession::ClientSession(TransportStream socket, ServingState& state, SessionRegistry& registry,
                              std::shared_ptr<const ListenerContext> listener)
     : socket_{std::move(socket)},
       state_{state},
@@ -54,12 +54,16 @@ void ClientSession::start() {
     registry_.add(this);
     state_.metrics().connection_opened();
     error_code ec;
-    socket_.set_option(tcp::no_delay{true}, ec);
-    const auto remote = socket_.remote_endpoint(ec);
+    socket_.socket().set_option(tcp::no_delay{true}, ec);
+    const auto remote = socket_.socket().remote_endpoint(ec);
     if (ec) {
         return;  // the client is already gone
     }
     client_ip_ = remote.address().to_string();
+    if (socket_.is_tls()) {
+        handshake();
+        return;
+    }
     wait_for_request();
 }
 
@@ -323,23 +327,30 @@ void ClientSession::send_error(http::status status, std::string_view reason, boo
 // so our last response is not lost to a reset caused by unread input.
 void ClientSession::close_gracefully() {
     phase_ = Phase::closing;
-    error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_send, ignored);
     buffer_.clear();
     arm_deadline(linger_timeout);
+    if (socket_.is_tls()) {
+        send_close_notify();
+        return;
+    }
+    error_code ignored;
+    socket_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     discard_input();
 }
 
+// Reads the TCP connection itself: under TLS this runs once the TLS session
+// is over, and what still arrives is only to be drained.
 void ClientSession::discard_input() {
-    socket_.async_read_some(buffer_.prepare(4096),
-                            [self = shared_from_this()](error_code ec, std::size_t) {
-                                self->buffer_.clear();
-                                if (ec) {
-                                    self->close();
-                                    return;
-                                }
-                                self->discard_input();
-                            });
+    auto& tcp_socket = socket_.socket();
+    tcp_socket.async_read_some(buffer_.prepare(4096),
+                               [self = shared_from_this()](error_code ec, std::size_t) {
+                                   self->buffer_.clear();
+                                   if (ec) {
+                                       self->close();
+                                       return;
+                                   }
+                                   self->discard_input();
+                               });
 }
 
 }  // namespace turnout::server

@@ -8,8 +8,8 @@
 #include "server/chunked_scanner.hpp"
 #include "server/deadline.hpp"
 #include "server/error_response.hpp"
+#include "server/transport_stream.hpp"
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -24,10 +24,10 @@ namespace turnout::server {
 class ServingState;
 class SessionRegistry;
 
-// What a session knows about the listener that accepted it.
+// What a session knows about the listener that accepted it. Whether it is
+// TLS (https) is the connection's own: see TransportStream::is_tls().
 struct ListenerContext {
     std::string name;
-    std::string proto;  // "http" or "https", for X-Forwarded-Proto
 };
 
 class ClientSession : public std::enable_shared_from_this<ClientSession> {
@@ -35,7 +35,8 @@ public:
     using RequestParser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
     static constexpr std::size_t body_buffer_size = 64 * 1024;
 
-    ClientSession(boost::asio::ip::tcp::socket socket, ServingState& state,
+    // `socket` is plain, or TLS not yet handshaken.
+    ClientSession(TransportStream socket, ServingState& state,
                   SessionRegistry& registry, std::shared_ptr<const ListenerContext> listener);
     ~ClientSession();
 
@@ -47,7 +48,7 @@ public:
     void close();
 
     // For the ProxyExchange serving the current request.
-    boost::asio::ip::tcp::socket& socket() { return socket_; }
+    TransportStream& socket() { return socket_; }
     boost::beast::flat_buffer& buffer() { return buffer_; }
     RequestParser& parser() { return *parser_; }
     char* body_buffer() { return body_buffer_.get(); }
@@ -90,7 +91,12 @@ private:
     void close_gracefully();
     void discard_input();
 
-    boost::asio::ip::tcp::socket socket_;
+    // TLS (client_session_tls.cpp).
+    void handshake();
+    void on_handshake(boost::system::error_code ec);
+    void send_close_notify();
+
+    TransportStream socket_;
     ServingState& state_;
     SessionRegistry& registry_;
     std::shared_ptr<const ListenerContext> listener_;

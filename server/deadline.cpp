@@ -9,9 +9,9 @@ Deadline::Deadline(const boost::asio::any_io_executor& executor)
 
 Deadline::~Deadline() { state_->timer.cancel(); }
 
-void Deadline::arm(boost::asio::ip::tcp::socket& socket, std::chrono::milliseconds after) {
+void Deadline::arm(TransportStream& stream, std::chrono::milliseconds after) {
     auto& state = *state_;
-    state.socket = &socket;
+    state.stream = &stream;
     state.expired = false;
     state.armed = true;
     state.deadline = clock::now() + after;
@@ -44,7 +44,7 @@ void Deadline::wait(const std::shared_ptr<State>& state) {
             state->armed = false;
             state->expired = true;
             boost::system::error_code ignored;
-            state->socket->cancel(ignored);
+            state->stream->socket().cancel(ignored);
         });
 }
 

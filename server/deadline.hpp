@@ -1,6 +1,6 @@
 #pragma once
 
-// A timer that cancels a socket's pending operations when it expires, and
+// A timer that cancels a connection's pending operations when it expires, and
 // remembers that it did, so the cancelled handler can tell "timed out" from
 // "closed". Re-arming replaces the previous deadline.
 //
@@ -11,8 +11,9 @@
 // becomes the earliest costs a timerfd_settime syscall; this way a busy
 // connection costs about one per timeout period instead of several per request.
 
+#include "server/transport_stream.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
@@ -28,8 +29,10 @@ public:
     Deadline(const Deadline&) = delete;
     Deadline& operator=(const Deadline&) = delete;
 
-    // From now on, `socket`'s pending operations are cancelled after `after`.
-    void arm(boost::asio::ip::tcp::socket& socket, std::chrono::milliseconds after);
+    // From now on, `stream`'s pending operations are cancelled after `after`.
+    // The stream object must outlive the deadline; what it holds (plain or
+    // TLS, a pooled connection moved in) may change in between.
+    void arm(TransportStream& stream, std::chrono::milliseconds after);
     void disarm();
     bool expired() const { return state_->expired; }
 
@@ -39,7 +42,7 @@ private:
     struct State {
         explicit State(const boost::asio::any_io_executor& executor) : timer{executor} {}
         boost::asio::steady_timer timer;
-        boost::asio::ip::tcp::socket* socket = nullptr;
+        TransportStream* stream = nullptr;
         std::chrono::steady_clock::time_point deadline;
         std::uint64_t generation = 0;  // of the timer's outstanding wait
         bool waiting = false;          // the timer has a wait outstanding

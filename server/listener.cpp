@@ -87,7 +87,10 @@ void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
         });
         return;
     }
-    std::make_shared<ClientSession>(std::move(socket), state_, registry_, context_)->start();
+    auto tls = state_.listener_tls(context_->name);
+    TransportStream stream = tls ? TransportStream{std::move(socket), tls->handshake_context()}
+                                 : TransportStream{std::move(socket)};
+    std::make_shared<ClientSession>(std::move(stream), state_, registry_, context_)->start();
     accept();
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 
 // Accepts client connections on one listening socket (bound elsewhere, by
-// the master) and starts a ClientSession for each.
+// the master) and starts a ClientSession for each: over TLS when the
+// serving state has TLS for this listener, with the context live right now.
 
 #include "server/client_session.hpp"
 

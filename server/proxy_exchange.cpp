@@ -3,6 +3,7 @@
 #include "server/header_rules.hpp"
 #include "server/request_key.hpp"
 #include "server/serving_state.hpp"
+#include "server/websocket_upgrade.hpp"
 
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
@@ -104,9 +105,14 @@ void ProxyExchange::rewrite_request() {
                        beast::iequals(request[http::field::expect], "100-continue");
     request.erase(http::field::expect);
     const bool chunked = parser.chunked();
+    websocket_ = is_websocket_upgrade(request) && parser.is_done();
 
     remove_hop_by_hop(request);
-    add_forwarded_headers(request, client_->client_ip(), client_->listener().proto);
+    if (websocket_) {
+        keep_websocket_upgrade(request);
+    }
+    add_forwarded_headers(request, client_->client_ip(),
+                          client_->socket().is_tls() ? "https" : "http");
     apply_header_rules(request, route_->route.request_headers);
     const auto& prefix = route_->route.strip_prefix;
     if (!prefix.empty() && request.target().starts_with(prefix)) {
@@ -146,15 +152,20 @@ void ProxyExchange::pick_target() {
 
 void ProxyExchange::connect(std::size_t target) {
     connection_reused_ = false;
+    upstream_socket_ = TransportStream{upstream_socket_.get_executor()};  // a fresh, plain one
     upstream_deadline_.arm(upstream_socket_, upstream_config_->timeouts.connect);
-    upstream_socket_.async_connect(
+    upstream_socket_.socket().async_connect(
         upstream_config_->targets[target].address.endpoint,
         [self = shared_from_this()](error_code ec) { self->on_connect(ec); });
 }
 
 void ProxyExchange::on_connect(error_code ec) {
     if (!ec) {
-        upstream_socket_.set_option(asio::ip::tcp::no_delay{true}, ec);
+        upstream_socket_.socket().set_option(asio::ip::tcp::no_delay{true}, ec);
+        if (upstream_config_->tls) {
+            start_upstream_tls();
+            return;
+        }
         send_request_header();
         return;
     }
@@ -388,6 +399,13 @@ void ProxyExchange::on_response_header(error_code ec) {
     const auto code = response_parser_->get().result_int();
     if (code >= 100 && code < 200 && code != 101) {
         read_response_header();  // informational: the final response follows
+        return;
+    }
+    if (code == 101 && !websocket_) {
+        // Switching to a protocol the client never asked for: its next bytes
+        // would be read as HTTP by one side and not the other.
+        record_target_failure(UpstreamErrorKind::bad_response);
+        fail_upstream(status::bad_gateway, "upstream_bad_response");
         return;
     }
     if (code >= 500) {

@@ -2,17 +2,19 @@
 
 // One request proxied to an upstream and its response relayed back, in the
 // phases of a request's life: pick upstream (split) → pick target
-// (balancer) → connect or reuse a pooled connection → send the request
-// header → stream the request body → read the response header → rewrite it →
-// stream the response body → return the connection to the pool. Bodies move
-// through one fixed buffer of the client session: memory does not grow with
-// body size.
+// (balancer) → connect (and TLS handshake) or reuse a pooled connection →
+// send the request header → stream the request body → read the response
+// header → rewrite it → stream the response body → return the connection to
+// the pool. Bodies move through one fixed buffer of the client session:
+// memory does not grow with body size. A WebSocket upgrade answered with 101
+// ends in a Tunnel instead of the pool.
 
 #include "server/access_log.hpp"
 #include "server/active_upstream.hpp"
 #include "server/client_session.hpp"
 #include "server/deadline.hpp"
 #include "server/route_table.hpp"
+#include "server/transport_stream.hpp"
 #include "server/worker_metrics.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -50,6 +52,8 @@ private:
     void pick_target();
     void connect(std::size_t target);
     void on_connect(error_code ec);
+    void start_upstream_tls();                   // proxy_exchange_transport.cpp
+    void on_upstream_handshake(error_code ec);   // proxy_exchange_transport.cpp
     void send_request_header();
     void relay_request_body();
     void write_request_body(std::size_t size);
@@ -64,6 +68,7 @@ private:
     void relay_response_body();
     void write_response_body(std::size_t size);
     void on_response_written(error_code ec);
+    void start_tunnel();  // proxy_exchange_transport.cpp
 
     // Endings.
     bool retry_on_fresh_connection();
@@ -91,7 +96,7 @@ private:
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     bool recorded_ = false;
     const config::Upstream* upstream_config_ = nullptr;
-    boost::asio::ip::tcp::socket upstream_socket_;
+    TransportStream upstream_socket_;
     Deadline upstream_deadline_;
     boost::beast::flat_buffer upstream_buffer_;
     std::optional<RequestSerializer> request_serializer_;
@@ -112,6 +117,7 @@ private:
     bool expect_continue_ = false;
     bool idempotent_ = false;
     bool head_request_ = false;
+    bool websocket_ = false;  // the client asked for a WebSocket upgrade
     unsigned client_version_ = 11;
     bool client_keep_alive_ = true;
     bool upstream_keep_alive_ = false;

@@ -4,6 +4,7 @@
 #include "server/proxy_exchange.hpp"
 
 #include "server/header_rules.hpp"
+#include "server/websocket_upgrade.hpp"
 
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -40,6 +41,9 @@ void ProxyExchange::rewrite_response() {
     // carry another request.
     client_keep_alive_ = client_keep_alive_ && !client_->draining() && client_->parser().is_done();
     response.keep_alive(client_keep_alive_);
+    if (response.result() == http::status::switching_protocols) {
+        keep_websocket_upgrade(response);
+    }
 
     response_serializer_.emplace(response);
     auto& body = response.body();
@@ -192,6 +196,10 @@ void ProxyExchange::finish() {
     record_request(response_parser_->get().result_int(), false);
     upstream_deadline_.disarm();
     client_->disarm_deadline();
+    if (response_parser_->get().result() == http::status::switching_protocols) {
+        start_tunnel();
+        return;
+    }
     const bool upstream_reusable = upstream_keep_alive_ && response_parser_->is_done() &&
                                    request_serializer_->is_done() && upstream_buffer_.size() == 0;
     if (upstream_reusable) {

@@ -13,6 +13,7 @@ RouteTable ServingState::apply(config::Config config) {
     for (const auto& upstream : config.upstreams) {
         auto kept = upstreams_.find(upstream.name);
         if (kept != upstreams_.end() && kept->second->config() == upstream) {
+            kept->second->reload_tls();  // a renewed CA file counts from this apply on
             upstreams.emplace(upstream.name, kept->second);
         } else {
             upstreams.emplace(upstream.name, make_upstream(upstream));
@@ -80,6 +81,11 @@ void ServingState::set_unhealthy_targets(TargetSet unhealthy) {
     for (auto& [name, upstream] : upstreams_) {
         apply_health(*upstream);
     }
+}
+
+std::shared_ptr<TlsServerContext> ServingState::listener_tls(std::string_view listener) const {
+    auto found = listener_tls_.find(listener);
+    return found == listener_tls_.end() ? nullptr : found->second;
 }
 
 std::shared_ptr<ActiveUpstream> ServingState::upstream(std::string_view name) const {

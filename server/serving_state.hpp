@@ -10,11 +10,14 @@
 #include "config/config.hpp"
 #include "server/access_log.hpp"
 #include "server/active_upstream.hpp"
+#include "server/handshake_failure_log.hpp"
 #include "server/route_table.hpp"
+#include "server/tls_server_context.hpp"
 #include "server/worker_metrics.hpp"
 
 #include <boost/asio/io_context.hpp>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -49,6 +52,14 @@ public:
     using TargetSet = std::set<std::pair<std::string, std::string>>;
     void set_unhealthy_targets(TargetSet unhealthy);
 
+    // TLS termination per listener name; a listener without one is plain.
+    // Replaced whole when the master sends what a config apply read from
+    // disk; connections already open keep the context they started on.
+    using ListenerTls = std::map<std::string, std::shared_ptr<TlsServerContext>, std::less<>>;
+    void set_listener_tls(ListenerTls tls) { listener_tls_ = std::move(tls); }
+    std::shared_ptr<TlsServerContext> listener_tls(std::string_view listener) const;
+    HandshakeFailureLog& handshake_failures() { return handshake_failures_; }
+
     const config::Limits& limits() const { return limits_; }
     WorkerMetrics& metrics() { return metrics_; }
     // nullptr when the config has no access_log. Shared: a request in
@@ -79,6 +90,8 @@ private:
     WorkerMetrics metrics_;
     std::shared_ptr<AccessLog> access_log_;
     RouteTable routes_;
+    ListenerTls listener_tls_;
+    HandshakeFailureLog handshake_failures_;
     std::unordered_map<std::string, std::shared_ptr<ActiveUpstream>, NameHash, std::equal_to<>>
         upstreams_;
 };

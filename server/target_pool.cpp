@@ -7,7 +7,6 @@
 namespace turnout::server {
 
 namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
 
 TargetPool::TargetPool(asio::io_context& io, const config::Target& target,
                        const config::Keepalive& keepalive)
@@ -15,34 +14,31 @@ TargetPool::TargetPool(asio::io_context& io, const config::Target& target,
 
 TargetPool::~TargetPool() { close_all(); }
 
-std::optional<tcp::socket> TargetPool::checkout(bool peek) {
+std::optional<TransportStream> TargetPool::checkout(bool peek) {
     const auto now = clock::now();
     while (!idle_.empty()) {
         Idle idle = std::move(idle_.back());
         idle_.pop_back();
-        if (now - idle.parked_at < keepalive_.idle_timeout && (!peek || still_open(idle.socket))) {
-            return std::move(idle.socket);
+        if (now - idle.parked_at < keepalive_.idle_timeout && still_open(idle.stream, peek)) {
+            return std::move(idle.stream);
         }
-        boost::system::error_code ignored;
-        idle.socket.close(ignored);
+        idle.stream.close();
     }
     return std::nullopt;
 }
 
-void TargetPool::checkin(tcp::socket socket) {
-    if (idle_.size() >= keepalive_.max_idle || !socket.is_open()) {
-        boost::system::error_code ignored;
-        socket.close(ignored);
+void TargetPool::checkin(TransportStream stream) {
+    if (idle_.size() >= keepalive_.max_idle || !stream.socket().is_open()) {
+        stream.close();
         return;
     }
-    idle_.push_back(Idle{std::move(socket), clock::now()});
+    idle_.push_back(Idle{std::move(stream), clock::now()});
     arm_sweep();
 }
 
 void TargetPool::close_all() {
-    boost::system::error_code ignored;
     for (auto& idle : idle_) {
-        idle.socket.close(ignored);
+        idle.stream.close();
     }
     idle_.clear();
     sweep_timer_.cancel();
@@ -50,11 +46,19 @@ void TargetPool::close_all() {
 }
 
 // A parked connection must have nothing to read: EOF means the target
-// closed it, and bytes mean it sent something unasked — either way it cannot
-// carry the next request. One non-blocking peek answers both.
-bool TargetPool::still_open(tcp::socket& socket) {
+// closed it, and bytes mean it sent something unasked (over TLS, perhaps a
+// close_notify) — either way it cannot carry the next request. What the TLS
+// layer holds costs nothing to look at; the kernel's takes one non-blocking
+// peek, done only when `peek` asks for it.
+bool TargetPool::still_open(TransportStream& stream, bool peek) {
+    if (stream.has_buffered_input()) {
+        return false;
+    }
+    if (!peek) {
+        return true;
+    }
     char byte;
-    const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    const auto n = ::recv(stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
@@ -79,9 +83,8 @@ void TargetPool::arm_sweep() {
 
 void TargetPool::sweep() {
     const auto now = clock::now();
-    boost::system::error_code ignored;
     while (!idle_.empty() && now - idle_.front().parked_at >= keepalive_.idle_timeout) {
-        idle_.front().socket.close(ignored);
+        idle_.front().stream.close();
         idle_.pop_front();
     }
     if (!idle_.empty()) {

@@ -6,9 +6,9 @@
 // instead of opening one per request.
 
 #include "config/config.hpp"
+#include "server/transport_stream.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
@@ -31,15 +31,16 @@ public:
     const config::Target& target() const { return target_; }
 
     // The most recently parked connection, or nullopt. Connections idle
-    // past keepalive.idle_timeout are dropped. With `peek`, so are those the
-    // target closed while they were parked (one recv syscall each): callers
-    // ask for it when a request could not be sent again on a fresh
-    // connection should this one turn out closed; the others save it.
-    std::optional<boost::asio::ip::tcp::socket> checkout(bool peek);
+    // past keepalive.idle_timeout are dropped, and TLS ones holding unread
+    // bytes. With `peek`, so are those the target closed while they were
+    // parked (one recv syscall each): callers ask for it when a request
+    // could not be sent again on a fresh connection should this one turn
+    // out closed; the others save it.
+    std::optional<TransportStream> checkout(bool peek);
 
     // Parks a connection whose last exchange completed cleanly; closes it
     // instead when max_idle connections are already parked.
-    void checkin(boost::asio::ip::tcp::socket socket);
+    void checkin(TransportStream stream);
 
     // Closes every parked connection (worker shutdown).
     void close_all();
@@ -48,11 +49,11 @@ public:
 private:
     using clock = std::chrono::steady_clock;
     struct Idle {
-        boost::asio::ip::tcp::socket socket;
+        TransportStream stream;
         clock::time_point parked_at;
     };
 
-    static bool still_open(boost::asio::ip::tcp::socket& socket);
+    static bool still_open(TransportStream& stream, bool peek);
     void arm_sweep();
     void sweep();
 

@@ -12,7 +12,7 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::array<std::string_view, upstream_error_kind_count> kind_names{
-    "connect_failed", "connect_timeout", "timeout", "reset", "bad_response"};
+    "connect_failed", "connect_timeout", "timeout", "reset", "bad_response", "tls"};
 
 std::optional<std::uint64_t> read_count(const json::value& value) {
     boost::system::error_code ec;

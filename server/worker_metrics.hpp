@@ -32,8 +32,9 @@ enum class UpstreamErrorKind : std::uint8_t {
     timeout,          // the upstream went silent past its read/response timeout
     reset,            // the connection closed or reset mid-exchange
     bad_response,     // the response did not parse
+    tls,              // the TLS handshake failed (certificate not trusted, wrong name, …)
 };
-inline constexpr std::size_t upstream_error_kind_count = 5;
+inline constexpr std::size_t upstream_error_kind_count = 6;
 std::string_view to_string(UpstreamErrorKind kind);
 std::optional<UpstreamErrorKind> upstream_error_kind_from_string(std::string_view text);
 

@@ -28,10 +28,12 @@ enum class MessageKind : std::uint8_t {
     listener_fd = 8,      // master → worker: payload = listener name, fd attached
     error = 9,            // worker → master: a change it could not apply
     health = 10,          // master → worker: payload = every unhealthy target as JSON
+    tls = 11,             // master → worker: payload = listeners' certificates, keys and
+                          // ticket keys as JSON (server::TlsMaterial); before every snapshot
     // New kinds go last, and last_message_kind follows: FrameDecoder accepts
     // 1 up to it.
 };
-constexpr MessageKind last_message_kind = MessageKind::health;
+constexpr MessageKind last_message_kind = MessageKind::tls;
 
 struct Message {
     MessageKind kind = MessageKind::ack;

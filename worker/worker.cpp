@@ -52,7 +52,7 @@ void Worker::start_listeners(const std::vector<config::Listener>& listeners) {
             slot.listener.reset();
         }
         if (wanted && !slot.listener && slot.fd >= 0) {
-            server::ListenerContext context{name, wanted->tls ? "https" : "http"};
+            server::ListenerContext context{name};
             slot.listener = std::make_shared<server::Listener>(io_, slot.fd, std::move(context),
                                                                state_, registry_);
             slot.fd = -1;  // the listener owns it now

@@ -1,6 +1,8 @@
 #include "worker/worker_process.hpp"
 
 #include "config/json_codec.hpp"
+#include "server/tls_material.hpp"
+#include "server/tls_server_context.hpp"
 #include "worker/config_delta.hpp"
 #include "worker/control_channel.hpp"
 #include "worker/worker.hpp"
@@ -60,6 +62,9 @@ private:
         case MessageKind::health:
             apply_health(message);
             break;
+        case MessageKind::tls:
+            apply_tls(message);
+            break;
         case MessageKind::drain:
             worker_.begin_drain();
             break;
@@ -103,6 +108,32 @@ private:
         }
         apply_delta(*delta, worker_.state());
         acknowledge(message.version);
+    }
+
+    // Builds every listener's TLS from what the master read; the listeners
+    // use it for connections accepted from now on. All or nothing: when one
+    // listener's certificates do not load here (they loaded in the master),
+    // every listener keeps what it had.
+    void apply_tls(const Message& message) {
+        const auto json = config::parse_json(message.payload);
+        auto material = json ? server::tls_material_from_json(*json) : std::nullopt;
+        if (!material) {
+            refuse(message.version, "TLS material does not decode");
+            return;
+        }
+        server::ServingState::ListenerTls contexts;
+        for (const auto& [name, listener] : material->listeners) {
+            std::string error;
+            auto context = server::TlsServerContext::create(listener, material->ticket_keys, error);
+            if (!context) {
+                spdlog::error("msg=\"listener TLS does not load\" slot={} listener={} error=\"{}\"",
+                              slot_, name, error);
+                refuse(message.version, "listener TLS does not load");
+                return;
+            }
+            contexts.emplace(name, std::move(context));
+        }
+        worker_.state().set_listener_tls(std::move(contexts));
     }
 
     void apply_health(const Message& message) {

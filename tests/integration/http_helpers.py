@@ -64,8 +64,9 @@ class RawConnection:
 
     Reads are bounded by `timeout` seconds each (socket.timeout on expiry)."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=5.0):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, port, host="127.0.0.1", timeout=5.0, sock=None):
+        """sock: an already connected socket (a TLS one, say) to use instead."""
+        self.sock = sock or socket.create_connection((host, port), timeout=timeout)
         self.buf = b""
 
     def send(self, data):

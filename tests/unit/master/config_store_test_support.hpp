@@ -3,6 +3,8 @@
 // What the ConfigStore tests share: a temp folder, file helpers, and
 // config and change bodies (the store does not look inside them).
 
+#include "tests/unit/temp_dir.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <sys/resource.h>
@@ -21,27 +23,7 @@ namespace turnout::master::store_test {
 
 namespace fs = std::filesystem;
 
-// A fresh folder under the system temp dir, removed with everything in it.
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "turnout-store-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) {
-            throw std::system_error(errno, std::generic_category(), "mkdtemp");
-        }
-        path_ = pattern;
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
+using turnout::test::TempDir;
 
 inline std::set<std::string> names_in(const fs::path& folder) {
     std::set<std::string> names;

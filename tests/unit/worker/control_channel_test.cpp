@@ -18,6 +18,7 @@
 using turnout::worker::ControlChannel;
 using turnout::worker::encode_frame;
 using turnout::worker::FrameDecoder;
+using turnout::worker::last_message_kind;
 using turnout::worker::Message;
 using turnout::worker::MessageKind;
 
@@ -245,7 +246,8 @@ TEST_CASE("the decoder refuses malformed frames", "[channel]") {
          raw_frame(static_cast<std::uint32_t>(FrameDecoder::max_frame_bytes + 1), 3), 4},
         {"length 0xffffffff", raw_frame(0xffffffffu, 3), 4},
         {"kind 0", raw_frame(9, 0), 5},
-        {"kind 11", raw_frame(9, 11), 5},
+        {"one past the last kind",
+         raw_frame(9, static_cast<unsigned char>(static_cast<unsigned>(last_message_kind) + 1)), 5},
         {"kind 255", raw_frame(9, 255), 5},
     };
     for (const auto& c : cases) {

@@ -1,0 +1,21 @@
+#pragma once
+
+// WebSocket upgrades (RFC 6455 §4) through the proxy. Upgrade and Connection
+// are hop-by-hop and removed from every message (SPEC §5); a WebSocket
+// handshake is the exception: its request and the upstream's 101 keep them,
+// and the connection becomes a Tunnel. Any other Upgrade value is dropped.
+
+#include <boost/beast/http/fields.hpp>
+#include <boost/beast/http/message.hpp>
+
+namespace turnout::server {
+
+// An HTTP/1.1 GET with `Upgrade: websocket` and `upgrade` among the
+// Connection tokens (both case-insensitive, in any list position).
+bool is_websocket_upgrade(const boost::beast::http::request_header<>& request);
+
+// Puts back `Connection: Upgrade` and `Upgrade: websocket` after
+// remove_hop_by_hop() took them out.
+void keep_websocket_upgrade(boost::beast::http::fields& fields);
+
+}  // namespace turnout::server
