@@ -7,6 +7,7 @@ clients."""
 import json
 import os
 import shutil
+import signal
 import ssl
 import subprocess
 import tempfile
@@ -173,6 +174,14 @@ class TlsTerminationTest(TurnoutTestCase):
         self.assertIn("listener=websecure", line)
         self.assertEqual(curl(self.secure, "alpha.test", self.pki.ca), (0, "200"))
 
+    def test_slow_header_over_tls_gets_408(self):
+        sock = tls_connect(self.secure, "alpha.test")
+        with RawConnection(None, sock=sock) as conn:
+            conn.send("GET /slow HTTP/1.1\r\nHost: a\r\n")
+            response = conn.read_response()
+            self.assertEqual(response.status, 408)
+            self.assertTrue(conn.wait_closed())
+
     def test_silent_client_is_cut_off_at_header_timeout(self):
         started = time.monotonic()
         with RawConnection(self.secure) as conn:
@@ -249,6 +258,18 @@ class TlsReloadTest(BackendsTestCase):
             self.assertEqual(served_fingerprint(self.secure, "alpha.test"), old)
             os.replace(cert_path + ".good", cert_path)
             self.assertEqual(admin.put_config(self.config).status, 200)
+
+    def test_a_replaced_worker_serves_what_the_master_read_not_the_disk(self):
+        with Turnout(self.config) as t:
+            self.turnouts = (t,)
+            admin = Admin(t)
+            served = served_fingerprint(self.secure, "alpha.test")
+            self.renew()  # on disk only: no reload
+            victim = admin.status()["workers"][0]
+            os.kill(victim["pid"], signal.SIGKILL)
+            wait_until(lambda: any(w["pid"] != victim["pid"] and w["state"] == "ready"
+                                   for w in admin.status()["workers"]), timeout=10)
+            self.assertEqual(served_fingerprint(self.secure, "alpha.test"), served)
 
     def test_validate_names_a_certificate_that_does_not_load(self):
         path = os.path.join(self.dir, "turnout.yaml")
