@@ -98,16 +98,17 @@ void TargetProbe::on_connect(error_code ec) {
     }
     stream_->start_tls(tls_context_);
     server::prepare_upstream_tls(stream_->tls().native_handle(), *tls_, target_.address);
-    stream_->tls().async_handshake(boost::asio::ssl::stream_base::client,
-                                   [self = shared_from_this()](error_code handshake_ec) {
-                                       if (handshake_ec) {
-                                           self->on_result(false, "tls: " + server::upstream_tls_failure(
-                                                                                self->stream_->tls().native_handle(),
-                                                                                handshake_ec));
-                                           return;
-                                       }
-                                       self->send_check();
-                                   });
+    stream_->tls().async_handshake(
+        boost::asio::ssl::stream_base::client,
+        [self = shared_from_this()](error_code handshake_ec) { self->on_handshake(handshake_ec); });
+}
+
+void TargetProbe::on_handshake(error_code ec) {
+    if (ec) {
+        on_result(false, "tls: " + server::upstream_tls_failure(stream_->tls().native_handle(), ec));
+        return;
+    }
+    send_check();
 }
 
 void TargetProbe::send_check() {

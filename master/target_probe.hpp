@@ -43,6 +43,7 @@ private:
     void schedule();
     void probe();
     void on_connect(error_code ec);
+    void on_handshake(error_code ec);
     void send_check();
     void on_result(bool success, std::string detail);
 

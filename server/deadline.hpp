@@ -30,8 +30,8 @@ public:
     Deadline& operator=(const Deadline&) = delete;
 
     // From now on, `stream`'s pending operations are cancelled after `after`.
-    // The stream object must outlive the deadline; what it holds (plain or
-    // TLS, a pooled connection moved in) may change in between.
+    // The stream object must stay where it is while armed; what it holds
+    // (plain or TLS, a pooled connection moved in) may change.
     void arm(TransportStream& stream, std::chrono::milliseconds after);
     void disarm();
     bool expired() const { return state_->expired; }

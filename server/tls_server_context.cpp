@@ -121,8 +121,7 @@ std::shared_ptr<TlsServerContext> TlsServerContext::create(const ListenerTlsMate
             return nullptr;
         }
         const std::size_t index = self->contexts_.size();
-        self->names_.push_back(certificate_names(SSL_CTX_get0_certificate(context->native_handle())));
-        for (const auto& name : self->names_.back()) {
+        for (const auto& name : certificate_names(SSL_CTX_get0_certificate(context->native_handle()))) {
             self->sni_.add(index, name);
         }
         self->contexts_.push_back(std::move(context));

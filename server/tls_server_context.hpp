@@ -36,20 +36,12 @@ public:
     // connection keeps it alive while a reload replaces it.
     std::shared_ptr<boost::asio::ssl::context> handshake_context();
 
-    // The names each certificate answers for, in config order (for logs and
-    // tests).
-    const std::vector<std::vector<std::string>>& names() const { return names_; }
-
-    // Which certificate a client sending `server_name` gets.
-    std::size_t pick(std::string_view server_name) const { return sni_.pick(server_name); }
-
 private:
     TlsServerContext() = default;
 
     static int on_server_name(SSL* ssl, int* alert, void* self);
 
     std::vector<std::unique_ptr<boost::asio::ssl::context>> contexts_;
-    std::vector<std::vector<std::string>> names_;
     SniTable sni_;
 };
 
