@@ -87,6 +87,20 @@ def nginx_routes(directory, port, backend, workers, routes, marker):
             "    server_names_hash_bucket_size 128;\n" + _nginx_upstream(backend) + "".join(servers) + "}\n")
 
 
+def nginx_tls_proxy(directory, port, backend, workers, cert, key):
+    """nginx_proxy terminating TLS 1.2 and 1.3 with `cert` and `key`: its
+    defaults otherwise (session tickets on, no session cache), as turnout's."""
+    return _nginx_main(directory, workers) + _nginx_upstream(backend) + f"""    server {{
+        listen 127.0.0.1:{port} ssl reuseport;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        ssl_protocols TLSv1.2 TLSv1.3;
+        location / {{ {_NGINX_PROXY_PASS} }}
+    }}
+}}
+"""
+
+
 def haproxy(port, backend, workers):
     """HAProxy in HTTP mode, one thread per worker, keep-alive on both sides and
     server connections shared between client connections (http-reuse always)."""
@@ -112,14 +126,16 @@ backend app
 """
 
 
-def turnout_routes(port, backend, workers, routes, marker=None):
+def turnout_routes(port, backend, workers, routes, marker=None, tls=None):
     """turnout with `routes` routes rN (host hN.example.com, prefix /pN/) in
     front of the backend. With `marker`, a first route named `marker` matches
     the path /__marker/MARKER only, so a client can tell which config answered.
-    With no routes and no marker, one route sends everything to the backend."""
+    With no routes and no marker, one route sends everything to the backend.
+    With `tls`, (certificate, key): the listener terminates TLS."""
+    listener_tls = f", tls: {{ certificates: [{{ cert: {tls[0]}, key: {tls[1]} }}] }}" if tls else ""
     lines = [f"workers: {workers}",
              "limits: { drain_timeout: 1s }",
-             "listeners:", f"  - {{ name: web, address: 127.0.0.1:{port} }}",
+             "listeners:", f"  - {{ name: web, address: 127.0.0.1:{port}{listener_tls} }}",
              "upstreams:", f"  app: {{ targets: [127.0.0.1:{backend}] }}",
              "routes:"]
     if marker is not None:

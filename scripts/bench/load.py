@@ -30,14 +30,19 @@ class LoadResult:
 
 class Load:
     """wrk with a fixed shape: `connections` keep-alive connections over
-    `threads` threads for `seconds`, under `taskset -c cpus` when given."""
+    `threads` threads for `seconds`, under `taskset -c cpus` when given.
+    scheme "https" speaks TLS; `close` sends `Connection: close`, so every
+    request opens a new connection (and, over TLS, makes a full handshake)."""
 
-    def __init__(self, processes, run_dir, seconds, connections, threads, cpus=None):
+    def __init__(self, processes, run_dir, seconds, connections, threads, cpus=None, scheme="http",
+                 close=False):
         self.processes = processes
         self.seconds = seconds
         self.connections = connections
         self.threads = threads
         self.cpus = cpus
+        self.scheme = scheme
+        self.close = close
         self.hook = os.path.join(run_dir, "report.lua")
         with open(self.hook, "w") as f:
             f.write(_REPORT_HOOK)
@@ -45,7 +50,10 @@ class Load:
     def run(self, port, host="bench", path="/", seconds=None):
         seconds = seconds or self.seconds
         argv = ["wrk", "-t", str(self.threads), "-c", str(self.connections), "-d", f"{seconds}s",
-                "--timeout", "2s", "-s", self.hook, "-H", f"Host: {host}", f"http://127.0.0.1:{port}{path}"]
+                "--timeout", "2s", "-s", self.hook, "-H", f"Host: {host}"]
+        if self.close:
+            argv += ["-H", "Connection: close"]
+        argv.append(f"{self.scheme}://127.0.0.1:{port}{path}")
         status, out, err = self.processes.run(argv, timeout=seconds + 30, cpus=self.cpus)
         lines = [line for line in out.splitlines() if line.startswith("BENCH ")]
         if status != 0 or not lines:

@@ -14,6 +14,7 @@ import machine
 import memory
 import report
 import throughput
+import tls
 from load import Load
 from processes import BenchError, Processes
 from servers import start_nginx
@@ -47,8 +48,10 @@ class Environment:
         self.apply_rounds = 10 if args.quick else 50
         self.big_apply_rounds = 3 if args.quick else 10
 
-    def load(self, cpus):
-        return Load(self.processes, self.run_dir, self.seconds, self.connections, self.threads, cpus)
+    def load(self, cpus, **shape):
+        """A Load of this run's shape; `shape`: scheme, close (see Load)."""
+        return Load(self.processes, self.run_dir, self.seconds, self.connections, self.threads, cpus,
+                    **shape)
 
 
 def parse_args():
@@ -91,6 +94,8 @@ def run(args, env, results):
         results.pinning[workers] = (f"Proxy on CPU {proxy_cpus}; wrk and the backend on CPU {load_cpus}."
                                     if proxy_cpus else "Nothing pinned: proxy, backend and wrk share every CPU.")
         results.throughput[workers] = throughput.proxies_side_by_side(env, workers)
+    progress(f"TLS, nginx and turnout with 1 worker: {args.rounds} rounds × {args.seconds} s, twice")
+    results.tls = tls.side_by_side(env)
     progress(f"turnout with {args.routes} routes against 1 route")
     results.route_rps = throughput.many_routes_against_one(env, args.routes)
     progress(f"change to live, small config and {args.routes} routes")

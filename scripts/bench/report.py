@@ -18,6 +18,7 @@ class Results:
         self.routes = routes
         self.stream_bytes = stream_bytes
         self.throughput = {}   # workers -> name -> Series
+        self.tls = {}          # case -> name -> Series
         self.route_rps = {}    # "1 route" / "N routes" -> Series
         self.changes = {}      # case -> Latencies
         self.memory = {}       # case -> WorkerMemory
@@ -53,6 +54,15 @@ def _throughput(results):
                      f"p99 {ratio(series, 'turnout', 'nginx', _p99):.2f}; "
                      f"turnout/HAProxy: rps {ratio(series, 'turnout', 'haproxy', _rps):.2f}, "
                      f"p99 {ratio(series, 'turnout', 'haproxy', _p99):.2f} (median of the per-round ratios)")
+    return "\n\n".join(parts)
+
+
+def _tls(results):
+    parts = []
+    for case, series in results.tls.items():
+        parts.append(f"{case}\n\n" + _table(("proxy", "rps", "p50 ms", "p99 ms", "errors"), _series_rows(series))
+                     + f"\n\nturnout/nginx: rps {ratio(series, 'turnout', 'nginx', _rps):.2f}, "
+                     f"p99 {ratio(series, 'turnout', 'nginx', _p99):.2f} (median of the per-round ratios)")
     return "\n\n".join(parts)
 
 
@@ -119,6 +129,8 @@ def markdown(results):
         results.settings, machine,
         "### Goals (issue 7)", _table(("figure", "measured", "goal", "met?"), _goal_rows(results)),
         _throughput(results),
+        "### TLS, 1 worker each\n\nThe same certificate (EC P-256) for both; every request on a new "
+        "connection (a full handshake each), then keep-alive.\n\n" + _tls(results),
         f"### rps with {results.routes} routes against 1 route\n\n"
         "Each asks for a path only the last route of its table matches.\n\n" + _route_rps(results),
         "### Change to live\n\n"
