@@ -7,9 +7,9 @@
 
 #include "config/sections.hpp"
 #include "config/syntax.hpp"
+#include "config/yaml_document.hpp"
 #include "config/yaml_reader.hpp"
 
-#include <yaml-cpp/depthguard.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -67,29 +67,19 @@ std::optional<EditError> check_url_name(const std::string& name, std::string_vie
 // reporting why not. `example` shows what a body looks like.
 std::optional<YAML::Node> parse_body(Context& context, const std::string& body,
                                      std::string_view what, std::string_view example) {
-    std::vector<YAML::Node> documents;
-    try {
-        documents = YAML::LoadAll(body);
-    } catch (const YAML::DeepRecursion& error) {
-        context.error_at(error.mark,
-                         "YAML nesting is too deep (" + std::to_string(error.depth()) + " levels)");
-        return std::nullopt;
-    } catch (const YAML::ParserException& error) {
-        context.error_at(error.mark, "YAML syntax error: " + error.msg);
+    const std::size_t errors_before = context.error_count();
+    auto document = read_yaml_document(
+        context, body, "the body must be one YAML or JSON document; remove the second '---'");
+    if (!document || context.error_count() > errors_before) {
         return std::nullopt;
     }
-    if (documents.size() > 1) {
-        context.error_at(documents[1].Mark(),
-                         "the body must be one YAML or JSON document; remove the second '---'");
-        return std::nullopt;
-    }
-    if (documents.empty() || !documents.front().IsDefined() || documents.front().IsNull()) {
+    if (!document->IsDefined() || document->IsNull()) {
         context.error_at(YAML::Mark::null_mark(), "the body is empty; it must be " +
                                                       std::string(what) + ", e.g. " +
                                                       std::string(example));
         return std::nullopt;
     }
-    YAML::Node root = documents.front();
+    YAML::Node root = *document;
     if (!root.IsMap()) {
         Cursor at{root, "", root.Mark()};
         context.error(at, "the body must be " + std::string(what) + " as a map, e.g. " +

@@ -5,9 +5,8 @@
 
 #include "config/sections.hpp"
 #include "config/syntax.hpp"
+#include "config/yaml_document.hpp"
 #include "config/yaml_reader.hpp"
-
-#include <yaml-cpp/depthguard.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -115,24 +114,13 @@ void sort_by_place(ConfigErrors& errors) {
 
 // Parses the YAML and reads the one document in it into `context`.
 std::shared_ptr<Config> parse_and_read(Context& context, const std::string& yaml) {
-    std::vector<YAML::Node> documents;
-    try {
-        documents = YAML::LoadAll(yaml);
-    } catch (const YAML::DeepRecursion& error) {
-        context.error_at(error.mark, "YAML nesting is too deep (" + std::to_string(error.depth()) +
-                                         " levels)");
-        return nullptr;
-    } catch (const YAML::ParserException& error) {
-        context.error_at(error.mark, "YAML syntax error: " + error.msg);
+    auto root = read_yaml_document(context, yaml,
+                                   "only one YAML document is allowed; remove the second '---'");
+    if (!root) {
         return nullptr;
     }
-    if (documents.size() > 1) {
-        context.error_at(documents[1].Mark(),
-                         "only one YAML document is allowed; remove the second '---'");
-    }
-    YAML::Node root = documents.empty() ? YAML::Node() : documents.front();
-    YAML::Mark mark = root.Mark().line >= 0 ? root.Mark() : YAML::Mark();
-    return read_config(context, Cursor{root, "", mark});
+    YAML::Mark mark = root->Mark().line >= 0 ? root->Mark() : YAML::Mark();
+    return read_config(context, Cursor{*root, "", mark});
 }
 
 LoadResult load(const std::string& yaml, const std::string& file, const std::string& base_dir,

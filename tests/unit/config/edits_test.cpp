@@ -119,6 +119,13 @@ TEST_CASE("put_route refuses a body that is not a valid route", "[config]") {
     SECTION("an empty body") {
         require_refused(put_route(*live, "one", "", "PUT"), invalid, 0, 0, "the body is empty");
     }
+    SECTION("a ',' where a YAML node belongs (yaml-cpp's LoadAll hangs on it)") {
+        require_refused(put_route(*live, "one", ",\n", "PUT"), invalid, 1, 1, "YAML syntax error");
+    }
+    SECTION("a second document") {
+        require_refused(put_route(*live, "one", "upstream: app\n---\nupstream: app\n", "PUT"),
+                        invalid, 3, 1, "one YAML or JSON document");
+    }
     SECTION("a body that is not a map") {
         require_refused(put_route(*live, "one", "\n- upstream: app\n", "PUT"), invalid, 2, 1,
                         "must be a route as a map");

@@ -347,6 +347,17 @@ TEST_CASE("a second YAML document is an error", "[config]") {
     require_error(preamble + "---\nworkers: 2\n", 9, 1, {"only one YAML document"});
 }
 
+// Found by the config_loader fuzz target: yaml-cpp's LoadAll never returns
+// on these, growing memory until the process is killed.
+TEST_CASE("a ',' where a YAML node belongs is a syntax error, not a hang", "[config]") {
+    ConfigErrors errors = load_errors(",x\n");
+    CHECK(errors[0].line == 1);
+    CHECK(errors[0].column == 1);
+    CHECK_THAT(errors[0].message, Catch::Matchers::Contains("YAML syntax error"));
+    CHECK_THAT(describe(load_errors("1\n---\n,workers..\n")),
+               Catch::Matchers::Contains("3:1: only one YAML document"));
+}
+
 TEST_CASE("every error in a config is reported, in file order", "[config]") {
     ConfigErrors errors = load_errors(yaml(R"(
 workers: many

@@ -1,0 +1,21 @@
+#pragma once
+
+// Internal to the loader: YAML text → its one document, without
+// YAML::LoadAll, which never returns on some malformed input.
+
+#include "config/yaml_reader.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace turnout::config::detail {
+
+// The root of the text's first document (a null node when it is empty).
+// Reports a YAML syntax error or too deep nesting and returns nullopt;
+// reports a second document with `second_document_message` and still
+// returns the first.
+std::optional<YAML::Node> read_yaml_document(Context& context, const std::string& yaml,
+                                             std::string_view second_document_message);
+
+}  // namespace turnout::config::detail
