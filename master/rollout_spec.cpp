@@ -161,11 +161,12 @@ std::variant<RolloutSpec, std::string> parse_rollout_spec(const json::value& bod
             "the body must be a JSON object like {\"route\": \"api\", \"to\": \"app-v2\"}"};
     }
     const auto& object = body.as_object();
-    for (const auto& [key, value] : object) {
-        const auto* known = std::find_if(std::begin(spec_fields), std::end(spec_fields),
-                                         [&](const SpecField& field) { return field.name == key; });
+    for (const auto& entry : object) {
+        const auto* known =
+            std::find_if(std::begin(spec_fields), std::end(spec_fields),
+                         [&](const SpecField& field) { return field.name == entry.key(); });
         if (known == std::end(spec_fields)) {
-            return unknown_field(key);
+            return unknown_field(entry.key());
         }
     }
     RolloutSpec spec;

@@ -9,6 +9,8 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev
   libyaml-cpp-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev catch2
   python3 curl openssl procps iproute2 strace wrk
+  # scripts/fuzz.sh: clang, and libFuzzer (with clang's sanitizer runtimes)
+  clang libclang-rt-14-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(nginx-light haproxy)
