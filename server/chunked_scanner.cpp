@@ -13,6 +13,12 @@ int hex_value(char c) {
     return -1;
 }
 
+// Any byte below SP but HTAB, and DEL.
+bool is_control(char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return (byte < 0x20 && byte != '\t') || byte == 0x7f;
+}
+
 }  // namespace
 
 ChunkedScanner::Result ChunkedScanner::scan(std::string_view bytes) {
@@ -55,7 +61,9 @@ ChunkedScanner::State ChunkedScanner::next(char c) {
         if (c == '\r') {
             return State::size_lf;
         }
-        return c == '\n' ? State::bad : State::extension;
+        // No control byte fits chunk-ext's grammar; Beast lets DEL through
+        // inside a quoted value.
+        return is_control(c) ? State::bad : State::extension;
     case State::size_lf:
         if (c != '\n') {
             return State::bad;
@@ -78,7 +86,9 @@ ChunkedScanner::State ChunkedScanner::next(char c) {
         if (c == '\r') {
             return State::final_lf;
         }
-        return c == '\n' ? State::bad : State::trailer;
+        // A line starting with whitespace is obs-fold, which Beast accepts
+        // in trailers too.
+        return c == '\n' || c == ' ' || c == '\t' ? State::bad : State::trailer;
     case State::trailer:
         if (c == '\r') {
             return State::trailer_lf;

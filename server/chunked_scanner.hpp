@@ -3,7 +3,8 @@
 // Watches the raw bytes of a chunked request body before Beast parses
 // them, for the framings Beast 1.81 accepts but other parsers may read
 // differently: chunk sizes of more than 16 hex digits (some parsers stop
-// at 16 and read the rest as data) and line ends that are not CRLF. Beast
+// at 16 and read the rest as data), line ends that are not CRLF, control
+// bytes in chunk extensions and obs-fold in the trailer section. Beast
 // still parses the body; this only refuses earlier and stricter. turnout
 // re-chunks what it forwards, so the upstream never sees these bytes as
 // the client wrote them — the refusal is about not being the lenient hop.

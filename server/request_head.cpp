@@ -125,6 +125,23 @@ struct Framing {
     bool bad_coding = false;
     bool bad_host = false;
     bool bad_content_length = false;
+    bool bad_connection = false;
+
+    // Connection and Proxy-Connection: a list of tokens (RFC 9110 §7.6.1),
+    // empty elements allowed; Beast refuses anything else later anyway.
+    static bool is_token_list(std::string_view value) {
+        while (true) {
+            const auto comma = value.find(',');
+            const auto element = trim_ows(value.substr(0, comma));
+            if (!element.empty() && !is_token(element)) {
+                return false;
+            }
+            if (comma == std::string_view::npos) {
+                return true;
+            }
+            value.remove_prefix(comma + 1);
+        }
+    }
 
     void add_transfer_codings(std::string_view value) {
         transfer_encoding = true;
@@ -155,6 +172,8 @@ struct Framing {
         } else if (iequals(name, "host")) {
             ++hosts;
             bad_host = bad_host || !made_of(value, host_chars);
+        } else if (iequals(name, "connection") || iequals(name, "proxy-connection")) {
+            bad_connection = bad_connection || !is_token_list(value);
         }
     }
 
@@ -176,6 +195,9 @@ struct Framing {
         }
         if (bad_content_length) {
             return reject("bad_content_length");
+        }
+        if (bad_connection) {
+            return reject("bad_connection");
         }
         if (!transfer_encoding) {
             return std::nullopt;

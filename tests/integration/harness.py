@@ -52,10 +52,17 @@ def echo_backend_bin():
 
 # ---------------------------------------------------------------- waiting
 
+# A sanitizer build runs several times slower: its ctest sets
+# TURNOUT_TEST_TIME_SCALE (CMakeLists, TURNOUT_SANITIZE) and every deadline
+# a test waits on stretches by it. Timings turnout itself enforces do not.
+TIME_SCALE = float(os.environ.get("TURNOUT_TEST_TIME_SCALE", "1"))
+
+
 def wait_until(predicate, timeout=10.0, interval=0.02, message=None):
     """Polls predicate() until it returns something truthy; returns that.
 
-    Raises AssertionError when `timeout` seconds pass first."""
+    Raises AssertionError when `timeout` seconds (times TIME_SCALE) pass first."""
+    timeout *= TIME_SCALE
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -87,6 +94,13 @@ def render(template, **values):
 
 
 # ---------------------------------------------------------------- processes
+
+def sanitizer_reports(text):
+    """The kinds of sanitizer report in a process's output, e.g. a
+    TURNOUT_SANITIZE build's (empty when clean)."""
+    return [m for m in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                        "runtime error:", "ThreadSanitizer") if m in text]
+
 
 def _pid_alive(pid):
     try:
@@ -171,7 +185,7 @@ class EchoBackend:
         return self
 
     def _read_port(self):
-        deadline = time.monotonic() + self.start_timeout
+        deadline = time.monotonic() + self.start_timeout * TIME_SCALE
         fd = self.proc.stdout.fileno()
         data = b""
         while b"\n" not in data:
@@ -210,10 +224,13 @@ class EchoBackend:
             stop_process(self.proc, timeout=5)
             self.proc.stdout.close()
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *exc):
         self.stop()
+        reports = sanitizer_reports(self.stderr_text())
         if self._stderr:
             self._stderr.close()
+        if exc_type is None and reports:
+            raise AssertionError(f"echo backend {self.name} has sanitizer reports: {reports}")
         return False
 
 
@@ -330,9 +347,7 @@ class Turnout:
         return max(rss_kb(p) for p in self.worker_pids())
 
     def sanitizer_reports(self):
-        text = self.log_text()
-        return [m for m in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
-                            "runtime error:", "ThreadSanitizer") if m in text]
+        return sanitizer_reports(self.log_text())
 
     def stop(self, timeout=10.0):
         """Graceful stop; returns turnout's exit code. Idempotent."""

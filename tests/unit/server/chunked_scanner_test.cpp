@@ -61,7 +61,11 @@ TEST_CASE("ambiguous chunk framing is refused", "[chunked]") {
          std::vector<std::string>{"+5\r\nhello\r\n0\r\n\r\n", "-5\r\nhello\r\n0\r\n\r\n", "0x5\r\nhello\r\n0\r\n\r\n",
           "\r\nhello\r\n0\r\n\r\n", "g\r\n", "00000000000000005\r\nhello\r\n0\r\n\r\n",
           "5\nhello\r\n0\r\n\r\n", "5\r\nhelloXX\r\n0\r\n\r\n", "5\r\nhello\n0\r\n\r\n",
-          "5;a\nb\r\n", "0\r\nX: 1\n\r\n", "0\r\n\n", "0\r\n\rX"}) {
+          "5;a\nb\r\n", "0\r\nX: 1\n\r\n", "0\r\n\n", "0\r\n\rX",
+          // found by the chunked_body fuzz target: obs-fold in the trailer
+          // section, DEL in a quoted extension value
+          "0\r\nX: 1\r\n y\r\n\r\n", "0\r\n\tX: 1\r\n\r\n", "5;q=\"a\x7f\"\r\nhello\r\n0\r\n\r\n",
+          "5;q=\"a\x01\"\r\nhello\r\n0\r\n\r\n"}) {
         INFO(body);
         CHECK(scan(body).bad);
         CHECK(scan(body, 1).bad);

@@ -59,6 +59,16 @@ TEST_CASE("Content-Length must be one plain decimal number", "[request_head]") {
     }
 }
 
+// Found by the request_head fuzz target: Beast refuses these after the
+// check let them through; now the check refuses them first.
+TEST_CASE("Connection and Proxy-Connection must be lists of tokens", "[request_head]") {
+    CHECK(verdict(post + "Connection: keep-alive, Upgrade\r\n\r\n").empty());
+    CHECK(verdict(post + "Connection: ,close,\r\nProxy-Connection:\r\n\r\n").empty());
+    CHECK(verdict(post + "Connection:\xe3keep-alive\r\n\r\n") == "bad_connection");
+    CHECK(verdict(post + "Proxy-Connection: a b\r\n\r\n") == "bad_connection");
+    CHECK(verdict(post + "Connection: \"close\"\r\n\r\n") == "bad_connection");
+}
+
 TEST_CASE("Transfer-Encoding must end in one chunked", "[request_head]") {
     CHECK(verdict(post + "Transfer-Encoding: chunked, gzip\r\n\r\n") == "bad_transfer_encoding");
     CHECK(verdict(post + "Transfer-Encoding: foo\r\n\r\n") == "bad_transfer_encoding");
