@@ -3,7 +3,7 @@
 #   scripts/fuzz.sh TARGET SECONDS [libFuzzer flags]   e.g. scripts/fuzz.sh route_lookup 600
 #   scripts/fuzz.sh all SECONDS [libFuzzer flags]      every target, SECONDS each
 #   scripts/fuzz.sh list                               the target names
-# Builds build-fuzz/ (clang, libFuzzer, ASan+UBSan, assertions on) when
+# Builds build-fuzz/ (clang, libFuzzer, ASan+UBSan) when
 # needed. Each target runs on build-fuzz/corpus/TARGET, a copy of the seeds
 # in tests/fuzz/corpus/TARGET that keeps what the fuzzer finds between runs;
 # a crashing input is saved under build-fuzz/crashes/TARGET/. Prints one line
