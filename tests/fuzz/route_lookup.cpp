@@ -14,6 +14,7 @@
 #include "tests/fuzz/fuzz_check.hpp"
 #include "tests/support/route_table_model.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
