@@ -291,6 +291,7 @@ class Turnout:
         with open(self.config_path, "w") as f:
             f.write(self.config_yaml)
         self._log = open(self.log_path, "ab")
+        self._log_start = self._log.tell()
         args = [turnout_bin(), "run", "-c", self.config_path]
         if self.workers is not None:
             args += ["--workers", str(self.workers)]
@@ -313,12 +314,22 @@ class Turnout:
         def ready():
             if self.proc.poll() is not None:
                 raise AssertionError(f"turnout exited with {self.proc.returncode} while starting")
-            # The master binds listeners before it opens the admin socket.
-            return all(can_connect(p) for p in ports) and 'msg="admin socket"' in self.log_text()
+            # The master binds listeners before it opens the admin socket. Only
+            # this run's lines count: a reused directory keeps the last run's log.
+            return (all(can_connect(p) for p in ports)
+                    and b'msg="admin socket"' in self._this_run_log())
 
         wait_until(ready, timeout=self.start_timeout, interval=0.02,
                    message=f"turnout did not accept on {ports} and open its admin socket "
                            f"within {self.start_timeout}s")
+
+    def _this_run_log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(self._log_start)
+                return f.read()
+        except OSError:
+            return b""
 
     def log_text(self):
         try:
