@@ -92,11 +92,12 @@ private:
     }
 
     // SPEC §3: the port, a trailing dot and case do not matter; an "[IPv6]"
-    // keeps its colons; a Host longer than any name matches only any-host
-    // routes (returned as "").
+    // keeps its colons (and a "[" never closed keeps everything); a Host
+    // longer than any name matches only any-host routes (returned as "").
     static std::string normalize_host(std::string_view host) {
-        if (host.starts_with('[') && host.find(']') != std::string_view::npos) {
-            host = host.substr(0, host.find(']') + 1);
+        if (host.starts_with('[')) {
+            host = host.substr(0, host.find(']') == std::string_view::npos ? host.size()
+                                                                            : host.find(']') + 1);
         } else if (std::count(host.begin(), host.end(), ':') == 1) {
             host = host.substr(0, host.find(':'));
         }
