@@ -130,8 +130,6 @@ void Master::start_worker(WorkerSlot& slot) {
     }
     slot.pid = spawned.pid;
     slot.state = SlotState::starting;
-    slot.stats_asked = 0;
-    slot.stats_answered = 0;
     slot.started_at = clock::now();
     slot.version = 0;
     slot.channel = std::make_shared<worker::ControlChannel>(io_, spawned.channel_fd);
@@ -162,8 +160,8 @@ void Master::on_worker_message(unsigned index, pid_t pid, worker::Message messag
             spdlog::error("msg=\"worker stats do not decode\" slot={} pid={}", index, pid);
         }
         if (slot.pid == pid) {
-            ++slot.stats_answered;
-            settle_stats_waiters();
+            fresh_stats_.answered(pid, message.version);
+            fresh_stats_.settle(clock::now());
         }
     } else if (message.kind == worker::MessageKind::ack) {
         slot.version = message.version;
@@ -189,11 +187,7 @@ void Master::on_worker_message(unsigned index, pid_t pid, worker::Message messag
 // and rollout intervals, and a worker that dies loses at most that much.
 void Master::poll_stats() {
     rates_.observe(metrics_.totals(), clock::now());
-    for (auto& slot : slots_) {
-        if (slot.channel) {
-            slot.channel->send({worker::MessageKind::stats_request, 0, {}, {}});
-        }
-    }
+    ask_stats();
     stats_timer_.expires_after(std::chrono::seconds{1});
     stats_timer_.async_wait([this](boost::system::error_code ec) {
         if (!ec) {
@@ -202,52 +196,50 @@ void Master::poll_stats() {
     });
 }
 
-void Master::ask_stats(WorkerSlot& slot) {
-    if (slot.channel) {
-        slot.channel->send({worker::MessageKind::stats_request, 0, {}, {}});
-        ++slot.stats_asked;
+// Sends every live worker the next stats request; returns its number.
+std::uint64_t Master::ask_stats() {
+    const auto number = fresh_stats_.next_request();
+    for (auto& slot : slots_) {
+        if (slot.channel) {
+            slot.channel->send(worker::stats_request(number));
+        }
     }
+    return number;
+}
+
+std::vector<pid_t> Master::live_worker_pids() const {
+    std::vector<pid_t> pids;
+    for (const auto& slot : slots_) {
+        if (slot.pid > 0 && slot.channel) {
+            pids.push_back(slot.pid);
+        }
+    }
+    return pids;
 }
 
 // Runs `then` once every live worker has answered a stats request sent now,
-// so the counters reflect everything served up to this moment; a worker
-// that does not answer within the deadline is not waited for.
+// so the counters hold everything served up to this moment (the poll's
+// answers, however recent, may not); a worker that does not answer within
+// the deadline is not waited for.
 void Master::with_fresh_stats(std::function<void()> then) {
     constexpr std::chrono::milliseconds wait_at_most{500};
-    StatsWaiter waiter{{}, clock::now() + wait_at_most, std::move(then)};
-    for (auto& slot : slots_) {
-        ask_stats(slot);
-        if (slot.channel) {
-            waiter.need[slot.slot] = slot.stats_asked;
-        }
-    }
-    stats_waiters_.push_back(std::move(waiter));
-    stats_wait_timer_.expires_after(wait_at_most);
-    stats_wait_timer_.async_wait([this](boost::system::error_code ec) {
-        if (!ec) {
-            settle_stats_waiters();
-        }
-    });
-    settle_stats_waiters();
+    fresh_stats_.wait(ask_stats(), clock::now() + wait_at_most, std::move(then));
+    arm_stats_wait_timer();
+    fresh_stats_.settle(clock::now());
 }
 
-void Master::settle_stats_waiters() {
-    const auto now = clock::now();
-    std::vector<std::function<void()>> ready;
-    std::erase_if(stats_waiters_, [&](StatsWaiter& waiter) {
-        std::erase_if(waiter.need, [this](const auto& entry) {
-            const auto& slot = slots_[entry.first];
-            return slot.state == SlotState::dead || slot.stats_answered >= entry.second;
-        });
-        if (!waiter.need.empty() && now < waiter.deadline) {
-            return false;
-        }
-        ready.push_back(std::move(waiter.then));
-        return true;
-    });
-    for (auto& then : ready) {
-        then();
+void Master::arm_stats_wait_timer() {
+    const auto deadline = fresh_stats_.next_deadline();
+    if (!deadline) {
+        return;
     }
+    stats_wait_timer_.expires_at(*deadline);
+    stats_wait_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) {
+            fresh_stats_.settle(clock::now());
+            arm_stats_wait_timer();
+        }
+    });
 }
 
 // Signals only record intent; the loop acts on them (STYLE §9).
@@ -302,7 +294,7 @@ void Master::on_worker_exit(WorkerSlot& slot, int wait_status) {
     slot.state = SlotState::dead;
     metrics_.retire(slot.slot);
     settle_acks();
-    settle_stats_waiters();
+    fresh_stats_.settle(clock::now());
     if (stopping_) {
         maybe_exit();
         return;
