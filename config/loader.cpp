@@ -2,6 +2,7 @@
 // every error found out. The sections are read in section_*.cpp.
 
 #include "config/loader.hpp"
+#include "config/start_settings.hpp"
 
 #include "config/sections.hpp"
 #include "config/syntax.hpp"
@@ -20,21 +21,6 @@ namespace turnout::config {
 namespace {
 
 using namespace detail;
-
-constexpr std::uint64_t max_workers = 1024;
-
-std::optional<unsigned> read_workers(Context& context, const Cursor& at) {
-    if (at.node.IsScalar() && at.node.Scalar() == "auto") {
-        return 0U;
-    }
-    auto text = at.node.IsScalar() ? parse_uint(at.node.Scalar()) : std::nullopt;
-    if (!text || *text < 1 || *text > max_workers) {
-        context.error(at, "must be auto or an integer from 1 to " + std::to_string(max_workers) +
-                              ", got " + at.describe());
-        return std::nullopt;
-    }
-    return static_cast<unsigned>(*text);
-}
 
 // "stdout", or a file path made absolute.
 std::optional<std::string> read_access_log(Context& context, const Cursor& at) {
@@ -58,7 +44,7 @@ void read_listener_section(Context& context, const MapReader& top, Config& confi
     }
 }
 
-std::shared_ptr<Config> read_config(Context& context, const Cursor& root) {
+std::shared_ptr<Config> read_config(Context& context, const Cursor& root, const Config* in_force) {
     auto config = std::make_shared<Config>();
     if (!root.node.IsDefined() || root.node.IsNull()) {
         context.error(root, "the config is empty; it needs at least `listeners:`");
@@ -76,13 +62,7 @@ std::shared_ptr<Config> read_config(Context& context, const Cursor& root) {
     if (!top.is_map()) {
         return config;
     }
-    top.read("workers", config->workers, read_workers);
-    config->admin.socket = context.resolve_path("run/admin.sock");
-    if (auto admin = top.get("admin")) {
-        read_admin(context, *admin, config->admin);
-    }
-    config->state_dir = context.resolve_path("run/state");
-    top.read("state_dir", config->state_dir, read_path);
+    read_start_settings(context, top, *config, in_force);
     top.read("access_log", config->access_log, read_access_log);
     if (auto limits = top.get("limits")) {
         read_limits(context, *limits, config->limits);
@@ -113,21 +93,22 @@ void sort_by_place(ConfigErrors& errors) {
 }
 
 // Parses the YAML and reads the one document in it into `context`.
-std::shared_ptr<Config> parse_and_read(Context& context, const std::string& yaml) {
+std::shared_ptr<Config> parse_and_read(Context& context, const std::string& yaml,
+                                       const Config* in_force) {
     auto root = read_yaml_document(context, yaml,
                                    "only one YAML document is allowed; remove the second '---'");
     if (!root) {
         return nullptr;
     }
     YAML::Mark mark = root->Mark().line >= 0 ? root->Mark() : YAML::Mark();
-    return read_config(context, Cursor{*root, "", mark});
+    return read_config(context, Cursor{*root, "", mark}, in_force);
 }
 
 LoadResult load(const std::string& yaml, const std::string& file, const std::string& base_dir,
-                const std::string& source_path) {
+                const std::string& source_path, const Config* in_force) {
     Context context(file, absolute_dir(base_dir));
     try {
-        auto config = parse_and_read(context, yaml);
+        auto config = parse_and_read(context, yaml, in_force);
         if (config && !context.has_errors()) {
             config->source_path = source_path;
             return std::shared_ptr<const Config>(std::move(config));
@@ -149,7 +130,12 @@ ConfigErrors file_error(const std::string& path, const std::string& message) {
 
 LoadResult load_config_text(const std::string& yaml, const std::string& file,
                             const std::string& base_dir) {
-    return load(yaml, file, base_dir, "");
+    return load(yaml, file, base_dir, "", nullptr);
+}
+
+LoadResult load_config_text(const std::string& yaml, const std::string& file,
+                            const std::string& base_dir, const Config& in_force) {
+    return load(yaml, file, base_dir, "", &in_force);
 }
 
 LoadResult load_config_file(const std::string& path) {
@@ -168,7 +154,7 @@ LoadResult load_config_file(const std::string& path) {
             return file_error(path, std::string("cannot read the config: ") + std::strerror(errno));
         }
         auto absolute = std::filesystem::absolute(path).lexically_normal();
-        return load(text.str(), path, absolute.parent_path().string(), absolute.string());
+        return load(text.str(), path, absolute.parent_path().string(), absolute.string(), nullptr);
     } catch (const std::exception& error) {
         return file_error(path, std::string("cannot read the config: ") + error.what());
     }

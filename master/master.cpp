@@ -1,6 +1,7 @@
 #include "master/master.hpp"
 
 #include "config/loader.hpp"
+#include "config/start_settings.hpp"
 #include "config/json_codec.hpp"
 #include "master/admin_server.hpp"
 #include "master/health_checker.hpp"
@@ -31,10 +32,19 @@ constexpr std::chrono::seconds quick_death{1};
 // After the drain deadline, workers still running are killed.
 constexpr std::chrono::seconds kill_grace{5};
 
-unsigned worker_count(const RunOptions& options, const config::Config& config) {
-    if (options.workers) {
-        return *options.workers;
+// --workers overrides the file's `workers`.
+std::shared_ptr<const config::Config> start_settings(const RunOptions& options,
+                                                     std::shared_ptr<const config::Config> file) {
+    if (!options.workers || *options.workers == file->workers) {
+        return file;
     }
+    auto config = std::make_shared<config::Config>(*file);
+    config->workers = *options.workers;
+    return config;
+}
+
+// The config in force carries --workers (start_settings).
+unsigned worker_count(const config::Config& config) {
     if (config.workers > 0) {
         return config.workers;
     }
@@ -47,6 +57,7 @@ Master::Master(RunOptions options, std::shared_ptr<const config::Config> file_co
     : options_{std::move(options)},
       base_dir_{std::filesystem::absolute(options_.config_path).parent_path().string()},
       file_config_{std::move(file_config)},
+      start_{start_settings(options_, file_config_)},
       store_{file_config_->state_dir},
       signals_{io_, SIGINT, SIGTERM, SIGHUP},
       ack_timer_{io_},
@@ -61,10 +72,12 @@ Master::~Master() = default;
 
 // SPEC §6: the last applied version in state_dir wins over the file, so a
 // change pushed through the API survives a restart; --fresh ignores it.
+// The settings read only at start come from the file and the command line,
+// whatever the saved version says.
 void Master::choose_initial_config() {
     if (auto latest = options_.fresh ? std::nullopt : store_.latest()) {
         if (auto config = decode_config(*latest)) {
-            live_ = std::move(config);
+            live_ = config::with_start_settings(std::move(config), *start_);
             version_ = latest->info.version;
             live_source_ = "state";
             spdlog::info("msg=\"serving saved config\" version={} source=state state_dir={}",
@@ -74,7 +87,7 @@ void Master::choose_initial_config() {
         spdlog::error("msg=\"saved config does not decode, serving the file\" version={} state_dir={}",
                       latest->info.version, store_.state_dir());
     }
-    live_ = file_config_;
+    live_ = start_;
     const auto info = store_.commit(encode_config(*live_), "file", "run -c " + options_.config_path);
     version_ = info.version;
     live_source_ = "file";
@@ -84,7 +97,7 @@ void Master::choose_initial_config() {
 
 int Master::run() {
     started_at_ = clock::now();
-    const unsigned count = worker_count(options_, *live_);
+    const unsigned count = worker_count(*live_);
     auto tls = read_listener_tls(*live_, make_ticket_keys(), options_.config_path);
     if (auto* errors = std::get_if<config::ConfigErrors>(&tls)) {
         for (const auto& error : *errors) {

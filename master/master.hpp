@@ -135,7 +135,11 @@ private:
     RunOptions options_;
     std::string base_dir_;
     boost::asio::io_context io_{1};
+    // The -c file as read at start, and the settings read only at start
+    // (workers, admin, state_dir): that file with the command line on top.
+    // Every config the master serves takes those settings from start_.
     std::shared_ptr<const config::Config> file_config_;
+    std::shared_ptr<const config::Config> start_;
     std::shared_ptr<const config::Config> live_;
     // What the live config's TLS listeners serve, as read when it was
     // applied; sent to every worker ahead of each snapshot.
