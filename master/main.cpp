@@ -2,7 +2,7 @@
 // every other command is a row of cli_commands() and talks to the admin
 // socket.
 
-#include "master/cli_commands.hpp"
+#include "master/cli/cli_commands.hpp"
 #include "master/commands.hpp"
 #include "master/logging.hpp"
 #include "master/version.hpp"

@@ -3,10 +3,10 @@
 #include "config/loader.hpp"
 #include "config/start_settings.hpp"
 #include "config/json_codec.hpp"
-#include "master/admin_server.hpp"
-#include "master/health_checker.hpp"
-#include "master/stored_config.hpp"
-#include "master/time_format.hpp"
+#include "master/admin/admin_server.hpp"
+#include "master/health/health_checker.hpp"
+#include "master/store/stored_config.hpp"
+#include "config/time_format.hpp"
 #include "master/tls_files.hpp"
 
 #include <boost/json/serialize.hpp>

@@ -7,8 +7,8 @@
 #include "config/loader.hpp"
 #include "config/start_settings.hpp"
 #include "master/change_summary.hpp"
-#include "master/health_checker.hpp"
-#include "master/stored_config.hpp"
+#include "master/health/health_checker.hpp"
+#include "master/store/stored_config.hpp"
 #include "master/tls_files.hpp"
 
 #include <boost/json/serialize.hpp>

@@ -7,7 +7,7 @@
 
 #include "config/edits.hpp"
 #include "config/json_codec.hpp"
-#include "master/rollout_split.hpp"
+#include "master/rollout/rollout_split.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>

@@ -1,9 +1,9 @@
 // What the master reports: status, the live config, history, metrics.
 
 #include "master/master.hpp"
-#include "master/health_checker.hpp"
-#include "master/prometheus_text.hpp"
-#include "master/time_format.hpp"
+#include "master/health/health_checker.hpp"
+#include "master/metrics/prometheus_text.hpp"
+#include "config/time_format.hpp"
 #include "master/version.hpp"
 
 #include "config/yaml_writer.hpp"

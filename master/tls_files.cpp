@@ -1,7 +1,7 @@
 #include "master/tls_files.hpp"
 
-#include "server/tls_server_context.hpp"
-#include "server/upstream_tls.hpp"
+#include "server/tls/tls_server_context.hpp"
+#include "server/upstream/upstream_tls.hpp"
 
 #include <openssl/rand.h>
 

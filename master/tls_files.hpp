@@ -8,7 +8,7 @@
 
 #include "config/config.hpp"
 #include "config/loader.hpp"
-#include "server/tls_material.hpp"
+#include "server/tls/tls_material.hpp"
 
 #include <string>
 #include <variant>

@@ -1,7 +1,7 @@
 #include "server/client_session.hpp"
 
 #include "server/proxy_exchange.hpp"
-#include "server/request_head.hpp"
+#include "server/http/request_head.hpp"
 #include "server/serving_state.hpp"
 #include "server/session_registry.hpp"
 

@@ -5,9 +5,9 @@
 // ProxyExchange, and answers with turnout's own errors when it cannot.
 
 #include "config/config.hpp"
-#include "server/chunked_scanner.hpp"
+#include "server/http/chunked_scanner.hpp"
 #include "server/deadline.hpp"
-#include "server/error_response.hpp"
+#include "server/http/error_response.hpp"
 #include "server/transport_stream.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>

@@ -1,9 +1,9 @@
 #include "server/proxy_exchange.hpp"
 
-#include "server/header_rules.hpp"
-#include "server/request_key.hpp"
+#include "server/http/header_rules.hpp"
+#include "server/routing/request_key.hpp"
 #include "server/serving_state.hpp"
-#include "server/websocket_upgrade.hpp"
+#include "server/http/websocket_upgrade.hpp"
 
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>

@@ -10,10 +10,10 @@
 // ends in a Tunnel instead of the pool.
 
 #include "server/access_log.hpp"
-#include "server/active_upstream.hpp"
+#include "server/upstream/active_upstream.hpp"
 #include "server/client_session.hpp"
 #include "server/deadline.hpp"
-#include "server/route_table.hpp"
+#include "server/routing/route_table.hpp"
 #include "server/transport_stream.hpp"
 #include "server/worker_metrics.hpp"
 

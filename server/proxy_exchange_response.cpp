@@ -3,8 +3,8 @@
 
 #include "server/proxy_exchange.hpp"
 
-#include "server/header_rules.hpp"
-#include "server/websocket_upgrade.hpp"
+#include "server/http/header_rules.hpp"
+#include "server/http/websocket_upgrade.hpp"
 
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>

@@ -6,7 +6,7 @@
 #include "server/proxy_exchange.hpp"
 
 #include "server/tunnel.hpp"
-#include "server/upstream_tls.hpp"
+#include "server/upstream/upstream_tls.hpp"
 
 #include <boost/asio/ssl/stream_base.hpp>
 #include <spdlog/spdlog.h>

@@ -9,10 +9,10 @@
 
 #include "config/config.hpp"
 #include "server/access_log.hpp"
-#include "server/active_upstream.hpp"
-#include "server/handshake_failure_log.hpp"
-#include "server/route_table.hpp"
-#include "server/tls_server_context.hpp"
+#include "server/upstream/active_upstream.hpp"
+#include "server/tls/handshake_failure_log.hpp"
+#include "server/routing/route_table.hpp"
+#include "server/tls/tls_server_context.hpp"
 #include "server/worker_metrics.hpp"
 
 #include <boost/asio/io_context.hpp>

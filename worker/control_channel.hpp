@@ -45,7 +45,7 @@ struct Message {
 };
 
 // Stats requests are numbered so the master knows which of them an answer
-// answers, hence how fresh the counters in it are (master/fresh_stats.hpp).
+// answers, hence how fresh the counters in it are (master/metrics/fresh_stats.hpp).
 Message stats_request(std::uint64_t number);
 // A worker's counters answering request `number` (0: sent unasked, as on
 // exit).

@@ -1,8 +1,8 @@
 #include "worker/worker_process.hpp"
 
 #include "config/json_codec.hpp"
-#include "server/tls_material.hpp"
-#include "server/tls_server_context.hpp"
+#include "server/tls/tls_material.hpp"
+#include "server/tls/tls_server_context.hpp"
 #include "worker/config_delta.hpp"
 #include "worker/control_channel.hpp"
 #include "worker/worker.hpp"

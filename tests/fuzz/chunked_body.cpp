@@ -17,7 +17,7 @@
 // forwards nothing: ClientSession scans those bytes before the head goes
 // upstream, so the scanner must find every framing error Beast would.
 
-#include "server/chunked_scanner.hpp"
+#include "server/http/chunked_scanner.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 #include "tests/fuzz/strict_chunked_body.hpp"
 

@@ -1,4 +1,4 @@
-// check_request_head (server/request_head.hpp) against Beast's parser: a head
+// check_request_head (server/http/request_head.hpp) against Beast's parser: a head
 // the check accepts must mean the same to Beast and to every backend behind
 // the proxy. When the check accepts, Beast parses the same bytes and the
 // parsed message must hold what the check promises:
@@ -18,7 +18,7 @@
 // crash. The head is taken from the input as ClientSession takes it from
 // its buffer (a CRLF CRLF is appended when there is none).
 
-#include "server/request_head.hpp"
+#include "server/http/request_head.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 #include "tests/fuzz/http_grammar.hpp"
 

@@ -10,7 +10,7 @@
 // Every input starts from the same table of varied routes, so requests alone
 // probe a fixed table and changes then edit it.
 
-#include "server/route_table.hpp"
+#include "server/routing/route_table.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 #include "tests/support/route_table_model.hpp"
 

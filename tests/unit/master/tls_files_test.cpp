@@ -1,6 +1,6 @@
 #include "master/tls_files.hpp"
 
-#include "tests/unit/server/test_certificates.hpp"
+#include "tests/unit/server/tls/test_certificates.hpp"
 #include "tests/unit/temp_dir.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,0 +1,69 @@
+#pragma once
+
+// The route table of SPEC §3: picks the route for a request by host, path,
+// method and headers. A lookup costs time proportional to the length of the
+// host and path, never to the number of routes. Routes can be added and
+// removed one at a time, so a one-route change does not rebuild the table.
+
+#include "config/config.hpp"
+#include "server/routing/split_picker.hpp"
+
+#include <boost/beast/http/fields.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace turnout::server {
+
+// A route as a worker serves it: the configured route plus the worker's own
+// mutable pick state. In-flight requests hold a shared_ptr to it, so
+// replacing or removing it from the table never invalidates them.
+struct RouteEntry {
+    explicit RouteEntry(config::Route r);
+
+    config::Route route;
+    SplitPicker split;
+};
+
+struct RouteRequest {
+    std::string_view host;    // the Host header as received (any case, may carry :port)
+    std::string_view path;    // request-target path, without the query
+    std::string_view method;  // as received, e.g. "GET"
+    const boost::beast::http::fields& headers;
+};
+
+class RouteTable {
+public:
+    RouteTable();
+    // Takes the routes over (a worker keeps no other copy of them).
+    explicit RouteTable(std::vector<config::Route> routes);
+    ~RouteTable();
+    RouteTable(RouteTable&&) noexcept;
+    RouteTable& operator=(RouteTable&&) noexcept;
+
+    // Adds a route, or replaces the route of the same name in place (keeping
+    // its position among ties). New routes rank after every existing one when
+    // tied on host and path, as if appended to the config.
+    void upsert(config::Route route);
+
+    // Removes the route of that name; false if there was none.
+    bool remove(std::string_view name);
+
+    // The route for the request, or nullptr (404). Order of precedence:
+    // most specific host (exact, then longest wildcard suffix, then any),
+    // then the longest matching path (an exact path beats any prefix); among
+    // routes tied on both, config order, and the first whose methods and
+    // headers hold wins. When nothing under the most specific host matches,
+    // the less specific hosts are tried in turn.
+    std::shared_ptr<RouteEntry> match(const RouteRequest& request) const;
+
+    std::size_t size() const;
+
+private:
+    struct Index;
+    std::unique_ptr<Index> index_;
+};
+
+}  // namespace turnout::server
