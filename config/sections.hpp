@@ -15,6 +15,7 @@ namespace turnout::config::detail {
 // operator writes, small enough that sums of thousands never overflow.
 constexpr std::uint64_t max_split_weight = 1'000'000;
 
+std::optional<EtcdSource> read_source(Context& context, const Cursor& at);
 void read_admin(Context& context, const Cursor& at, Admin& admin);
 void read_limits(Context& context, const Cursor& at, Limits& limits);
 std::vector<Listener> read_listeners(Context& context, const Cursor& at);

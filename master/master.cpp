@@ -3,6 +3,8 @@
 #include "config/loader.hpp"
 #include "config/json_codec.hpp"
 #include "master/admin_server.hpp"
+#include "master/fleet/fleet_source.hpp"
+#include "master/fleet/node_report.hpp"
 #include "master/health_checker.hpp"
 #include "master/stored_config.hpp"
 #include "master/time_format.hpp"
@@ -114,6 +116,7 @@ int Master::run() {
     watch_signals();
     poll_stats();
     restore_rollouts();
+    start_fleet();
     io_.run();
     spdlog::info("msg=\"stopped\" exit_status={}", exit_status_);
     return exit_status_;

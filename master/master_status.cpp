@@ -1,6 +1,8 @@
 // What the master reports: status, the live config, history, metrics.
 
 #include "master/master.hpp"
+
+#include "master/fleet/fleet_source.hpp"
 #include "master/health_checker.hpp"
 #include "master/prometheus_text.hpp"
 #include "master/time_format.hpp"
@@ -54,7 +56,7 @@ json::value Master::status() {
                                          {"targets", std::move(targets)}});
     }
     const auto uptime = std::chrono::steady_clock::now() - started_at_;
-    return json::object{
+    json::object status{
         {"version", version_},
         {"source", live_source_},
         {"pid", ::getpid()},
@@ -65,6 +67,10 @@ json::value Master::status() {
         {"upstreams", std::move(upstreams)},
         {"rollouts", rollouts_json()},
     };
+    if (fleet_) {
+        status["etcd"] = fleet_->status();
+    }
+    return status;
 }
 
 std::pair<std::string, std::uint64_t> Master::live_config() {

@@ -1,0 +1,68 @@
+"""What the fleet tests share: a bootstrap file naming an etcd, the keys of
+a small fleet config, and waits on what a node serves and reports."""
+
+import json
+
+from admin_client import Admin
+from harness import Turnout, free_port, get_json, render, wait_until
+
+PREFIX = "/turnout/test/"
+
+BOOTSTRAP = """\
+workers: ${workers}
+limits: { drain_timeout: 2s }
+source:
+  etcd:
+    endpoints: [${endpoints}]
+    prefix: ${prefix}
+    node: ${node}
+"""
+
+
+def bootstrap(etcd, node="edge-1", workers=1, prefix=PREFIX, extra_endpoints=()):
+    endpoints = ", ".join(f'"{url}"' for url in (*extra_endpoints, etcd.url))
+    return render(BOOTSTRAP, workers=workers, endpoints=endpoints, prefix=prefix, node=node)
+
+
+def fleet_keys(port, backends, prefix=PREFIX):
+    """A listener on `port`, one upstream per backend (by name) and a route
+    /NAME/ to each; route `main` (/) goes to the first."""
+    keys = {f"{prefix}listeners/web": f"address: 127.0.0.1:{port}\n"}
+    for name, backend in backends.items():
+        keys[f"{prefix}upstreams/{name}"] = f"targets: [{backend.address}]\n"
+        keys[f"{prefix}routes/{name}"] = f"match: {{ path_prefix: /{name}/ }}\nupstream: {name}\n"
+    first = next(iter(backends))
+    keys[f"{prefix}routes/main"] = f"match: {{ path_prefix: / }}\nupstream: {first}\n"
+    return keys
+
+
+def served_by(port, path="/"):
+    try:
+        return get_json(port, path)["server"]
+    except OSError:
+        return None
+
+
+def etcd_status(turnout):
+    return Admin(turnout).status().get("etcd", {})
+
+
+def wait_revision(turnout, revision, timeout=10):
+    """Waits until the node serves etcd revision `revision` or later."""
+    return wait_until(lambda: etcd_status(turnout).get("revision", 0) >= revision, timeout=timeout,
+                      message=f"the node did not serve etcd revision {revision}: {etcd_status(turnout)}")
+
+
+def node_report(etcd, node, prefix=PREFIX):
+    value = etcd.get(f"{prefix}nodes/{node}")
+    return json.loads(value) if value else None
+
+
+def start_node(etcd, **kwargs):
+    """A Turnout whose config comes from `etcd` (not started)."""
+    directory = kwargs.pop("directory", None)
+    return Turnout(bootstrap(etcd, **kwargs), directory=directory)
+
+
+def a_port():
+    return free_port()

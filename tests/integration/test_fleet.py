@@ -1,0 +1,99 @@
+"""Fleet mode (docs/SPEC.md, "Fleet configuration from etcd"): nodes take
+their config from a real etcd, follow each change as one version, refuse
+invalid states whole, report what they serve, and refuse local writes."""
+
+import os
+import unittest
+
+from admin_client import Admin
+from etcd_harness import Etcd
+from fleet_helpers import (PREFIX, etcd_status, fleet_keys, node_report, served_by, start_node,
+                           wait_revision)
+from harness import BackendsTestCase, free_port, wait_until
+
+
+class FleetTest(BackendsTestCase):
+    backend_names = ("a", "b")
+
+    def setUp(self):
+        self.etcd = Etcd().__enter__()
+        self.addCleanup(self.etcd.__exit__, None, None, None)
+        self.port = free_port()
+        self.revision = self.etcd.txn(puts=fleet_keys(self.port, {"a": self.a, "b": self.b}))
+
+    def node(self, **kwargs):
+        t = start_node(self.etcd, **kwargs)
+        self.turnouts = (*self.turnouts, t)
+        return t
+
+    def test_serves_the_config_in_etcd_and_follows_each_change(self):
+        with self.node() as t:
+            wait_until(lambda: served_by(self.port) == "a", message="the etcd config is not served")
+            status = etcd_status(t)
+            self.assertEqual(status["revision"], self.revision)
+            self.assertTrue(status["connected"])
+            self.assertEqual(status["prefix"], PREFIX)
+            self.assertEqual(Admin(t).status()["source"], "etcd")
+            revision = self.etcd.put(PREFIX + "routes/main", "match: { path_prefix: / }\nupstream: b\n")
+            wait_until(lambda: served_by(self.port) == "b", message="the route change is not served")
+            wait_revision(t, revision)
+            self.assertEqual(served_by(self.port, "/a/x"), "a")
+
+    def test_a_one_route_change_travels_as_a_change(self):
+        with self.node() as t:
+            wait_until(lambda: served_by(self.port) == "a")
+            self.etcd.put(PREFIX + "routes/main", "match: { path_prefix: / }\nupstream: b\n")
+            wait_until(lambda: served_by(self.port) == "b")
+            history = Admin(t).request("GET", "/v1/config/history").json()["versions"]
+            self.assertEqual(history[0]["source"], "etcd")
+            self.assertIn("etcd revision", history[0]["summary"])
+            # Stored (and sent) as the change alone, not as a whole config.
+            stored = os.listdir(os.path.join(t.dir, "run", "state", "versions"))
+            self.assertIn(f"{history[0]['version']:08d}.change", stored)
+
+    def test_local_writes_are_refused_naming_the_source(self):
+        with self.node() as t:
+            wait_until(lambda: served_by(self.port) == "a")
+            admin = Admin(t)
+            response = admin.request("PUT", "/v1/routes/main", body="{upstream: b}")
+            self.assertEqual(response.status, 409, response)
+            self.assertIn("etcd", response.json()["error"])
+            self.assertIn(PREFIX, response.json()["error"])
+            self.assertEqual(admin.put_config("listeners: []").status, 409)
+            self.assertEqual(admin.request("GET", "/v1/config").status, 200)
+
+    def test_a_bad_value_is_refused_and_reported_then_fixed(self):
+        with self.node() as t:
+            wait_until(lambda: served_by(self.port) == "a")
+            self.etcd.put(PREFIX + "routes/main", "match: { path_prefix: / }\nupstream: nowhere\n")
+            wait_until(lambda: etcd_status(t).get("state") == "refused")
+            errors = etcd_status(t)["errors"]
+            self.assertEqual(errors[0]["key"], PREFIX + "routes/main")
+            self.assertEqual((errors[0]["line"], errors[0]["column"]), (2, 11))
+            self.assertIn(PREFIX + "routes/main:2:11", t.log_text())
+            self.assertEqual(served_by(self.port), "a", "the last good version is not served")
+            wait_until(lambda: (node_report(self.etcd, "edge-1") or {}).get("state") == "refused",
+                       message="the node report does not say refused")
+            revision = self.etcd.put(PREFIX + "routes/main", "match: { path_prefix: / }\nupstream: b\n")
+            wait_until(lambda: served_by(self.port) == "b")
+            wait_revision(t, revision)
+            self.assertEqual(etcd_status(t)["state"], "serving")
+            self.assertEqual(etcd_status(t)["errors"], [])
+
+    def test_the_node_report_says_what_the_node_serves(self):
+        with self.node(node="edge-7") as t:
+            wait_until(lambda: served_by(self.port) == "a")
+            report = wait_until(lambda: node_report(self.etcd, "edge-7"))
+            wait_until(lambda: node_report(self.etcd, "edge-7")["workers"][0]["version"] ==
+                       Admin(t).version())
+            report = node_report(self.etcd, "edge-7")
+            self.assertEqual(report["node"], "edge-7")
+            self.assertEqual(report["revision"], self.revision)
+            self.assertEqual(report["state"], "serving")
+            self.assertEqual(report["config_version"], Admin(t).version())
+            self.assertIn("turnout_version", report)
+            self.assertIn("time", report)
+
+
+if __name__ == "__main__":
+    unittest.main()
