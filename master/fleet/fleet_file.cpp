@@ -58,8 +58,12 @@ std::variant<Keys, config::ConfigErrors> keys_from_config(const std::string& yam
     }
     // Checked as nodes will check it; a node's bootstrap may bring the
     // listeners, so a file without them is checked with a stand-in.
-    YAML::Node checked = YAML::Clone(*root);
-    checked.remove("source");
+    YAML::Node checked(YAML::NodeType::Map);  // shares root's nodes, so their marks
+    for (const auto& entry : *root) {
+        if (entry.first.Scalar() != "source") {
+            checked[entry.first.Scalar()] = entry.second;
+        }
+    }
     if (!checked["listeners"]) {
         YAML::Node stand_in;
         stand_in["name"] = "bootstrap";

@@ -4,7 +4,8 @@ a small fleet config, and waits on what a node serves and reports."""
 import json
 
 from admin_client import Admin
-from harness import Turnout, free_port, get_json, render, wait_until
+from etcd_harness import Etcd
+from harness import BackendsTestCase, Turnout, free_port, get_json, render, wait_until
 
 PREFIX = "/turnout/test/"
 
@@ -19,9 +20,13 @@ source:
 """
 
 
-def bootstrap(etcd, node="edge-1", workers=1, prefix=PREFIX, extra_endpoints=()):
+def bootstrap(etcd, node="edge-1", workers=1, prefix=PREFIX, extra_endpoints=(), listen=None):
+    """listen: a port for the node's own listener (overriding etcd's)."""
     endpoints = ", ".join(f'"{url}"' for url in (*extra_endpoints, etcd.url))
-    return render(BOOTSTRAP, workers=workers, endpoints=endpoints, prefix=prefix, node=node)
+    text = render(BOOTSTRAP, workers=workers, endpoints=endpoints, prefix=prefix, node=node)
+    if listen:
+        text += f"listeners:\n  - {{ name: own, address: 127.0.0.1:{listen} }}\n"
+    return text
 
 
 def fleet_keys(port, backends, prefix=PREFIX):
@@ -64,5 +69,21 @@ def start_node(etcd, **kwargs):
     return Turnout(bootstrap(etcd, **kwargs), directory=directory)
 
 
-def a_port():
-    return free_port()
+
+
+class FleetTestCase(BackendsTestCase):
+    """Each test gets a fresh etcd holding fleet_keys() for backends a and b
+    (listener on self.port, at self.revision); node() makes a node of it."""
+
+    backend_names = ("a", "b")
+
+    def setUp(self):
+        self.etcd = Etcd().__enter__()
+        self.addCleanup(self.etcd.__exit__, None, None, None)
+        self.port = free_port()
+        self.revision = self.etcd.txn(puts=fleet_keys(self.port, {"a": self.a, "b": self.b}))
+
+    def node(self, **kwargs):
+        t = start_node(self.etcd, **kwargs)
+        self.turnouts = (*self.turnouts, t)
+        return t

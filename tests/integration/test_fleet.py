@@ -6,25 +6,11 @@ import os
 import unittest
 
 from admin_client import Admin
-from etcd_harness import Etcd
-from fleet_helpers import (PREFIX, etcd_status, fleet_keys, node_report, served_by, start_node,
-                           wait_revision)
-from harness import BackendsTestCase, free_port, wait_until
+from fleet_helpers import FleetTestCase, PREFIX, etcd_status, node_report, served_by, wait_revision
+from harness import wait_until
 
 
-class FleetTest(BackendsTestCase):
-    backend_names = ("a", "b")
-
-    def setUp(self):
-        self.etcd = Etcd().__enter__()
-        self.addCleanup(self.etcd.__exit__, None, None, None)
-        self.port = free_port()
-        self.revision = self.etcd.txn(puts=fleet_keys(self.port, {"a": self.a, "b": self.b}))
-
-    def node(self, **kwargs):
-        t = start_node(self.etcd, **kwargs)
-        self.turnouts = (*self.turnouts, t)
-        return t
+class FleetTest(FleetTestCase):
 
     def test_serves_the_config_in_etcd_and_follows_each_change(self):
         with self.node() as t:
