@@ -57,6 +57,7 @@ class FleetTest(FleetTestCase):
             self.assertEqual(errors[0]["key"], PREFIX + "routes/main")
             self.assertEqual((errors[0]["line"], errors[0]["column"]), (2, 11))
             self.assertIn(PREFIX + "routes/main:2:11", t.log_text())
+            self.assertIn(f"refused: {PREFIX}routes/main:2:11: routes[", Admin(t).cli("status").stdout)
             self.assertEqual(served_by(self.port), "a", "the last good version is not served")
             wait_until(lambda: (node_report(self.etcd, "edge-1") or {}).get("state") == "refused",
                        message="the node report does not say refused")
@@ -65,6 +66,9 @@ class FleetTest(FleetTestCase):
             wait_revision(t, revision)
             self.assertEqual(etcd_status(t)["state"], "serving")
             self.assertEqual(etcd_status(t)["errors"], [])
+            shown = Admin(t).cli("status").stdout
+            self.assertIn(f"etcd prefix {PREFIX} at {self.etcd.url}  revision {revision}", shown)
+            self.assertIn("connected  serving", shown)
 
     def test_the_node_report_says_what_the_node_serves(self):
         with self.node(node="edge-7") as t:
