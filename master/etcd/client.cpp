@@ -39,6 +39,9 @@ void Client::call_from(std::string path, std::string body, std::size_t tries_lef
     const auto endpoint = endpoints_[current_];
     http_post(io_, endpoint, path, body, token_, options_.request_timeout,
               [this, path, body, tries_left, done = std::move(done), endpoint](HttpAnswer answer) mutable {
+                  if (answer.status == 401) {
+                      token_.clear();  // expired (etcd's --auth-token-ttl): the next call gets a new one
+                  }
                   const bool member_failed = !answer.transport_error.empty() || answer.status >= 500;
                   if (member_failed && tries_left > 1) {
                       if (endpoints_[current_].url == endpoint.url) {

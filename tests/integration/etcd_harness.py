@@ -22,6 +22,7 @@ import urllib.request
 from harness import free_port, stop_process, wait_until
 
 ETCD_BIN = os.environ.get("ETCD_BIN", shutil.which("etcd") or "/usr/bin/etcd")
+ETCDCTL_BIN = shutil.which("etcdctl") or "/usr/bin/etcdctl"
 
 
 def b64(text):
@@ -158,3 +159,21 @@ class Etcd:
 
     def compact(self, revision):
         self.call("/v3/kv/compaction", {"revision": str(revision), "physical": True})
+
+    def etcdctl(self, *args, user=None):
+        """Runs etcdctl against this member; returns its stdout (raises on failure)."""
+        command = [ETCDCTL_BIN, "--endpoints", self.url, *(["--user", user] if user else []), *args]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=30,
+                                env=dict(os.environ, ETCDCTL_API="3"))
+        if result.returncode != 0:
+            raise AssertionError(f"{' '.join(command)}: {result.stderr}")
+        return result.stdout
+
+    def enable_auth(self, user, password, prefix):
+        """A root user, and `user` allowed to read and write under `prefix`; then auth on."""
+        self.etcdctl("user", "add", "root:root-secret")
+        self.etcdctl("user", "add", f"{user}:{password}")
+        self.etcdctl("role", "add", "fleet")
+        self.etcdctl("role", "grant-permission", "fleet", "--prefix=true", "readwrite", prefix)
+        self.etcdctl("user", "grant-role", user, "fleet")
+        self.etcdctl("auth", "enable")

@@ -20,10 +20,11 @@ source:
 """
 
 
-def bootstrap(etcd, node="edge-1", workers=1, prefix=PREFIX, extra_endpoints=(), listen=None):
-    """listen: a port for the node's own listener (overriding etcd's)."""
+def bootstrap(etcd, node="edge-1", workers=1, prefix=PREFIX, extra_endpoints=(), listen=None, extra=""):
+    """listen: a port for the node's own listener (overriding etcd's);
+    extra: more lines for the `etcd:` map."""
     endpoints = ", ".join(f'"{url}"' for url in (*extra_endpoints, etcd.url))
-    text = render(BOOTSTRAP, workers=workers, endpoints=endpoints, prefix=prefix, node=node)
+    text = render(BOOTSTRAP, workers=workers, endpoints=endpoints, prefix=prefix, node=node) + extra
     if listen:
         text += f"listeners:\n  - {{ name: own, address: 127.0.0.1:{listen} }}\n"
     return text

@@ -7,7 +7,7 @@ import unittest
 
 from admin_client import Admin
 from fleet_helpers import FleetTestCase, PREFIX, etcd_status, node_report, served_by, wait_revision
-from harness import wait_until
+from harness import free_port, wait_until
 
 
 class FleetTest(FleetTestCase):
@@ -83,6 +83,31 @@ class FleetTest(FleetTestCase):
             self.assertEqual(report["config_version"], Admin(t).version())
             self.assertIn("turnout_version", report)
             self.assertIn("time", report)
+
+    def test_a_dead_first_endpoint_fails_over_to_the_next(self):
+        with self.node(extra_endpoints=[f"http://127.0.0.1:{free_port()}"]) as t:
+            wait_until(lambda: served_by(self.port) == "a", message="no failover to the live endpoint")
+            self.assertEqual(etcd_status(t)["endpoint"], self.etcd.url)
+            revision = self.etcd.put(PREFIX + "routes/main", "match: { path_prefix: / }\nupstream: b\n")
+            wait_revision(t, revision)
+
+
+class FleetAuthTest(FleetTestCase):
+    def test_a_node_authenticates_with_its_user_and_password_file(self):
+        self.etcd.enable_auth("turnout", "s3cret", PREFIX)
+        with open(os.path.join(self.etcd._tmp.name, "etcd.pass"), "w") as f:
+            f.write("s3cret\n")
+        extra = (f"    username: turnout\n"
+                 f"    password_file: {os.path.join(self.etcd._tmp.name, 'etcd.pass')}\n")
+        t = self.node(extra=extra)
+        with t:
+            wait_until(lambda: served_by(self.port) == "a", message="the node could not read etcd with auth")
+            revision = int(self.etcd.etcdctl("put", PREFIX + "routes/main", "{upstream: b, match: {path_prefix: /}}",
+                                             "-w", "json", user="turnout:s3cret").split('"revision":')[1].split(",")[0])
+            wait_revision(t, revision)
+            self.assertEqual(served_by(self.port), "b")
+            wait_until(lambda: "edge-1" in self.etcd.etcdctl("get", "--prefix", PREFIX + "nodes/", "--keys-only",
+                                                             user="turnout:s3cret"))
 
 
 if __name__ == "__main__":
