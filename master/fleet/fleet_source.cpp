@@ -89,6 +89,8 @@ void FleetSource::on_snapshot(etcd::Snapshot snapshot) {
         keys_[kv.key.substr(source_.prefix.size())] = std::move(kv.value);
     }
     revision_ = snapshot.revision;
+    last_config_.reset();
+    changes_.clear();
     spdlog::info("msg=\"read etcd prefix\" prefix={} revision={} keys={} endpoint={}", source_.prefix, revision_,
                  keys_.size(), client_.current().url);
     serve(revision_);
@@ -140,8 +142,10 @@ void FleetSource::on_watch(etcd::WatchResponse response) {
         auto relative = event.kv.key.substr(source_.prefix.size());
         config_changed = config_changed || is_config_key(relative);
         if (event.type == etcd::WatchEvent::Type::put) {
+            changes_[relative] = event.kv.value;
             keys_[std::move(relative)] = std::move(event.kv.value);
         } else {
+            changes_[relative] = std::nullopt;
             keys_.erase(relative);
         }
         revision_ = std::max(revision_, event.kv.mod_revision);
@@ -189,14 +193,19 @@ void FleetSource::serve(std::int64_t revision) {
         apply_again_ = true;
         return;
     }
-    auto result = assemble_config(bootstrap_, keys_);
-    if (auto* errors = std::get_if<config::ConfigErrors>(&result)) {
-        refuse(revision, std::move(*errors));
-        return;
+    auto config = last_config_ && !refused_ ? apply_key_changes(last_config_, changes_, source_.prefix) : nullptr;
+    changes_.clear();
+    if (!config) {
+        auto result = assemble_config(bootstrap_, keys_);
+        if (auto* errors = std::get_if<config::ConfigErrors>(&result)) {
+            refuse(revision, std::move(*errors));
+            return;
+        }
+        config = std::get<std::shared_ptr<const config::Config>>(std::move(result));
     }
     applying_ = true;
-    apply_(std::get<std::shared_ptr<const config::Config>>(std::move(result)), revision,
-           [this, revision](AdminResult outcome) { served(revision, outcome); });
+    last_config_ = config;
+    apply_(std::move(config), revision, [this, revision](AdminResult outcome) { served(revision, outcome); });
 }
 
 void FleetSource::served(std::int64_t revision, const AdminResult& outcome) {
@@ -206,6 +215,7 @@ void FleetSource::served(std::int64_t revision, const AdminResult& outcome) {
         refused_ = false;
         refusal_.clear();
     } else {
+        last_config_.reset();
         const auto* message = outcome.body.is_object() ? outcome.body.get_object().if_contains("error") : nullptr;
         refuse(revision, {{source_.prefix, 0, 0,
                            message && message->is_string() ? std::string{message->get_string()}

@@ -14,6 +14,7 @@
 #include "master/etcd/client.hpp"
 #include "master/etcd/watch_stream.hpp"
 #include "master/fleet/assemble.hpp"
+#include "master/fleet/incremental.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -79,6 +80,10 @@ private:
     std::string last_error_;
     bool refused_ = false;
     config::ConfigErrors refusal_;
+    // The config last handed to the master and the keys changed since: the
+    // next version is made from them when it can (incremental.hpp).
+    std::shared_ptr<const config::Config> last_config_;
+    KeyChanges changes_;
 };
 
 }  // namespace turnout::master::fleet
