@@ -133,7 +133,9 @@ private:
 
     // Fleet mode (fleet/master_fleet.cpp): the config comes from etcd.
     void start_fleet();
-    void apply_fleet_version(std::shared_ptr<const config::Config> config, std::int64_t revision,
+    void apply_fleet_version(std::shared_ptr<const config::Config> config,
+                             std::shared_ptr<const config::Config> base,
+                             std::optional<worker::ConfigDelta> delta, std::int64_t revision,
                              AdminCallback done);
     boost::json::object node_report() const;
 

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
+#include <utility>
 #include <sstream>
 #include <stdexcept>
 
@@ -193,7 +194,8 @@ void FleetSource::serve(std::int64_t revision) {
         apply_again_ = true;
         return;
     }
-    auto config = last_config_ && !refused_ ? apply_key_changes(last_config_, changes_, source_.prefix) : nullptr;
+    auto edited = last_config_ && !refused_ ? apply_key_changes(last_config_, changes_, source_.prefix) : Edited{};
+    auto config = std::move(edited.config);
     changes_.clear();
     if (!config) {
         auto result = assemble_config(bootstrap_, keys_);
@@ -204,8 +206,9 @@ void FleetSource::serve(std::int64_t revision) {
         config = std::get<std::shared_ptr<const config::Config>>(std::move(result));
     }
     applying_ = true;
-    last_config_ = config;
-    apply_(std::move(config), revision, [this, revision](AdminResult outcome) { served(revision, outcome); });
+    auto base = std::exchange(last_config_, config);
+    apply_(std::move(config), std::move(base), std::move(edited.delta), revision,
+           [this, revision](AdminResult outcome) { served(revision, outcome); });
 }
 
 void FleetSource::served(std::int64_t revision, const AdminResult& outcome) {

@@ -13,6 +13,16 @@ bool lands_in_order(const config::Config& config, const std::string& name) {
     return config.find_route(name) || config.routes.empty() || config.routes.back().name < name;
 }
 
+worker::ConfigDelta delta_of(const config::Config& config, const KeyName& name, bool deleted) {
+    using Op = worker::ConfigDelta::Op;
+    if (name.kind == KeyName::Kind::route) {
+        return deleted ? worker::ConfigDelta{Op::delete_route, name.name, std::nullopt, std::nullopt}
+                       : worker::ConfigDelta{Op::put_route, name.name, *config.find_route(name.name), std::nullopt};
+    }
+    return deleted ? worker::ConfigDelta{Op::delete_upstream, name.name, std::nullopt, std::nullopt}
+                   : worker::ConfigDelta{Op::put_upstream, name.name, std::nullopt, *config.find_upstream(name.name)};
+}
+
 config::EditResult apply_one(const config::Config& config, const KeyName& name,
                              const std::optional<std::string>& value, const std::string& key) {
     if (name.kind == KeyName::Kind::route) {
@@ -23,8 +33,10 @@ config::EditResult apply_one(const config::Config& config, const KeyName& name,
 
 }  // namespace
 
-std::shared_ptr<const config::Config> apply_key_changes(std::shared_ptr<const config::Config> base,
-                                                        const KeyChanges& changes, const std::string& prefix) {
+Edited apply_key_changes(std::shared_ptr<const config::Config> base, const KeyChanges& changes,
+                         const std::string& prefix) {
+    std::optional<worker::ConfigDelta> delta;
+    unsigned edits = 0;
     // Keys in byte order: routes/ before upstreams/, so a transaction that
     // drops a route and the upstream it used deletes the route first.
     for (const auto& [relative, value] : changes) {
@@ -34,7 +46,7 @@ std::shared_ptr<const config::Config> apply_key_changes(std::shared_ptr<const co
         }
         const bool object = name.kind == KeyName::Kind::route || name.kind == KeyName::Kind::upstream;
         if (!object || (name.kind == KeyName::Kind::route && value && !lands_in_order(*base, name.name))) {
-            return nullptr;
+            return {};
         }
         if (!value && (name.kind == KeyName::Kind::route ? !base->find_route(name.name)
                                                          : !base->find_upstream(name.name))) {
@@ -43,11 +55,14 @@ std::shared_ptr<const config::Config> apply_key_changes(std::shared_ptr<const co
         auto result = apply_one(*base, name, value, prefix + relative);
         auto* next = std::get_if<std::shared_ptr<const config::Config>>(&result);
         if (!next) {
-            return nullptr;
+            return {};
         }
         base = std::move(*next);
+        if (++edits == 1) {
+            delta = delta_of(*base, name, !value);
+        }
     }
-    return base;
+    return {std::move(base), edits == 1 ? std::move(delta) : std::nullopt};
 }
 
 }  // namespace turnout::master::fleet

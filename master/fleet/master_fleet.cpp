@@ -64,8 +64,9 @@ void Master::start_fleet() {
     try {
         fleet_ = std::make_unique<fleet::FleetSource>(
             io_, source, std::move(bootstrap),
-            [this](std::shared_ptr<const config::Config> config, std::int64_t revision, AdminCallback done) {
-                apply_fleet_version(std::move(config), revision, std::move(done));
+            [this](std::shared_ptr<const config::Config> config, std::shared_ptr<const config::Config> base,
+                   std::optional<worker::ConfigDelta> delta, std::int64_t revision, AdminCallback done) {
+                apply_fleet_version(std::move(config), std::move(base), std::move(delta), revision, std::move(done));
             },
             resumed);
     } catch (const std::invalid_argument& error) {
@@ -81,15 +82,30 @@ void Master::start_fleet() {
 
 // One version per call: the same as the live config answers at once; one
 // route or upstream changed travels as that change; anything else whole.
-void Master::apply_fleet_version(std::shared_ptr<const config::Config> config, std::int64_t revision,
+// A delta made from the live config itself (`base`) is taken as it is,
+// sparing two whole-config comparisons.
+void Master::apply_fleet_version(std::shared_ptr<const config::Config> config,
+                                 std::shared_ptr<const config::Config> base,
+                                 std::optional<worker::ConfigDelta> delta, std::int64_t revision,
                                  AdminCallback done) {
-    enqueue([this, config = std::move(config), revision, done = std::move(done)]() mutable {
+    enqueue([this, config = std::move(config), base = std::move(base), delta = std::move(delta), revision,
+             done = std::move(done)]() mutable {
+        if (delta && base == live_) {
+            const auto summary = fmt::format("{}{}: {} {} {}", revision_summary, revision,
+                                             delta->route || delta->upstream ? "put" : "delete",
+                                             delta->route || delta->op == worker::ConfigDelta::Op::delete_route
+                                                 ? "route"
+                                                 : "upstream",
+                                             delta->name);
+            commit_and_push(std::move(config), "etcd", summary, std::move(delta), std::move(done));
+            return;
+        }
         if (*config == *live_) {
             done({200, json::object{{"version", version_}}});
             job_done();
             return;
         }
-        auto delta = fleet::single_change(*live_, *config);
+        delta = fleet::single_change(*live_, *config);
         const auto summary = fmt::format("{}{}: {}", revision_summary, revision, summarize_change(*live_, *config));
         commit_and_push(std::move(config), "etcd", summary, std::move(delta), std::move(done));
     });
