@@ -51,6 +51,9 @@ std::variant<FleetTarget, int> resolve_target(const CliOptions& options) {
             target.prefix = source->prefix;
         }
         target.client.username = source->username;
+        target.client.ca = source->ca;
+        target.client.cert = source->cert;
+        target.client.key = source->key;
         if (source->password_file) {
             std::ifstream file{*source->password_file};
             std::string password;

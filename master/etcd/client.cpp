@@ -1,5 +1,6 @@
 #include "master/etcd/client.hpp"
 
+#include "master/etcd/gateway_stream.hpp"
 #include "master/etcd/http_call.hpp"
 
 #include <boost/json/parse.hpp>
@@ -22,6 +23,11 @@ Client::Client(boost::asio::io_context& io, ClientOptions options) : io_{io}, op
     if (endpoints_.empty()) {
         throw std::invalid_argument("no etcd endpoint given");
     }
+    for (const auto& endpoint : endpoints_) {
+        if (endpoint.tls && !tls_) {
+            tls_ = make_tls_context(options_.ca, options_.cert, options_.key);
+        }
+    }
 }
 
 void Client::call(std::string path, json::object body, Answer done) {
@@ -37,7 +43,7 @@ void Client::call(std::string path, json::object body, Answer done) {
 
 void Client::call_from(std::string path, std::string body, std::size_t tries_left, Answer done) {
     const auto endpoint = endpoints_[current_];
-    http_post(io_, endpoint, path, body, token_, options_.request_timeout,
+    http_post(io_, tls_.get(), endpoint, path, body, token_, options_.request_timeout,
               [this, path, body, tries_left, done = std::move(done), endpoint](HttpAnswer answer) mutable {
                   if (answer.status == 401) {
                       token_.clear();  // expired (etcd's --auth-token-ttl): the next call gets a new one

@@ -11,6 +11,7 @@
 #include "master/etcd/messages.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
@@ -27,6 +28,10 @@ struct ClientOptions {
     std::vector<std::string> endpoints;  // URLs, in failover order
     std::optional<std::string> username;
     std::optional<std::string> password;
+    // For https endpoints: the CA (else the system's) and a client certificate.
+    std::optional<std::string> ca;
+    std::optional<std::string> cert;
+    std::optional<std::string> key;
     std::chrono::milliseconds request_timeout{3000};
     // Keys per page of a prefix read.
     std::int64_t page_size = 1000;
@@ -44,7 +49,8 @@ public:
     using Done = std::function<void(std::optional<T>, std::string error)>;
     using Answer = Done<boost::json::value>;
 
-    // Throws std::invalid_argument naming an endpoint that does not parse.
+    // Throws std::invalid_argument naming an endpoint that does not parse,
+    // or TLS files that do not load.
     Client(boost::asio::io_context& io, ClientOptions options);
 
     // POSTs `body` to `path` (e.g. "/v3/kv/txn") on the current member; on a
@@ -70,6 +76,8 @@ public:
     void fail_over() { current_ = (current_ + 1) % endpoints_.size(); }
     // The token to send as Authorization (empty without auth): a watch needs it.
     const std::string& token() const { return token_; }
+    // For the watch streams of https endpoints; null when none is https.
+    boost::asio::ssl::context* tls() const { return tls_.get(); }
     // Gets a token first when the options have a user and none is held.
     void ensure_token(std::function<void(std::string error)> then);
     boost::asio::io_context& io() { return io_; }
@@ -84,6 +92,7 @@ private:
     std::vector<Endpoint> endpoints_;
     std::size_t current_ = 0;
     std::string token_;
+    std::shared_ptr<boost::asio::ssl::context> tls_;
 };
 
 }  // namespace turnout::master::etcd

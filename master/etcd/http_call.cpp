@@ -1,7 +1,8 @@
 #include "master/etcd/http_call.hpp"
 
+#include "master/etcd/gateway_stream.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
@@ -22,24 +23,20 @@ namespace {
 // etcd answers range pages of 1,000 keys of up to a few KiB each.
 constexpr std::uint64_t max_answer_bytes = 64 * 1024 * 1024;
 
-class HttpCall : public std::enable_shared_from_this<HttpCall> {
+template <typename Stream>
+class HttpCall : public std::enable_shared_from_this<HttpCall<Stream>> {
 public:
-    HttpCall(asio::io_context& io, Endpoint endpoint, std::chrono::milliseconds timeout, HttpDone done)
-        : resolver_{io}, stream_{io}, endpoint_{std::move(endpoint)}, timeout_{timeout},
+    HttpCall(asio::io_context& io, asio::ssl::context* tls, Endpoint endpoint, std::chrono::milliseconds timeout,
+             HttpDone done)
+        : resolver_{io}, stream_{make_stream<Stream>(io, tls)}, endpoint_{std::move(endpoint)}, timeout_{timeout},
           done_{std::move(done)} {}
 
     void start(std::string path, std::string body, const std::string& authorization) {
         request_ = gateway_request(endpoint_, path, std::move(body), authorization);
         parser_.body_limit(max_answer_bytes);
-        if (endpoint_.tls) {
-            asio::post(stream_.get_executor(), [self = shared_from_this()] {
-                self->fail("https endpoints are not supported by this build; use http://");
-            });
-            return;
-        }
-        stream_.expires_after(timeout_);
+        beast::get_lowest_layer(stream_).expires_after(timeout_);
         resolver_.async_resolve(endpoint_.host, endpoint_.port,
-                                [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type found) {
+                                [self = this->shared_from_this()](beast::error_code ec, tcp::resolver::results_type found) {
                                     self->on_resolve(ec, std::move(found));
                                 });
     }
@@ -50,17 +47,22 @@ private:
             fail("cannot resolve: " + ec.message());
             return;
         }
-        stream_.async_connect(found, [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
-            self->on_connect(ec);
-        });
+        beast::get_lowest_layer(stream_).async_connect(
+            found, [self = this->shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
+                if (ec) {
+                    self->fail("cannot connect: " + ec.message());
+                    return;
+                }
+                secure(self->stream_, self->endpoint_.host, [self](beast::error_code ec) { self->on_connect(ec); });
+            });
     }
 
     void on_connect(beast::error_code ec) {
         if (ec) {
-            fail("cannot connect: " + ec.message());
+            fail("TLS handshake failed: " + ec.message());
             return;
         }
-        http::async_write(stream_, request_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        http::async_write(stream_, request_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
             self->on_write(ec);
         });
     }
@@ -70,7 +72,7 @@ private:
             fail("cannot send: " + ec.message());
             return;
         }
-        http::async_read(stream_, buffer_, parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        http::async_read(stream_, buffer_, parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
             self->on_read(ec);
         });
     }
@@ -81,7 +83,7 @@ private:
             return;
         }
         beast::error_code ignored;
-        stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
         auto& response = parser_.get();
         done_({{}, response.result_int(), std::move(response.body())});
     }
@@ -91,7 +93,7 @@ private:
     }
 
     tcp::resolver resolver_;
-    beast::tcp_stream stream_;
+    Stream stream_;
     Endpoint endpoint_;
     std::chrono::milliseconds timeout_;
     HttpDone done_;
@@ -115,10 +117,15 @@ http::request<http::string_body> gateway_request(const Endpoint& endpoint, const
     return request;
 }
 
-void http_post(asio::io_context& io, const Endpoint& endpoint, std::string path, std::string body,
-               std::string authorization, std::chrono::milliseconds timeout, HttpDone done) {
-    auto call = std::make_shared<HttpCall>(io, endpoint, timeout, std::move(done));
-    call->start(std::move(path), std::move(body), authorization);
+void http_post(asio::io_context& io, asio::ssl::context* tls, const Endpoint& endpoint, std::string path,
+               std::string body, std::string authorization, std::chrono::milliseconds timeout, HttpDone done) {
+    if (endpoint.tls) {
+        auto call = std::make_shared<HttpCall<TlsStream>>(io, tls, endpoint, timeout, std::move(done));
+        call->start(std::move(path), std::move(body), authorization);
+    } else {
+        auto call = std::make_shared<HttpCall<PlainStream>>(io, tls, endpoint, timeout, std::move(done));
+        call->start(std::move(path), std::move(body), authorization);
+    }
 }
 
 }  // namespace turnout::master::etcd

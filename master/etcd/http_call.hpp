@@ -7,6 +7,7 @@
 #include "master/etcd/endpoint.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -34,9 +35,10 @@ boost::beast::http::request<boost::beast::http::string_body> gateway_request(con
                                                                             const std::string& authorization);
 
 // Calls `done` exactly once, from the event loop. `authorization`, when not
-// empty, goes in the Authorization header (etcd's auth token).
-void http_post(boost::asio::io_context& io, const Endpoint& endpoint, std::string path,
-               std::string body, std::string authorization, std::chrono::milliseconds timeout,
+// empty, goes in the Authorization header (etcd's auth token). `tls` is
+// used for an https endpoint (and must then be set).
+void http_post(boost::asio::io_context& io, boost::asio::ssl::context* tls, const Endpoint& endpoint,
+               std::string path, std::string body, std::string authorization, std::chrono::milliseconds timeout,
                HttpDone done);
 
 }  // namespace turnout::master::etcd

@@ -1,5 +1,6 @@
 #include "master/etcd/watch_stream.hpp"
 
+#include "master/etcd/gateway_stream.hpp"
 #include "master/etcd/http_call.hpp"
 #include "master/etcd/json_stream.hpp"
 
@@ -29,10 +30,12 @@ constexpr std::size_t max_message_bytes = 128 * 1024 * 1024;
 // that vanished without closing.
 constexpr std::chrono::seconds connect_timeout{3};
 
-class GatewayWatch final : public WatchStream, public std::enable_shared_from_this<GatewayWatch> {
+template <typename Stream>
+class GatewayWatch final : public WatchStream, public std::enable_shared_from_this<GatewayWatch<Stream>> {
 public:
-    GatewayWatch(asio::io_context& io, Endpoint endpoint, OnResponse on_response, OnEnd on_end)
-        : resolver_{io}, stream_{io}, endpoint_{std::move(endpoint)}, on_response_{std::move(on_response)},
+    GatewayWatch(asio::io_context& io, asio::ssl::context* tls, Endpoint endpoint, OnResponse on_response,
+                 OnEnd on_end)
+        : resolver_{io}, stream_{make_stream<Stream>(io, tls)}, endpoint_{std::move(endpoint)}, on_response_{std::move(on_response)},
           on_end_{std::move(on_end)} {}
 
     void begin(const std::string& token, const std::string& prefix, std::int64_t start_revision) {
@@ -44,15 +47,9 @@ public:
             return data.size();
         };
         parser_.on_chunk_body(chunk_callback_);
-        if (endpoint_.tls) {
-            asio::post(stream_.get_executor(), [self = shared_from_this()] {
-                self->end("https endpoints are not supported by this build; use http://");
-            });
-            return;
-        }
-        stream_.expires_after(connect_timeout);
+        tcp().expires_after(connect_timeout);
         resolver_.async_resolve(endpoint_.host, endpoint_.port,
-                                [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type found) {
+                                [self = this->shared_from_this()](beast::error_code ec, tcp::resolver::results_type found) {
                                     if (ec) {
                                         self->end("cannot resolve: " + ec.message());
                                         return;
@@ -68,30 +65,40 @@ public:
         stopped_ = true;
         resolver_.cancel();
         beast::error_code ignored;
-        stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-        stream_.close();
+        tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+        tcp().close();
     }
 
 private:
+    beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
+
     void connect(const tcp::resolver::results_type& found) {
-        stream_.async_connect(found, [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
+        tcp().async_connect(found, [self = this->shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
             if (ec) {
                 self->end("cannot connect: " + ec.message());
                 return;
             }
-            self->stream_.socket().set_option(asio::socket_base::keep_alive{true});
-            http::async_write(self->stream_, self->request_, [self](beast::error_code ec, std::size_t) {
-                if (ec) {
-                    self->end("cannot send the watch: " + ec.message());
-                    return;
-                }
-                self->read_header();
-            });
+            self->tcp().socket().set_option(asio::socket_base::keep_alive{true});
+            secure(self->stream_, self->endpoint_.host, [self](beast::error_code ec) { self->send(ec); });
+        });
+    }
+
+    void send(beast::error_code ec) {
+        if (ec) {
+            end("TLS handshake failed: " + ec.message());
+            return;
+        }
+        http::async_write(stream_, request_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+            if (ec) {
+                self->end("cannot send the watch: " + ec.message());
+                return;
+            }
+            self->read_header();
         });
     }
 
     void read_header() {
-        http::async_read_header(stream_, buffer_, parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        http::async_read_header(stream_, buffer_, parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
             if (ec) {
                 self->end("no answer to the watch: " + ec.message());
                 return;
@@ -101,13 +108,13 @@ private:
                 self->end("the watch was answered " + std::to_string(status));
                 return;
             }
-            self->stream_.expires_never();
+            self->tcp().expires_never();
             self->read_body();
         });
     }
 
     void read_body() {
-        http::async_read(stream_, buffer_, parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        http::async_read(stream_, buffer_, parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
             self->end(ec ? "the watch broke: " + ec.message() : "the member ended the watch");
         });
     }
@@ -122,7 +129,7 @@ private:
                 fail_later(error);
                 return;
             }
-            asio::post(stream_.get_executor(), [self = shared_from_this(), response = std::move(*response)]() mutable {
+            asio::post(tcp().get_executor(), [self = this->shared_from_this(), response = std::move(*response)]() mutable {
                 if (!self->stopped_) {
                     self->on_response_(std::move(response));
                 }
@@ -134,7 +141,7 @@ private:
     }
 
     void fail_later(std::string error) {
-        asio::post(stream_.get_executor(), [self = shared_from_this(), error = std::move(error)] {
+        asio::post(tcp().get_executor(), [self = this->shared_from_this(), error = std::move(error)] {
             self->end(error);
             self->stop();
         });
@@ -154,7 +161,7 @@ private:
     }
 
     tcp::resolver resolver_;
-    beast::tcp_stream stream_;
+    Stream stream_;
     Endpoint endpoint_;
     OnResponse on_response_;
     OnEnd on_end_;
@@ -169,11 +176,19 @@ private:
 
 }  // namespace
 
-std::shared_ptr<WatchStream> WatchStream::start(asio::io_context& io, const Endpoint& endpoint,
+std::shared_ptr<WatchStream> WatchStream::start(asio::io_context& io, asio::ssl::context* tls,
+                                                const Endpoint& endpoint,
                                                 const std::string& token, const std::string& prefix,
                                                 std::int64_t start_revision, OnResponse on_response,
                                                 OnEnd on_end) {
-    auto watch = std::make_shared<GatewayWatch>(io, endpoint, std::move(on_response), std::move(on_end));
+    if (endpoint.tls) {
+        auto watch = std::make_shared<GatewayWatch<TlsStream>>(io, tls, endpoint, std::move(on_response),
+                                                               std::move(on_end));
+        watch->begin(token, prefix, start_revision);
+        return watch;
+    }
+    auto watch = std::make_shared<GatewayWatch<PlainStream>>(io, tls, endpoint, std::move(on_response),
+                                                             std::move(on_end));
     watch->begin(token, prefix, start_revision);
     return watch;
 }

@@ -11,6 +11,7 @@
 #include "master/etcd/messages.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include <functional>
 #include <memory>
@@ -26,7 +27,9 @@ public:
     // Starts watching every key under `prefix` from `start_revision` on
     // `endpoint`. Callbacks run from the event loop, never from inside this
     // call; none runs after stop().
-    static std::shared_ptr<WatchStream> start(boost::asio::io_context& io, const Endpoint& endpoint,
+    // `tls` is used for an https endpoint (and must then be set).
+    static std::shared_ptr<WatchStream> start(boost::asio::io_context& io, boost::asio::ssl::context* tls,
+                                              const Endpoint& endpoint,
                                               const std::string& token, const std::string& prefix,
                                               std::int64_t start_revision, OnResponse on_response,
                                               OnEnd on_end);

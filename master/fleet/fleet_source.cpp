@@ -21,6 +21,9 @@ etcd::ClientOptions client_options(const config::EtcdSource& source) {
     etcd::ClientOptions options;
     options.endpoints = source.endpoints;
     options.username = source.username;
+    options.ca = source.ca;
+    options.cert = source.cert;
+    options.key = source.key;
     if (source.password_file) {
         std::ifstream file{*source.password_file};
         if (!file) {
@@ -104,7 +107,7 @@ void FleetSource::watch(std::int64_t from) {
         watch_->stop();
     }
     watch_ = etcd::WatchStream::start(
-        io_, client_.current(), client_.token(), source_.prefix, from,
+        io_, client_.tls(), client_.current(), client_.token(), source_.prefix, from,
         [this, epoch](etcd::WatchResponse response) {
             if (epoch == epoch_) {
                 on_watch(std::move(response));

@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -43,8 +44,12 @@ def prefix_end(prefix):
 class Etcd:
     """Runs one etcd member for the duration of a `with` block."""
 
-    def __init__(self, start_timeout=20.0):
+    def __init__(self, start_timeout=20.0, tls=None):
+        """tls: a Pki (tls_helpers): etcd then serves https with a
+        certificate for 127.0.0.1 and asks clients for one of that CA's
+        (self.client_cert, self.client_key)."""
         self.start_timeout = start_timeout
+        self.tls = tls
         self.client_port = free_port()
         self.peer_port = free_port()
         self.proc = None
@@ -54,7 +59,7 @@ class Etcd:
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.client_port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.client_port}"
 
     def __enter__(self):
         try:
@@ -78,6 +83,12 @@ class Etcd:
                 "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
                 "--initial-cluster", f"test={peer}", "--log-level", "warn",
                 "--logger", "zap"]
+        if self.tls:
+            # clientAuth too: etcd's gateway dials its own gRPC server with it.
+            cert, key = self.tls.leaf("etcd-server", ips=["127.0.0.1"], usage="serverAuth,clientAuth")
+            self.client_cert, self.client_key = self.tls.leaf("etcd-client", usage="clientAuth")
+            args += ["--cert-file", cert, "--key-file", key, "--trusted-ca-file", self.tls.ca,
+                     "--client-cert-auth"]
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT)
@@ -89,7 +100,7 @@ class Etcd:
         if self.proc.poll() is not None:
             raise AssertionError(f"etcd exited with {self.proc.returncode}: {self.log_text()}")
         with contextlib.suppress(OSError, ValueError):
-            with urllib.request.urlopen(self.url + "/health", timeout=1) as response:
+            with urllib.request.urlopen(self.url + "/health", timeout=1, context=self._context()) as response:
                 return json.loads(response.read()).get("health") == "true"
         return False
 
@@ -124,8 +135,15 @@ class Etcd:
     def call(self, path, body, timeout=5.0):
         request = urllib.request.Request(self.url + path, data=json.dumps(body).encode(),
                                          headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout, context=self._context()) as response:
             return json.loads(response.read())
+
+    def _context(self):
+        if not self.tls:
+            return None
+        context = ssl.create_default_context(cafile=self.tls.ca)
+        context.load_cert_chain(self.client_cert, self.client_key)
+        return context
 
     def put(self, key, value):
         """Returns the revision the put made."""

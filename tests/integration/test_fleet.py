@@ -3,11 +3,15 @@ their config from a real etcd, follow each change as one version, refuse
 invalid states whole, report what they serve, and refuse local writes."""
 
 import os
+import tempfile
 import unittest
 
 from admin_client import Admin
-from fleet_helpers import FleetTestCase, PREFIX, etcd_status, node_report, served_by, wait_revision
-from harness import free_port, wait_until
+from etcd_harness import Etcd
+from fleet_helpers import (FleetTestCase, PREFIX, etcd_status, fleet_keys, node_report, served_by, start_node,
+                           wait_revision)
+from harness import BackendsTestCase, free_port, wait_until
+from tls_helpers import Pki
 
 
 class FleetTest(FleetTestCase):
@@ -108,6 +112,32 @@ class FleetAuthTest(FleetTestCase):
             self.assertEqual(served_by(self.port), "b")
             wait_until(lambda: "edge-1" in self.etcd.etcdctl("get", "--prefix", PREFIX + "nodes/", "--keys-only",
                                                              user="turnout:s3cret"))
+
+
+
+class FleetTlsTest(BackendsTestCase):
+    backend_names = ("a", "b")
+
+    def test_a_node_reads_an_https_etcd_with_its_client_certificate(self):
+        directory = self.enterContext(tempfile.TemporaryDirectory(prefix="turnout-etcd-tls-"))
+        etcd = self.enterContext(Etcd(tls=Pki(directory)))
+        port = free_port()
+        etcd.txn(puts=fleet_keys(port, {"a": self.a, "b": self.b}))
+        extra = (f"    tls: {{ ca: {etcd.tls.ca}, cert: {etcd.client_cert}, key: {etcd.client_key} }}\n")
+        t = start_node(etcd, extra=extra)
+        self.turnouts = (t,)
+        with t:
+            wait_until(lambda: served_by(port) == "a", message="the node could not read etcd over TLS")
+            revision = etcd.put(PREFIX + "routes/main", "match: { path_prefix: / }\nupstream: b\n")
+            wait_revision(t, revision)
+            self.assertEqual(served_by(port), "b")
+        t = start_node(etcd, extra=f"    tls: {{ ca: {etcd.tls.ca} }}\n")
+        self.turnouts = (t,)
+        with t:
+            wait_until(lambda: "TLS handshake failed" in etcd_status(t).get("last_error", "") or
+                       "no answer" in etcd_status(t).get("last_error", ""),
+                       message="a node without a client certificate was not refused")
+            self.assertFalse(etcd_status(t)["connected"])
 
 
 if __name__ == "__main__":
