@@ -3,6 +3,7 @@ their config from a real etcd, follow each change as one version, refuse
 invalid states whole, report what they serve, and refuse local writes."""
 
 import os
+import signal
 import tempfile
 import unittest
 
@@ -87,6 +88,15 @@ class FleetTest(FleetTestCase):
             self.assertEqual(report["config_version"], Admin(t).version())
             self.assertIn("turnout_version", report)
             self.assertIn("time", report)
+
+    def test_a_stopped_nodes_report_disappears_with_its_lease(self):
+        with self.node(node="edge-9") as t:
+            wait_until(lambda: node_report(self.etcd, "edge-9"))
+            os.kill(t.pid, signal.SIGKILL)
+            t.proc.wait()
+        # The lease is 10 s; the key goes within it (and etcd's expiry tick).
+        wait_until(lambda: node_report(self.etcd, "edge-9") is None, timeout=20,
+                   message="the report of a stopped node is still there")
 
     def test_a_dead_first_endpoint_fails_over_to_the_next(self):
         with self.node(extra_endpoints=[f"http://127.0.0.1:{free_port()}"]) as t:
