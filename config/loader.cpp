@@ -2,6 +2,7 @@
 // every error found out. The sections are read in section_*.cpp.
 
 #include "config/loader.hpp"
+#include "config/start_settings.hpp"
 
 #include "config/sections.hpp"
 #include "config/syntax.hpp"
@@ -21,21 +22,6 @@ namespace turnout::config {
 namespace {
 
 using namespace detail;
-
-constexpr std::uint64_t max_workers = 1024;
-
-std::optional<unsigned> read_workers(Context& context, const Cursor& at) {
-    if (at.node.IsScalar() && at.node.Scalar() == "auto") {
-        return 0U;
-    }
-    auto text = at.node.IsScalar() ? parse_uint(at.node.Scalar()) : std::nullopt;
-    if (!text || *text < 1 || *text > max_workers) {
-        context.error(at, "must be auto or an integer from 1 to " + std::to_string(max_workers) +
-                              ", got " + at.describe());
-        return std::nullopt;
-    }
-    return static_cast<unsigned>(*text);
-}
 
 // "stdout", or a file path made absolute.
 std::optional<std::string> read_access_log(Context& context, const Cursor& at) {
@@ -60,7 +46,7 @@ void read_listener_section(Context& context, const MapReader& top, Config& confi
     }
 }
 
-std::shared_ptr<Config> read_config(Context& context, const Cursor& root) {
+std::shared_ptr<Config> read_config(Context& context, const Cursor& root, const Config* in_force) {
     auto config = std::make_shared<Config>();
     if (!root.node.IsDefined() || root.node.IsNull()) {
         context.error(root, "the config is empty; it needs at least `listeners:`");
@@ -81,13 +67,7 @@ std::shared_ptr<Config> read_config(Context& context, const Cursor& root) {
     if (auto source = top.get("source")) {
         config->source = read_source(context, *source);
     }
-    top.read("workers", config->workers, read_workers);
-    config->admin.socket = context.resolve_path("run/admin.sock");
-    if (auto admin = top.get("admin")) {
-        read_admin(context, *admin, config->admin);
-    }
-    config->state_dir = context.resolve_path("run/state");
-    top.read("state_dir", config->state_dir, read_path);
+    read_start_settings(context, top, *config, in_force);
     top.read("access_log", config->access_log, read_access_log);
     if (auto limits = top.get("limits")) {
         read_limits(context, *limits, config->limits);
@@ -117,19 +97,20 @@ void sort_by_place(ConfigErrors& errors) {
     });
 }
 
-std::shared_ptr<Config> read_root(Context& context, const YAML::Node& root) {
+std::shared_ptr<Config> read_root(Context& context, const YAML::Node& root, const Config* in_force) {
     YAML::Mark mark = root.Mark().line >= 0 ? root.Mark() : YAML::Mark();
-    return read_config(context, Cursor{root, "", mark});
+    return read_config(context, Cursor{root, "", mark}, in_force);
 }
 
 // Parses the YAML and reads the one document in it into `context`.
-std::shared_ptr<Config> parse_and_read(Context& context, const std::string& yaml) {
+std::shared_ptr<Config> parse_and_read(Context& context, const std::string& yaml,
+                                       const Config* in_force) {
     auto root = read_yaml_document(context, yaml,
                                    "only one YAML document is allowed; remove the second '---'");
     if (!root) {
         return nullptr;
     }
-    return read_root(context, *root);
+    return read_root(context, *root, in_force);
 }
 
 LoadResult load(const std::function<std::shared_ptr<Config>(Context&)>& read, const std::string& file,
@@ -158,12 +139,17 @@ ConfigErrors file_error(const std::string& path, const std::string& message) {
 
 LoadResult load_config_text(const std::string& yaml, const std::string& file,
                             const std::string& base_dir) {
-    return load([&](Context& context) { return parse_and_read(context, yaml); }, file, base_dir, "");
+    return load([&](Context& context) { return parse_and_read(context, yaml, nullptr); }, file, base_dir, "");
+}
+
+LoadResult load_config_text(const std::string& yaml, const std::string& file,
+                            const std::string& base_dir, const Config& in_force) {
+    return load([&](Context& context) { return parse_and_read(context, yaml, &in_force); }, file, base_dir, "");
 }
 
 LoadResult load_config_tree(const YAML::Node& root, const std::string& file,
                             const std::string& base_dir) {
-    return load([&](Context& context) { return read_root(context, root); }, file, base_dir, "");
+    return load([&](Context& context) { return read_root(context, root, nullptr); }, file, base_dir, "");
 }
 
 LoadResult load_config_file(const std::string& path) {
@@ -183,7 +169,7 @@ LoadResult load_config_file(const std::string& path) {
         }
         auto absolute = std::filesystem::absolute(path).lexically_normal();
         const auto yaml = text.str();
-        return load([&](Context& context) { return parse_and_read(context, yaml); }, path,
+        return load([&](Context& context) { return parse_and_read(context, yaml, nullptr); }, path,
                     absolute.parent_path().string(), absolute.string());
     } catch (const std::exception& error) {
         return file_error(path, std::string("cannot read the config: ") + error.what());

@@ -1,60 +1,11 @@
-// The `admin`, `limits` and `listeners` sections of SPEC §3.
+// The `limits` and `listeners` sections of SPEC §3.
 
 #include "config/sections.hpp"
 #include "config/syntax.hpp"
 
-#include <sys/un.h>
-
 namespace turnout::config::detail {
 
 namespace {
-
-// sockaddr_un::sun_path, less its terminating NUL.
-constexpr std::size_t max_socket_path = sizeof(sockaddr_un::sun_path) - 1;
-
-std::optional<std::string> read_socket_path(Context& context, const Cursor& at) {
-    auto path = read_path(context, at);
-    if (path && path->size() > max_socket_path) {
-        context.error(at, "resolves to a path of " + std::to_string(path->size()) +
-                              " bytes, too long for a Unix socket (at most " +
-                              std::to_string(max_socket_path) + "); use a shorter path");
-        return std::nullopt;
-    }
-    return path;
-}
-
-// A permission mode, always octal as with chmod: "0660", 660, "0o660".
-std::optional<unsigned> read_mode(Context& context, const Cursor& at) {
-    constexpr std::string_view what = "an octal file mode like \"0660\"";
-    std::string text = at.node.IsScalar() ? at.node.Scalar() : std::string();
-    if (text.starts_with("0o")) {
-        text.erase(0, 2);
-    }
-    bool octal = !text.empty() && text.size() <= 4 &&
-                 text.find_first_not_of("01234567") == std::string::npos;
-    unsigned mode = octal ? static_cast<unsigned>(std::stoul(text, nullptr, 8)) : 0;
-    if (!octal || mode > 0777) {
-        context.error(at, "must be " + std::string(what) + ", got " + at.describe());
-        return std::nullopt;
-    }
-    if ((mode & 0600) != 0600) {
-        context.error(at, "must let the owner read and write (0600 at least), got " +
-                              at.describe());
-        return std::nullopt;
-    }
-    return mode;
-}
-
-std::optional<std::vector<unsigned>> read_uids(Context& context, const Cursor& at) {
-    std::vector<unsigned> uids;
-    bool ok = for_each_item(context, at, [&](const Cursor& item) {
-        // (uid_t)-1 means "no user" to the kernel.
-        if (auto uid = read_uint(context, item, 0, 0xfffffffeULL)) {
-            uids.push_back(static_cast<unsigned>(*uid));
-        }
-    });
-    return ok ? std::optional(uids) : std::nullopt;
-}
 
 std::optional<TlsCertificate> read_certificate(Context& context, const Cursor& at) {
     MapReader map(context, at, {"cert", "key"});
@@ -116,13 +67,6 @@ Listener read_listener(Context& context, const Cursor& at, UniqueCheck& names,
 }
 
 }  // namespace
-
-void read_admin(Context& context, const Cursor& at, Admin& admin) {
-    MapReader map(context, at, {"socket", "mode", "allow_uids"});
-    map.read("socket", admin.socket, read_socket_path);
-    map.read("mode", admin.mode, read_mode);
-    map.read("allow_uids", admin.allow_uids, read_uids);
-}
 
 void read_limits(Context& context, const Cursor& at, Limits& limits) {
     MapReader map(context, at,

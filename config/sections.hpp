@@ -16,7 +16,11 @@ namespace turnout::config::detail {
 constexpr std::uint64_t max_split_weight = 1'000'000;
 
 std::optional<EtcdSource> read_source(Context& context, const Cursor& at);
-void read_admin(Context& context, const Cursor& at, Admin& admin);
+// `workers`, `admin` and `state_dir`, the settings read only at start. With
+// `in_force` (a config pushed to a running master) a key left out keeps its
+// value there, and one set to another value is an error naming the key.
+void read_start_settings(Context& context, const MapReader& top, Config& config,
+                         const Config* in_force);
 void read_limits(Context& context, const Cursor& at, Limits& limits);
 std::vector<Listener> read_listeners(Context& context, const Cursor& at);
 

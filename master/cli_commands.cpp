@@ -89,6 +89,21 @@ int print_body(const AdminHttpResponse& response) {
     return exit_ok;
 }
 
+// A JSON answer for people through `print`, or as it came with --json.
+std::function<int(const AdminHttpResponse&)> shown_with(const CliOptions& options,
+                                                       bool (*print)(std::ostream&, const std::string&),
+                                                       std::string_view what) {
+    return [&options, print, what](const AdminHttpResponse& response) {
+        if (options.json) {
+            return print_body(response);
+        }
+        return print(std::cout, response.body)
+                   ? exit_ok
+                   : fail(exit_unreachable,
+                          "the master's " + std::string{what} + " is not JSON: " + response.body);
+    };
+}
+
 // A path segment, percent-encoded where it is not unreserved.
 std::string encode_segment(std::string_view text) {
     static constexpr char hex[] = "0123456789ABCDEF";
@@ -138,15 +153,8 @@ void define_json(CLI::App& command, CliOptions& options) {
 }
 
 int run_status(const CliOptions& options) {
-    return call_admin(options, {http::verb::get, "/v1/status"}, [&](const AdminHttpResponse& response) {
-        if (options.json) {
-            return print_body(response);
-        }
-        return print_status(std::cout, response.body) ? exit_ok
-                                                      : fail(exit_unreachable,
-                                                             "the master's status is not JSON: " +
-                                                                 response.body);
-    });
+    return call_admin(options, {http::verb::get, "/v1/status"},
+                      shown_with(options, print_status, "status"));
 }
 
 void define_nothing(CLI::App&, CliOptions&) {}
@@ -157,15 +165,7 @@ int run_config(const CliOptions& options) {
 
 int run_history(const CliOptions& options) {
     return call_admin(options, {http::verb::get, "/v1/config/history"},
-                      [&](const AdminHttpResponse& response) {
-                          if (options.json) {
-                              return print_body(response);
-                          }
-                          return print_history(std::cout, response.body)
-                                     ? exit_ok
-                                     : fail(exit_unreachable,
-                                            "the master's history is not JSON: " + response.body);
-                      });
+                      shown_with(options, print_history, "history"));
 }
 
 void define_rollback(CLI::App& command, CliOptions& options) {
@@ -224,6 +224,7 @@ int run_stop(const CliOptions& options) {
 // ---- rollout ------------------------------------------------------------------
 
 void define_rollout_start(CLI::App& command, CliOptions& options) {
+    define_json(command, options);
     command.add_option("ROUTE", options.route, "the route to move")->required();
     command.add_option("--to", options.to, "the upstream to move it to")->required();
     command.add_option_function<std::string>(
@@ -297,16 +298,17 @@ int run_rollout_start(const CliOptions& options) {
     return call_admin(options,
                       {http::verb::post, "/v1/rollouts", json::serialize(std::get<0>(body)),
                        "application/json"},
-                      print_body);
+                      shown_with(options, print_rollout, "rollout"));
 }
 
 void define_rollout_route(CLI::App& command, CliOptions& options) {
+    define_json(command, options);
     command.add_option("ROUTE", options.route, "the route being rolled out")->required();
 }
 
 int run_rollout_status(const CliOptions& options) {
     return call_admin(options, {http::verb::get, "/v1/rollouts/" + encode_segment(options.route)},
-                      print_body);
+                      shown_with(options, print_rollout, "rollout"));
 }
 
 template <const char* Action>
@@ -314,7 +316,7 @@ int run_rollout_action(const CliOptions& options) {
     return call_admin(options,
                       {http::verb::post,
                        "/v1/rollouts/" + encode_segment(options.route) + "/" + Action},
-                      print_body);
+                      shown_with(options, print_rollout, "rollout"));
 }
 
 constexpr char pause_action[] = "pause";

@@ -1,5 +1,6 @@
 #include "master/cli_output.hpp"
 
+#include "master/cli_json.hpp"
 #include "master/time_format.hpp"
 
 #include <boost/json/array.hpp>
@@ -16,69 +17,6 @@ namespace turnout::master {
 namespace json = boost::json;
 
 namespace {
-
-using Row = std::vector<std::string>;
-
-std::optional<json::value> parse(const std::string& body) {
-    boost::system::error_code ec;
-    auto value = json::parse(body, ec);
-    if (ec) {
-        return std::nullopt;
-    }
-    return value;
-}
-
-const json::value* field(const json::value& value, std::string_view name) {
-    const auto* object = value.if_object();
-    return object ? object->if_contains(name) : nullptr;
-}
-
-// A field as text: strings as they are, other values as JSON, absent as "-".
-std::string text(const json::value* value) {
-    if (!value || value->is_null()) {
-        return "-";
-    }
-    if (value->is_string()) {
-        return std::string{value->as_string()};
-    }
-    if (value->is_bool()) {
-        return value->as_bool() ? "yes" : "no";
-    }
-    return json::serialize(*value);
-}
-
-std::string text(const json::value& object, std::string_view name) {
-    return text(field(object, name));
-}
-
-std::optional<double> number(const json::value* value) {
-    if (value && (value->is_int64() || value->is_uint64() || value->is_double())) {
-        return value->to_number<double>();
-    }
-    return std::nullopt;
-}
-
-// Columns padded to their widest cell, two spaces apart; the first row is
-// the heading.
-void print_table(std::ostream& out, const std::vector<Row>& rows, std::string_view indent = "") {
-    std::vector<std::size_t> widths;
-    for (const auto& row : rows) {
-        widths.resize(std::max(widths.size(), row.size()));
-        for (std::size_t i = 0; i < row.size(); ++i) {
-            widths[i] = std::max(widths[i], row[i].size());
-        }
-    }
-    for (const auto& row : rows) {
-        std::string line{indent};
-        for (std::size_t i = 0; i < row.size(); ++i) {
-            line += row[i];
-            if (i + 1 < row.size()) {
-                line.append(widths[i] - row[i].size() + 2, ' ');
-            }
-        }
-        out << line << '\n';
-    }
-}
 
 std::string duration_text(double seconds) {
     auto left = static_cast<std::int64_t>(seconds);
@@ -244,7 +182,7 @@ void print_details(std::ostream& out, const json::value& details, const std::str
 }  // namespace
 
 void print_refusal(std::ostream& out, const AdminHttpResponse& response, const std::string& file) {
-    const auto value = parse(response.body);
+    const auto value = parse_answer(response.body);
     const auto* error = value ? field(*value, "error") : nullptr;
     if (!error || !error->is_string()) {
         auto first_line = response.body.substr(0, response.body.find('\n'));
@@ -262,7 +200,7 @@ void print_refusal(std::ostream& out, const AdminHttpResponse& response, const s
 }
 
 std::optional<std::uint64_t> version_of(const std::string& body) {
-    const auto value = parse(body);
+    const auto value = parse_answer(body);
     const auto* version = value ? field(*value, "version") : nullptr;
     if (version && version->is_uint64()) {
         return version->as_uint64();
@@ -295,9 +233,12 @@ void print_etcd_source(std::ostream& out, const json::value* etcd) {
 }
 
 bool print_status(std::ostream& out, const std::string& body) {
-    const auto value = parse(body);
+    const auto value = parse_answer(body);
     if (!value || !value->is_object()) {
         return false;
+    }
+    if (const auto* software = field(*value, "turnout_version")) {
+        out << "turnout " << text(software) << '\n';
     }
     out << "version " << text(*value, "version");
     if (const auto* source = field(*value, "source")) {
@@ -316,7 +257,7 @@ bool print_status(std::ostream& out, const std::string& body) {
 }
 
 bool print_history(std::ostream& out, const std::string& body) {
-    const auto value = parse(body);
+    const auto value = parse_answer(body);
     if (!value) {
         return false;
     }

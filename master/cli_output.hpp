@@ -1,7 +1,8 @@
 #pragma once
 
 // How the CLI shows the admin API's answers: refusals on stderr (config
-// errors as FILE:LINE:COL: message), `status` and `history` as tables.
+// errors as FILE:LINE:COL: message), `status`, `history` and rollouts as
+// lines and tables for people (`--json` prints the answer as it came).
 // Readers are lenient about the JSON's shape: a field the master does not
 // send prints as "-" rather than failing the command.
 
@@ -25,5 +26,7 @@ std::optional<std::uint64_t> version_of(const std::string& body);
 // false when the body is not a JSON object (or list, for history).
 bool print_status(std::ostream& out, const std::string& body);
 bool print_history(std::ostream& out, const std::string& body);
+// One rollout (cli_rollout_output.cpp); false when the body is no object.
+bool print_rollout(std::ostream& out, const std::string& body);
 
 }  // namespace turnout::master

@@ -5,6 +5,7 @@
 #include "master/cli_commands.hpp"
 #include "master/commands.hpp"
 #include "master/logging.hpp"
+#include "master/version.hpp"
 #include "worker/worker_process.hpp"
 
 #include <CLI/CLI.hpp>
@@ -15,6 +16,8 @@ int main(int argc, char** argv) {
     using namespace turnout::master;
     CLI::App app{"turnout: a reverse proxy whose routing changes go live without a restart"};
     app.require_subcommand(1);
+    app.set_version_flag("--version", "turnout " + std::string{turnout_version()},
+                         "print turnout's version and exit");
 
     RunOptions run;
     auto* run_cmd = app.add_subcommand("run", "run the master and workers in the foreground");
@@ -42,6 +45,8 @@ int main(int argc, char** argv) {
         return app.exit(help);
     } catch (const CLI::CallForAllHelp& help) {
         return app.exit(help);
+    } catch (const CLI::CallForVersion& version) {
+        return app.exit(version);
     } catch (const CLI::ParseError& error) {
         app.exit(error);
         return 2;

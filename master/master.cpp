@@ -1,6 +1,7 @@
 #include "master/master.hpp"
 
 #include "config/loader.hpp"
+#include "config/start_settings.hpp"
 #include "config/json_codec.hpp"
 #include "master/admin_server.hpp"
 #include "master/fleet/fleet_source.hpp"
@@ -33,10 +34,19 @@ constexpr std::chrono::seconds quick_death{1};
 // After the drain deadline, workers still running are killed.
 constexpr std::chrono::seconds kill_grace{5};
 
-unsigned worker_count(const RunOptions& options, const config::Config& config) {
-    if (options.workers) {
-        return *options.workers;
+// --workers overrides the file's `workers`.
+std::shared_ptr<const config::Config> start_settings(const RunOptions& options,
+                                                     std::shared_ptr<const config::Config> file) {
+    if (!options.workers || *options.workers == file->workers) {
+        return file;
     }
+    auto config = std::make_shared<config::Config>(*file);
+    config->workers = *options.workers;
+    return config;
+}
+
+// The config in force carries --workers (start_settings).
+unsigned worker_count(const config::Config& config) {
     if (config.workers > 0) {
         return config.workers;
     }
@@ -49,6 +59,7 @@ Master::Master(RunOptions options, std::shared_ptr<const config::Config> file_co
     : options_{std::move(options)},
       base_dir_{std::filesystem::absolute(options_.config_path).parent_path().string()},
       file_config_{std::move(file_config)},
+      start_{start_settings(options_, file_config_)},
       store_{file_config_->state_dir},
       signals_{io_, SIGINT, SIGTERM, SIGHUP},
       ack_timer_{io_},
@@ -63,10 +74,12 @@ Master::~Master() = default;
 
 // SPEC §6: the last applied version in state_dir wins over the file, so a
 // change pushed through the API survives a restart; --fresh ignores it.
+// The settings read only at start come from the file and the command line,
+// whatever the saved version says.
 void Master::choose_initial_config() {
     if (auto latest = options_.fresh ? std::nullopt : store_.latest()) {
         if (auto config = decode_config(*latest)) {
-            live_ = std::move(config);
+            live_ = config::with_start_settings(std::move(config), *start_);
             version_ = latest->info.version;
             live_source_ = "state";
             spdlog::info("msg=\"serving saved config\" version={} source=state state_dir={}",
@@ -76,7 +89,7 @@ void Master::choose_initial_config() {
         spdlog::error("msg=\"saved config does not decode, serving the file\" version={} state_dir={}",
                       latest->info.version, store_.state_dir());
     }
-    live_ = file_config_;
+    live_ = start_;
     const auto info = store_.commit(encode_config(*live_), "file", "run -c " + options_.config_path);
     version_ = info.version;
     live_source_ = "file";
@@ -86,7 +99,7 @@ void Master::choose_initial_config() {
 
 int Master::run() {
     started_at_ = clock::now();
-    const unsigned count = worker_count(options_, *live_);
+    const unsigned count = worker_count(*live_);
     auto tls = read_listener_tls(*live_, make_ticket_keys(), options_.config_path);
     if (auto* errors = std::get_if<config::ConfigErrors>(&tls)) {
         for (const auto& error : *errors) {
@@ -133,8 +146,6 @@ void Master::start_worker(WorkerSlot& slot) {
     }
     slot.pid = spawned.pid;
     slot.state = SlotState::starting;
-    slot.stats_asked = 0;
-    slot.stats_answered = 0;
     slot.started_at = clock::now();
     slot.version = 0;
     slot.channel = std::make_shared<worker::ControlChannel>(io_, spawned.channel_fd);
@@ -165,8 +176,8 @@ void Master::on_worker_message(unsigned index, pid_t pid, worker::Message messag
             spdlog::error("msg=\"worker stats do not decode\" slot={} pid={}", index, pid);
         }
         if (slot.pid == pid) {
-            ++slot.stats_answered;
-            settle_stats_waiters();
+            fresh_stats_.answered(pid, message.version);
+            fresh_stats_.settle(clock::now());
         }
     } else if (message.kind == worker::MessageKind::ack) {
         slot.version = message.version;
@@ -192,11 +203,7 @@ void Master::on_worker_message(unsigned index, pid_t pid, worker::Message messag
 // and rollout intervals, and a worker that dies loses at most that much.
 void Master::poll_stats() {
     rates_.observe(metrics_.totals(), clock::now());
-    for (auto& slot : slots_) {
-        if (slot.channel) {
-            slot.channel->send({worker::MessageKind::stats_request, 0, {}, {}});
-        }
-    }
+    ask_stats();
     stats_timer_.expires_after(std::chrono::seconds{1});
     stats_timer_.async_wait([this](boost::system::error_code ec) {
         if (!ec) {
@@ -205,52 +212,50 @@ void Master::poll_stats() {
     });
 }
 
-void Master::ask_stats(WorkerSlot& slot) {
-    if (slot.channel) {
-        slot.channel->send({worker::MessageKind::stats_request, 0, {}, {}});
-        ++slot.stats_asked;
+// Sends every live worker the next stats request; returns its number.
+std::uint64_t Master::ask_stats() {
+    const auto number = fresh_stats_.next_request();
+    for (auto& slot : slots_) {
+        if (slot.channel) {
+            slot.channel->send(worker::stats_request(number));
+        }
     }
+    return number;
+}
+
+std::vector<pid_t> Master::live_worker_pids() const {
+    std::vector<pid_t> pids;
+    for (const auto& slot : slots_) {
+        if (slot.pid > 0 && slot.channel) {
+            pids.push_back(slot.pid);
+        }
+    }
+    return pids;
 }
 
 // Runs `then` once every live worker has answered a stats request sent now,
-// so the counters reflect everything served up to this moment; a worker
-// that does not answer within the deadline is not waited for.
+// so the counters hold everything served up to this moment (the poll's
+// answers, however recent, may not); a worker that does not answer within
+// the deadline is not waited for.
 void Master::with_fresh_stats(std::function<void()> then) {
     constexpr std::chrono::milliseconds wait_at_most{500};
-    StatsWaiter waiter{{}, clock::now() + wait_at_most, std::move(then)};
-    for (auto& slot : slots_) {
-        ask_stats(slot);
-        if (slot.channel) {
-            waiter.need[slot.slot] = slot.stats_asked;
-        }
-    }
-    stats_waiters_.push_back(std::move(waiter));
-    stats_wait_timer_.expires_after(wait_at_most);
-    stats_wait_timer_.async_wait([this](boost::system::error_code ec) {
-        if (!ec) {
-            settle_stats_waiters();
-        }
-    });
-    settle_stats_waiters();
+    fresh_stats_.wait(ask_stats(), clock::now() + wait_at_most, std::move(then));
+    arm_stats_wait_timer();
+    fresh_stats_.settle(clock::now());
 }
 
-void Master::settle_stats_waiters() {
-    const auto now = clock::now();
-    std::vector<std::function<void()>> ready;
-    std::erase_if(stats_waiters_, [&](StatsWaiter& waiter) {
-        std::erase_if(waiter.need, [this](const auto& entry) {
-            const auto& slot = slots_[entry.first];
-            return slot.state == SlotState::dead || slot.stats_answered >= entry.second;
-        });
-        if (!waiter.need.empty() && now < waiter.deadline) {
-            return false;
-        }
-        ready.push_back(std::move(waiter.then));
-        return true;
-    });
-    for (auto& then : ready) {
-        then();
+void Master::arm_stats_wait_timer() {
+    const auto deadline = fresh_stats_.next_deadline();
+    if (!deadline) {
+        return;
     }
+    stats_wait_timer_.expires_at(*deadline);
+    stats_wait_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) {
+            fresh_stats_.settle(clock::now());
+            arm_stats_wait_timer();
+        }
+    });
 }
 
 // Signals only record intent; the loop acts on them (STYLE §9).
@@ -305,7 +310,7 @@ void Master::on_worker_exit(WorkerSlot& slot, int wait_status) {
     slot.state = SlotState::dead;
     metrics_.retire(slot.slot);
     settle_acks();
-    settle_stats_waiters();
+    fresh_stats_.settle(clock::now());
     if (stopping_) {
         maybe_exit();
         return;

@@ -12,6 +12,7 @@
 #include "master/config_store.hpp"
 #include "master/config_store_checkpoints.hpp"
 #include "master/control_plane.hpp"
+#include "master/fresh_stats.hpp"
 #include "master/listener_set.hpp"
 #include "master/metrics_aggregator.hpp"
 #include "master/process_table.hpp"
@@ -89,9 +90,10 @@ private:
     void start_worker(WorkerSlot& slot);
     void on_worker_message(unsigned slot, pid_t pid, worker::Message message);
     void poll_stats();
-    void ask_stats(WorkerSlot& slot);
+    std::uint64_t ask_stats();
+    std::vector<pid_t> live_worker_pids() const;
     void with_fresh_stats(std::function<void()> then);
-    void settle_stats_waiters();
+    void arm_stats_wait_timer();
     void watch_signals();
     void reap_children();
     void on_worker_exit(WorkerSlot& slot, int wait_status);
@@ -146,7 +148,11 @@ private:
     RunOptions options_;
     std::string base_dir_;
     boost::asio::io_context io_{1};
+    // The -c file as read at start, and the settings read only at start
+    // (workers, admin, state_dir): that file with the command line on top.
+    // Every config the master serves takes those settings from start_.
     std::shared_ptr<const config::Config> file_config_;
+    std::shared_ptr<const config::Config> start_;
     std::shared_ptr<const config::Config> live_;
     // What the live config's TLS listeners serve, as read when it was
     // applied; sent to every worker ahead of each snapshot.
@@ -167,14 +173,9 @@ private:
     boost::asio::steady_timer kill_timer_;
     boost::asio::steady_timer stats_timer_;
     MetricsAggregator metrics_;
-    // Callers waiting until every live worker answered the stats requests
-    // outstanding when they asked (slot → answers needed), or a deadline.
-    struct StatsWaiter {
-        std::map<unsigned, std::uint64_t> need;
-        std::chrono::steady_clock::time_point deadline;
-        std::function<void()> then;
-    };
-    std::vector<StatsWaiter> stats_waiters_;
+    // Rollout judgements waiting for counters collected after their
+    // interval ended; the timer wakes the earliest deadline.
+    FreshStats fresh_stats_{[this] { return live_worker_pids(); }};
     boost::asio::steady_timer stats_wait_timer_;
     UpstreamRates rates_;  // fed by poll_stats, read by status()
     std::map<std::string, RunningRollout> rollouts_;  // by route

@@ -5,6 +5,7 @@
 
 #include "config/edits.hpp"
 #include "config/loader.hpp"
+#include "config/start_settings.hpp"
 #include "master/change_summary.hpp"
 #include "master/health_checker.hpp"
 #include "master/stored_config.hpp"
@@ -102,13 +103,17 @@ void Master::apply_config(std::string content, std::string source, std::optional
             text = std::move(*file);
             name = options_.config_path;
         }
-        auto result = config::load_config_text(text, name, base_dir_);
+        // A reload compares the file with the file as it was at start: its
+        // `workers` may be overridden by --workers.
+        const auto& in_force = source == "file" ? *file_config_ : *start_;
+        auto result = config::load_config_text(text, name, base_dir_, in_force);
         if (auto* errors = std::get_if<config::ConfigErrors>(&result)) {
             done({400, error_json("invalid config: nothing changed", *errors)});
             job_done();
             return;
         }
-        auto config = std::get<std::shared_ptr<const config::Config>>(std::move(result));
+        auto config = config::with_start_settings(
+            std::get<std::shared_ptr<const config::Config>>(std::move(result)), *start_);
         const auto summary = summarize_change(*live_, *config);
         commit_and_push(std::move(config), source, summary, std::nullopt, done);
     });
@@ -116,7 +121,7 @@ void Master::apply_config(std::string content, std::string source, std::optional
 
 AdminResult Master::validate_config(const std::string& content) {
     const std::string name = "POST /v1/config/validate";
-    auto result = config::load_config_text(content, name, base_dir_);
+    auto result = config::load_config_text(content, name, base_dir_, *start_);
     if (auto* errors = std::get_if<config::ConfigErrors>(&result)) {
         return {400, error_json("invalid config", *errors)};
     }
@@ -143,8 +148,10 @@ void Master::rollback(std::uint64_t version, AdminCallback done) {
             job_done();
             return;
         }
-        commit_and_push(std::move(config), "rollback", fmt::format("rollback to version {}", version),
-                        std::nullopt, done);
+        // An old version's settings read only at start are not what runs:
+        // the running ones stay (docs/operations.md).
+        commit_and_push(config::with_start_settings(std::move(config), *start_), "rollback",
+                        fmt::format("rollback to version {}", version), std::nullopt, done);
     });
 }
 

@@ -6,6 +6,7 @@
 #include "master/health_checker.hpp"
 #include "master/prometheus_text.hpp"
 #include "master/time_format.hpp"
+#include "master/version.hpp"
 
 #include "config/yaml_writer.hpp"
 
@@ -58,6 +59,7 @@ json::value Master::status() {
     const auto uptime = std::chrono::steady_clock::now() - started_at_;
     json::object status{
         {"version", version_},
+        {"turnout_version", turnout_version()},
         {"source", live_source_},
         {"pid", ::getpid()},
         {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(uptime).count()},

@@ -28,8 +28,6 @@ struct WorkerSlot {
     std::uint64_t sent_version = 0;  // the last config sent (what deltas build on)
     unsigned restarts = 0;
     unsigned quick_deaths = 0;  // consecutive deaths soon after start
-    std::uint64_t stats_asked = 0;     // stats requests sent to this worker
-    std::uint64_t stats_answered = 0;  // and answered (a channel keeps order)
     std::chrono::steady_clock::time_point started_at;
     std::shared_ptr<worker::ControlChannel> channel;
 };

@@ -1,5 +1,7 @@
 #include "server/chunked_scanner.hpp"
 
+#include "server/http_text.hpp"
+
 #include <algorithm>
 
 namespace turnout::server {
@@ -53,17 +55,7 @@ ChunkedScanner::State ChunkedScanner::next(char c) {
         if (digits_ == 0) {
             return State::bad;
         }
-        if (c == '\r') {
-            return State::size_lf;
-        }
-        return c == ';' || c == ' ' || c == '\t' ? State::extension : State::bad;
-    case State::extension:
-        if (c == '\r') {
-            return State::size_lf;
-        }
-        // No control byte fits chunk-ext's grammar; Beast lets DEL through
-        // inside a quoted value.
-        return is_control(c) ? State::bad : State::extension;
+        return next_in_extension(c);
     case State::size_lf:
         if (c != '\n') {
             return State::bad;
@@ -87,13 +79,18 @@ ChunkedScanner::State ChunkedScanner::next(char c) {
             return State::final_lf;
         }
         // A line starting with whitespace is obs-fold, which Beast accepts
-        // in trailers too.
-        return c == '\n' || c == ' ' || c == '\t' ? State::bad : State::trailer;
+        // in trailers too; a name is a token right up to its colon.
+        return is_tchar(c) ? State::trailer_name : State::bad;
+    case State::trailer_name:
+        if (c == ':') {
+            return State::trailer;
+        }
+        return is_tchar(c) ? State::trailer_name : State::bad;
     case State::trailer:
         if (c == '\r') {
             return State::trailer_lf;
         }
-        return c == '\n' ? State::bad : State::trailer;
+        return is_control(c) ? State::bad : State::trailer;
     case State::trailer_lf:
         return c == '\n' ? State::trailer_start : State::bad;
     case State::final_lf:
@@ -102,8 +99,65 @@ ChunkedScanner::State ChunkedScanner::next(char c) {
     case State::done:
     case State::bad:
         break;
+    default:
+        return next_in_extension(c);
     }
     return state_;
+}
+
+// From the end of the chunk size to the CR of its line: chunk extensions,
+// exactly as Beast parses them (anything else is its bad_chunk_extension,
+// found too late: after the head went upstream), and no control byte in a
+// quoted value, where Beast lets one through.
+ChunkedScanner::State ChunkedScanner::next_in_extension(char c) const {
+    const bool blank = c == ' ' || c == '\t';
+    switch (state_) {
+    case State::ext_token:
+        if (is_tchar(c)) {
+            return State::ext_token;
+        }
+        [[fallthrough]];
+    case State::size:
+    case State::ext_value_end:
+        if (c == '\r') {
+            return State::size_lf;
+        }
+        return c == ';' ? State::ext_name_start : blank ? State::ext_bws : State::bad;
+    case State::ext_bws:
+        return c == ';' ? State::ext_name_start : blank ? State::ext_bws : State::bad;
+    case State::ext_name_start:
+        return is_tchar(c) ? State::ext_name : blank ? State::ext_name_start : State::bad;
+    case State::ext_name:
+        if (c == '\r') {
+            return State::size_lf;
+        }
+        if (is_tchar(c)) {
+            return State::ext_name;
+        }
+        [[fallthrough]];
+    case State::ext_name_bws:
+        if (c == ';') {
+            return State::ext_name_start;
+        }
+        return c == '=' ? State::ext_value_start : blank ? State::ext_name_bws : State::bad;
+    case State::ext_value_start:
+        if (c == '"') {
+            return State::ext_quoted;
+        }
+        return is_tchar(c) ? State::ext_token : blank ? State::ext_value_start : State::bad;
+    case State::ext_quoted:
+        if (c == '"') {
+            return State::ext_value_end;
+        }
+        if (c == '\\') {
+            return State::ext_quoted_pair;
+        }
+        return is_control(c) ? State::bad : State::ext_quoted;
+    case State::ext_quoted_pair:
+        return is_control(c) ? State::bad : State::ext_quoted;
+    default:
+        return State::bad;
+    }
 }
 
 }  // namespace turnout::server

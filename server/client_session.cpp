@@ -30,7 +30,12 @@ bool is_http_error(const error_code& ec) {
     return ec.category() == http::make_error_code(http::error::bad_method).category();
 }
 
+// The path a route is matched on. `OPTIONS *` asks about the server as a
+// whole: it goes where the host's root would, with its target unchanged.
 std::string_view path_of(std::string_view target) {
+    if (target == "*") {
+        return "/";
+    }
     const auto end = target.find_first_of("?#");
     return end == std::string_view::npos ? target : target.substr(0, end);
 }
@@ -185,6 +190,13 @@ void ClientSession::on_header(error_code ec) {
         return;
     }
     deadline_.disarm();
+    // The body bytes that came with the head are checked before the head
+    // goes anywhere: a request already known to be malformed sends no byte
+    // upstream. Bytes that come later are checked in parse_body.
+    if (parser_->chunked() && !scan_chunks()) {
+        send_error(http::status::bad_request, "bad_request_body", false);
+        return;
+    }
     route_request();
 }
 

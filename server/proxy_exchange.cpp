@@ -121,6 +121,11 @@ void ProxyExchange::rewrite_request() {
     request.version(11);
     if (chunked) {
         request.chunked(true);
+        // Beast adds a chunked body's trailer fields to these header fields
+        // as it reads them: a retry must send the head as it was first sent.
+        if (idempotent_) {
+            replay_head_.emplace(request.base());
+        }
     }
 }
 
@@ -256,12 +261,15 @@ void ProxyExchange::record_request(unsigned status, bool failed) {
 void ProxyExchange::send_request_header() {
     request_write_failed_ = false;
     auto& request = client_->parser().get();
+    // A retry sends the body kept for replay, whole, in one write.
+    const bool replaying = request_body_started_;
+    if (replaying && replay_head_) {
+        request.base() = *replay_head_;
+    }
     if (request[http::field::host].empty()) {
         request.set(http::field::host, upstream_config_->targets[target_].address.text);
     }
     request_serializer_.emplace(request);
-    // A retry sends the body kept for replay, whole, in one write.
-    const bool replaying = request_body_started_;
     request.body().data = replaying && !replay_.empty() ? replay_.data() : nullptr;
     request.body().size = replaying ? replay_.size() : 0;
     request.body().more = request_has_body_ && !replaying;

@@ -93,6 +93,9 @@ private:
     static constexpr std::size_t max_replay_bytes = 64 * 1024;
     std::string replay_;  // the body so far, while it fits in max_replay_bytes
     bool replay_overflow_ = false;
+    // An idempotent chunked request's head as first sent, before trailers
+    // were merged into it.
+    std::optional<boost::beast::http::request_header<>> replay_head_;
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     bool recorded_ = false;
     const config::Upstream* upstream_config_ = nullptr;

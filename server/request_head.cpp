@@ -18,25 +18,8 @@ using boost::beast::iequals;
 
 constexpr std::string_view crlf = "\r\n";
 
-// RFC 9110 §5.6.2 tchar.
-constexpr std::array<bool, 256> token_chars = [] {
-    std::array<bool, 256> table{};
-    for (int c = '0'; c <= '9'; ++c) table[c] = true;
-    for (int c = 'a'; c <= 'z'; ++c) table[c] = true;
-    for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
-    for (char c : std::string_view{"!#$%&'*+-.^_`|~"}) table[static_cast<unsigned char>(c)] = true;
-    return table;
-}();
-
 // A Host value: reg-name or IP literal, optional port (RFC 3986 §3.2.2).
-constexpr std::array<bool, 256> host_chars = [] {
-    std::array<bool, 256> table{};
-    for (int c = '0'; c <= '9'; ++c) table[c] = true;
-    for (int c = 'a'; c <= 'z'; ++c) table[c] = true;
-    for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
-    for (char c : std::string_view{"-._~!$&'()*+,;=:[]%"}) table[static_cast<unsigned char>(c)] = true;
-    return table;
-}();
+constexpr std::array<bool, 256> host_chars = alnum_and("-._~!$&'()*+,;=:[]%");
 
 // Non-empty, and every byte in `allowed`.
 bool made_of(std::string_view text, const std::array<bool, 256>& allowed) {
@@ -51,7 +34,26 @@ bool made_of(std::string_view text, const std::array<bool, 256>& allowed) {
     return true;
 }
 
-bool is_token(std::string_view text) { return made_of(text, token_chars); }
+bool is_token(std::string_view text) { return made_of(text, tchar_table); }
+
+// `[` and `]` only around an IP literal that opens the value, followed by
+// nothing or a port (RFC 3986 §3.2.2): "[::1" or "a]b" would be read as
+// different hosts by different parsers.
+bool has_sound_brackets(std::string_view host) {
+    const auto open = host.find('[');
+    const auto close = host.find(']');
+    if (open == std::string_view::npos && close == std::string_view::npos) {
+        return true;
+    }
+    if (open != 0 || close == std::string_view::npos || close < 2 ||
+        host.find_first_of("[]", 1) != close ||
+        host.find_first_of("[]", close + 1) != std::string_view::npos) {
+        return false;
+    }
+    return close + 1 == host.size() || host[close + 1] == ':';
+}
+
+bool is_host(std::string_view text) { return made_of(text, host_chars) && has_sound_brackets(text); }
 
 // field-value: visible characters, obs-text, and SP / HTAB between them.
 bool is_field_value(std::string_view text) {
@@ -86,6 +88,19 @@ struct RequestLine {
     unsigned version = 0;  // 10 or 11
 };
 
+// CONNECT asks for a tunnel, which turnout does not offer; the
+// asterisk-form target `*` belongs to OPTIONS alone (RFC 9112 §3.2.4).
+std::optional<RequestHeadRejection> check_method_and_target(std::string_view method,
+                                                            std::string_view target) {
+    if (method == "CONNECT") {
+        return RequestHeadRejection{status::method_not_allowed, "connect_not_supported"};
+    }
+    if (target.front() == '*' && (target != "*" || method != "OPTIONS")) {
+        return RequestHeadRejection{status::bad_request, "bad_request_target"};
+    }
+    return std::nullopt;
+}
+
 std::optional<RequestHeadRejection> check_request_line(std::string_view line, RequestLine& out) {
     const RequestHeadRejection bad{status::bad_request, "bad_request_line"};
     const auto method_end = line.find(' ');
@@ -111,7 +126,8 @@ std::optional<RequestHeadRejection> check_request_line(std::string_view line, Re
         return RequestHeadRejection{status::http_version_not_supported, "http_version"};
     }
     out.version = version[7] == '1' ? 11 : 10;
-    return std::nullopt;
+    return check_method_and_target(line.substr(0, method_end),
+                                   line.substr(method_end + 1, target_end - method_end - 1));
 }
 
 // What the framing-relevant fields said, gathered over every field line.
@@ -171,7 +187,7 @@ struct Framing {
             add_transfer_codings(value);
         } else if (iequals(name, "host")) {
             ++hosts;
-            bad_host = bad_host || !made_of(value, host_chars);
+            bad_host = bad_host || !is_host(value);
         } else if (iequals(name, "connection") || iequals(name, "proxy-connection")) {
             bad_connection = bad_connection || !is_token_list(value);
         }

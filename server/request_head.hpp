@@ -18,7 +18,7 @@
 namespace turnout::server {
 
 struct RequestHeadRejection {
-    boost::beast::http::status status;  // 400, 431, 501 or 505
+    boost::beast::http::status status;  // 400, 405, 431, 501 or 505
     std::string_view reason;            // for turnout-error and the access log
 };
 

@@ -179,6 +179,14 @@ void FrameDecoder::compact() {
     }
 }
 
+Message stats_request(std::uint64_t number) {
+    return {MessageKind::stats_request, number, {}, {}};
+}
+
+Message stats_answer(std::uint64_t number, std::string counters) {
+    return {MessageKind::stats, number, std::move(counters), {}};
+}
+
 std::string encode_frame(const Message& message) {
     if (message.payload.size() > FrameDecoder::max_frame_bytes - kind_version_bytes) {
         throw std::length_error("control channel: payload of " +

@@ -21,8 +21,9 @@ enum class MessageKind : std::uint8_t {
     config_snapshot = 1,  // master → worker: payload = whole config as JSON
     config_delta = 2,     // master → worker: payload = one change as JSON
     ack = 3,              // worker → master: version now served
-    stats_request = 4,    // master → worker
-    stats = 5,            // worker → master: payload = counters as JSON
+    stats_request = 4,    // master → worker: version = the request's number
+    stats = 5,            // worker → master: payload = counters as JSON, version = the
+                          // number of the request it answers (0: sent unasked)
     drain = 6,            // master → worker: graceful stop
     stop = 7,             // master → worker: immediate stop
     listener_fd = 8,      // master → worker: payload = listener name, fd attached
@@ -42,6 +43,13 @@ struct Message {
     std::vector<int> fds;  // owned by the receiver once delivered: it must
                            // close them (they arrive with FD_CLOEXEC set)
 };
+
+// Stats requests are numbered so the master knows which of them an answer
+// answers, hence how fresh the counters in it are (master/fresh_stats.hpp).
+Message stats_request(std::uint64_t number);
+// A worker's counters answering request `number` (0: sent unasked, as on
+// exit).
+Message stats_answer(std::uint64_t number, std::string counters);
 
 // Wire format of one frame: u32 length of what follows (big endian), u8
 // kind, u64 version (big endian), payload bytes. Descriptors ride as

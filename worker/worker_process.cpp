@@ -36,7 +36,7 @@ public:
                         [this] { on_master_gone(); });
         watch_signals();
         worker_.run();
-        send_stats();  // the last counts, so the master's totals never go back
+        send_stats(0);  // the last counts, so the master's totals never go back
         channel_->close();
         spdlog::info("msg=\"worker stopped\" slot={}", slot_);
         return 0;
@@ -57,7 +57,7 @@ private:
             apply_change(message);
             break;
         case MessageKind::stats_request:
-            send_stats();
+            send_stats(message.version);
             break;
         case MessageKind::health:
             apply_health(message);
@@ -154,9 +154,10 @@ private:
         worker_.state().set_unhealthy_targets(std::move(unhealthy));
     }
 
-    void send_stats() {
-        channel_->send({MessageKind::stats, 0,
-                        boost::json::serialize(server::to_json(worker_.state().metrics().snapshot())), {}});
+    // `request`: the number of the stats request answered, 0 for none.
+    void send_stats(std::uint64_t request) {
+        channel_->send(stats_answer(
+            request, boost::json::serialize(server::to_json(worker_.state().metrics().snapshot()))));
     }
 
     void acknowledge(std::uint64_t version) {

@@ -3,6 +3,7 @@
 // path as admin writes, and the admin API's writes are refused.
 
 #include "master/master.hpp"
+#include "master/version.hpp"
 
 #include "config/syntax.hpp"
 #include "master/change_summary.hpp"
@@ -118,7 +119,7 @@ json::object Master::node_report() const {
     }
     auto report = fleet_->report();
     report["node"] = file_config_->source->node;
-    report["turnout_version"] = TURNOUT_VERSION;
+    report["turnout_version"] = turnout_version();
     report["config_version"] = version_;
     report["workers"] = std::move(workers);
     return report;

@@ -8,7 +8,11 @@
 //   - Transfer-Encoding only in HTTP/1.1, with chunked as its last coding;
 //   - exactly one Host in HTTP/1.1, at most one in HTTP/1.0;
 //   - field names are tokens, values hold no control bytes but HTAB;
-//   - every line ends in CRLF (no bare CR or LF), no line is folded.
+//   - every line ends in CRLF (no bare CR or LF), no line is folded;
+//   - the method is not CONNECT (turnout opens no tunnels), and the target
+//     `*` (asterisk-form) comes only with OPTIONS;
+//   - a Host with `[` or `]` is an IP literal in brackets at its front,
+//     then nothing or a port.
 //
 // So a finding here is a request two parsers could read two ways, not only a
 // crash. The head is taken from the input as ClientSession takes it from
@@ -58,6 +62,24 @@ bool has_strict_lines(std::string_view head) {
     return true;
 }
 
+// RFC 3986 §3.2.2 host [":" port], as far as brackets go: "[" literal "]"
+// at the front, or no bracket at all.
+bool has_sound_brackets(std::string_view host) {
+    if (host.find_first_of("[]") == std::string_view::npos) {
+        return true;
+    }
+    if (host.size() < 3 || host[0] != '[') {
+        return false;
+    }
+    const std::size_t close = host.find(']');
+    if (close == std::string_view::npos || close == 1 ||
+        host.substr(1, close - 1).find('[') != std::string_view::npos) {
+        return false;
+    }
+    const std::string_view rest = host.substr(close + 1);
+    return rest.empty() || (rest[0] == ':' && rest.find_first_of("[]") == std::string_view::npos);
+}
+
 void check_accepted(std::string_view head) {
     FUZZ_CHECK(has_strict_lines(head));
 
@@ -91,6 +113,12 @@ void check_accepted(std::string_view head) {
     }
     FUZZ_CHECK(request.version() == 10 || request.version() == 11);
     FUZZ_CHECK(request.version() == 11 ? hosts == 1 : hosts <= 1);
+
+    const std::string_view method = request.method_string();
+    const std::string_view target = request.target();
+    FUZZ_CHECK(method != "CONNECT");
+    FUZZ_CHECK(target.front() != '*' || (target == "*" && method == "OPTIONS"));
+    FUZZ_CHECK(has_sound_brackets(request[http::field::host]));
 }
 
 }  // namespace

@@ -39,6 +39,9 @@ class ScriptedBackend:
         self.replies = replies  # path -> Reply
         self.connections = 0
         self.requests = []  # (method, path, connection number) in arrival order
+        self.heads = []  # each request's head, its bytes up to CRLF CRLF, in arrival order
+        self.received = {}  # connection number -> every byte read from it
+        self.closed = set()  # connection numbers the peer closed (or reset)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._threads = []
@@ -51,6 +54,10 @@ class ScriptedBackend:
     def count(self, path):
         with self._lock:
             return sum(1 for _, p, _ in self.requests if p == path)
+
+    def bytes_received(self, connection):
+        with self._lock:
+            return bytes(self.received.get(connection, b""))
 
     def later_on_same_connection(self, path):
         """Requests that came after the last `path` request on its connection."""
@@ -98,6 +105,18 @@ class ScriptedBackend:
             self._open.append(sock)
             self._start(self._serve, sock, number)
 
+    def _recv(self, sock, number):
+        """The next bytes from the peer, recorded; b"" once it closed."""
+        try:
+            data = sock.recv(65536)
+        except ConnectionResetError:
+            data = b""
+        with self._lock:
+            self.received.setdefault(number, bytearray()).extend(data)
+            if not data:
+                self.closed.add(number)
+        return data
+
     def _serve(self, sock, number):
         sock.settimeout(10)
         buf = b""
@@ -105,7 +124,7 @@ class ScriptedBackend:
         try:
             while not self._stopping.is_set():
                 while b"\r\n\r\n" not in buf:
-                    data = sock.recv(65536)
+                    data = self._recv(sock, number)
                     if not data:
                         return
                     buf += data
@@ -113,12 +132,13 @@ class ScriptedBackend:
                 method, path = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ")[:2]
                 with self._lock:
                     self.requests.append((method, path, number))
+                    self.heads.append(head + b"\r\n\r\n")
                 reply = self.replies.get(path.split("?")[0], Reply(OK))
                 served += 1
                 if reply.close_on_reuse and served > 1:
                     return
                 if not reply.early:
-                    buf = self._read_body(sock, head, buf)
+                    buf = self._read_body(sock, number, head, buf)
                 if reply.reset:
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                     return
@@ -135,18 +155,49 @@ class ScriptedBackend:
             with contextlib.suppress(OSError):
                 sock.close()
 
-    @staticmethod
-    def _read_body(sock, head, buf):
-        """Reads a Content-Length body (the only kind these tests send);
-        returns what follows it."""
+    def _read_body(self, sock, number, head, buf):
+        """Reads a Content-Length or chunked body; returns what follows it."""
         length = 0
+        chunked = False
         for line in head.split(b"\r\n")[1:]:
             name, _, value = line.partition(b":")
             if name.strip().lower() == b"content-length":
                 length = int(value.strip())
+            if name.strip().lower() == b"transfer-encoding":
+                chunked = value.strip().lower().endswith(b"chunked")
+        if chunked:
+            return self._read_chunked(sock, number, buf)
         while len(buf) < length:
-            data = sock.recv(65536)
+            data = self._recv(sock, number)
             if not data:
                 return b""
             buf += data
         return buf[length:]
+
+    def _read_chunked(self, sock, number, buf):
+        """Reads chunks up to the last chunk and the empty line after the
+        trailers; returns what follows, b"" if the peer closed first."""
+        at = 0
+        while True:
+            while buf.find(b"\r\n", at) < 0:
+                data = self._recv(sock, number)
+                if not data:
+                    return b""
+                buf += data
+            line_end = buf.find(b"\r\n", at)
+            size = int(buf[at:line_end].split(b";")[0], 16)
+            if size == 0:
+                # The CRLF that ends "0" starts the empty line when there
+                # are no trailers.
+                while (end := buf.find(b"\r\n\r\n", line_end)) < 0:
+                    data = self._recv(sock, number)
+                    if not data:
+                        return b""
+                    buf += data
+                return buf[end + 4:]
+            at = line_end + 2 + size + 2
+            while len(buf) < at:
+                data = self._recv(sock, number)
+                if not data:
+                    return b""
+                buf += data

@@ -56,6 +56,19 @@ class CliTest(BackendsTestCase):
             history = admin.cli("history")
             self.assertEqual(history.returncode, 0, history.stderr)
             self.assertIn("file", history.stdout)
+            self.assertEqual(json.loads(admin.cli("history", "--json").stdout)["versions"][0]
+                             ["version"], admin.version())
+
+    def test_version(self):
+        version = subprocess.run([turnout_bin(), "--version"], capture_output=True, text=True)
+        self.assertEqual(version.returncode, 0, version.stderr)
+        self.assertRegex(version.stdout, r"^turnout \d+\.\d+\.\d+\n$")
+        port, t = self.start()
+        with t:
+            admin = Admin(t)
+            self.assertEqual("turnout " + admin.status()["turnout_version"] + "\n", version.stdout)
+            status = admin.cli("status")
+            self.assertTrue(status.stdout.startswith(version.stdout), status.stdout)
 
     def test_split_and_rollback(self):
         port, t = self.start()
@@ -132,7 +145,7 @@ class CliTest(BackendsTestCase):
             self.assertTrue(missing.stderr.strip())
 
             start = admin.cli("rollout", "start", "main", "--to", "b", "--steps", "50,100",
-                              "--interval", "1m")
+                              "--interval", "1m", "--json")
             self.assertEqual(start.returncode, 0, start.stderr)
             started = json.loads(start.stdout)
             self.assertEqual((started["state"], started["weight"]), ("stepping", 50))
@@ -140,10 +153,14 @@ class CliTest(BackendsTestCase):
             self.assertEqual(started["spec"]["interval"], "1m")
             self.assertEqual({served_by(port) for _ in range(40)}, {"a", "b"})
 
+            # For people: lines and a table; --json: the admin API's object.
             status = admin.cli("rollout", "status", "main")
             self.assertEqual(status.returncode, 0, status.stderr)
-            self.assertIn("stepping", status.stdout)
-            self.assertEqual(json.loads(status.stdout)["weight"], 50)
+            self.assertRegex(status.stdout, r"^rollout main to b: stepping at 50% \(step 1 of 2\), "
+                                            r"next decision in \d+s\nsplit: a=50 b=50\n"
+                                            r"reason: started: step 50%\ntransitions:\n  TIME +FROM +TO +WEIGHT +REASON\n")
+            self.assertEqual(json.loads(admin.cli("rollout", "status", "main", "--json").stdout)
+                             ["weight"], 50)
             overview = admin.cli("status")
             self.assertEqual(overview.returncode, 0, overview.stderr)
             self.assertRegex(overview.stdout, r"main\s+b\s+50\s+stepping")
@@ -152,17 +169,17 @@ class CliTest(BackendsTestCase):
             self.assertEqual(again.returncode, 1, "a second start while one runs")
             self.assertIn("main", again.stderr)
 
-            pause = admin.cli("rollout", "pause", "main")
+            pause = admin.cli("rollout", "pause", "main", "--json")
             self.assertEqual(pause.returncode, 0, pause.stderr)
             self.assertEqual(json.loads(pause.stdout)["state"], "paused")
             self.assertIn("paused", admin.cli("rollout", "status", "main").stdout)
             self.assertEqual(admin.cli("rollout", "pause", "main").returncode, 1)
-            resume = admin.cli("rollout", "resume", "main")
+            resume = admin.cli("rollout", "resume", "main", "--json")
             self.assertEqual(resume.returncode, 0, resume.stderr)
             self.assertEqual(json.loads(resume.stdout)["state"], "stepping")
             self.assertEqual(json.loads(resume.stdout)["weight"], 50)
 
-            promote = admin.cli("rollout", "promote", "main")
+            promote = admin.cli("rollout", "promote", "main", "--json")
             self.assertEqual(promote.returncode, 0, promote.stderr)
             promoted = json.loads(promote.stdout)
             self.assertEqual((promoted["state"], promoted["weight"]), ("promoted", 100))
@@ -177,6 +194,9 @@ class CliTest(BackendsTestCase):
                                 "--interval", "1m")
             self.assertEqual(restart.returncode, 0, restart.stderr)
             abort = admin.cli("rollout", "abort", "main")
+            self.assertEqual(abort.returncode, 0, abort.stderr)
+            self.assertIn("rollout main to b: aborted at 0%", abort.stdout)
+            abort = admin.cli("rollout", "status", "main", "--json")
             self.assertEqual(abort.returncode, 0, abort.stderr)
             self.assertEqual((json.loads(abort.stdout)["state"], json.loads(abort.stdout)["weight"]),
                              ("aborted", 0))
@@ -200,8 +220,8 @@ class CliTest(BackendsTestCase):
                 self.assertEqual(result.returncode, 2, f"rollout {args}: {result.stderr}")
                 self.assertTrue(result.stderr.strip(), args)
             self.assertEqual(admin.version(), version)
-            self.assertEqual(json.loads(admin.cli("rollout", "status", "main").stdout)["state"],
-                             "aborted")
+            self.assertEqual(json.loads(admin.cli("rollout", "status", "main", "--json").stdout)
+                             ["state"], "aborted")
             unreachable = subprocess.run([turnout_bin(), "rollout", "status", "main", "--socket",
                                           "/nonexistent/admin.sock"], capture_output=True, text=True)
             self.assertEqual(unreachable.returncode, 3)

@@ -110,7 +110,7 @@ class MasterTest(BackendsTestCase):
                 keep.getresponse().read()
             # Whole configs too: upstream a is unchanged in each, so it keeps its pool.
             for i in range(5):
-                whole = self.config(port, "a").replace(
+                whole = self.config(port, "a", workers=1).replace(
                     "routes:\n", f"routes:\n  - {{ name: w{i}, match: {{ path: /w{i} }}, upstream: b }}\n")
                 self.assertEqual(admin.put_config(whole).status, 200)
                 keep.request("GET", "/")
@@ -369,7 +369,7 @@ class MasterTest(BackendsTestCase):
             try:
                 # Wait until the tracer is attached (the master's TracerPid).
                 wait_until(lambda: _tracer(t.pid) == tracer.pid, timeout=10)
-                response = admin.put_config(self.config(port, "b"))
+                response = admin.put_config(self.config(port, "b", workers=1))
             finally:
                 tracer.terminate()
                 tracer.wait(timeout=10)
@@ -378,7 +378,7 @@ class MasterTest(BackendsTestCase):
             self.assertEqual(admin.version(), version)
             self.assertEqual(served_by(port), "a")
             wait_until(lambda: _tracer(t.pid) == 0, timeout=10)
-            self.assertEqual(admin.put_config(self.config(port, "b")).status, 200)
+            self.assertEqual(admin.put_config(self.config(port, "b", workers=1)).status, 200)
             self.assertEqual(served_by(port), "b")
 
 

@@ -1,8 +1,10 @@
 """Rollouts end to end (SPEC §7): a healthy canary is stepped up and
 promoted; one answering 50% 500s is rolled back by itself, with the reason;
-a rollout goes on from its step after a master restart; pause, resume,
-promote and abort act at once."""
+one that fails only in the last moments of an interval is rolled back at
+that interval's end; a rollout goes on from its step after a master
+restart; pause, resume, promote and abort act at once."""
 
+import re
 import shutil
 import tempfile
 import threading
@@ -247,6 +249,102 @@ class RolloutTest(BackendsTestCase):
             self.assertEqual(admin.request("POST", "/v1/rollouts/app/abort").status, 200)
             split = admin.request("PUT", "/v1/routes/app/split", body={"v1": 50, "v2": 50})
             self.assertEqual(split.status, 200, split)
+
+
+PROBE_CONFIG = CONFIG + """\
+  - { name: probe, match: { path_prefix: /probe }, upstream: v1 }
+"""
+
+
+class IntervalEndTest(BackendsTestCase):
+    """An interval is judged on counters the workers collect after it ends,
+    not on the last once-a-second poll: failures in the interval's last
+    moments roll the canary back at that interval's end.
+
+    The master polls the workers' counters once a second. A request to the
+    `probe` route (outside the rollout) shows in /v1/metrics once a poll
+    sent no earlier than it has been answered; so failures sent after a
+    probe that was sent less than a second before the interval's end come
+    after the last poll of the interval. A judgement that used the poll's
+    counters would see none of them."""
+
+    backend_names = ("a", "b")
+    interval_ms = 2500
+    # Attempts at placing the failures in the interval's last second; one
+    # misses only when the machine is too loaded to send them in time.
+    attempts = 3
+
+    def probes_counted(self, admin):
+        metrics = admin.request("GET", "/v1/metrics").body
+        found = re.search(r'turnout_requests_total\{route="probe",upstream="v1",code="200"\} (\d+)',
+                          metrics)
+        return int(found.group(1)) if found else 0
+
+    def wait_for_a_poll(self, admin, port):
+        """Returns once the master holds counters a worker sent after a
+        request made now."""
+        before = self.probes_counted(admin)
+        self.assertEqual(request(port, "GET", "/probe")[0], 200)
+        wait_until(lambda: self.probes_counted(admin) > before, timeout=5, interval=0.005,
+                   message="a probe request never showed in /v1/metrics")
+
+    def rollout(self, admin):
+        response = admin.request("GET", "/v1/rollouts/app")
+        self.assertEqual(response.status, 200, response)
+        return response.json()
+
+    def fail_in_the_last_second(self, admin, port):
+        """Starts a rollout and sends the canary its failures after the
+        interval's last poll and before its end. Returns how many reached the
+        canary, or None when they could not be placed so."""
+        spec = {"route": "app", "to": "v2", "steps": [50, 100],
+                "interval": f"{self.interval_ms}ms", "min_requests": 1, "max_error_rate": 0.1,
+                "max_p99": "10s"}
+        # Started just after a poll: the interval's last poll comes about
+        # half a second before its end, time enough to send the failures.
+        self.wait_for_a_poll(admin, port)
+        started = admin.request("POST", "/v1/rollouts", body=spec)
+        self.assertEqual(started.status, 201, started)
+        wait_until(lambda: (self.rollout(admin)["deadline_in_ms"] or 0) <= 900, timeout=10,
+                   interval=0.01, message="the interval did not come near its end")
+        self.wait_for_a_poll(admin, port)
+        before = self.b.stats()["requests"]
+        for _ in range(20):
+            self.assertEqual(request(port, "GET", "/?status=500")[0], 500)
+        sent = self.b.stats()["requests"] - before - 1  # less the second stats call
+        rollout = self.rollout(admin)
+        if (rollout["state"], rollout["weight"]) == ("stepping", 50) and rollout["deadline_in_ms"]:
+            return sent
+        if rollout["state"] in ("stepping", "holding"):
+            # 409: it was judged (and ended) in between.
+            self.assertIn(admin.request("POST", "/v1/rollouts/app/abort").status, (200, 409))
+        return None
+
+    def test_failures_just_before_an_interval_ends_are_judged_in_it(self):
+        port = free_port()
+        t = Turnout(render(PROBE_CONFIG, port=port, a=self.a.address, b=self.b.address))
+        self.turnouts = (t,)
+        with t:
+            admin = Admin(t)
+            for _ in range(self.attempts):
+                sent = self.fail_in_the_last_second(admin, port)
+                if sent is not None:
+                    break
+            self.assertIsNotNone(sent, "the failures never fell in an interval's last second")
+            self.assertGreater(sent, 0, "no failing request reached the canary")
+
+            def judged_once():
+                rollout = self.rollout(admin)
+                return rollout if len(rollout["transitions"]) > 1 else None
+
+            judged = wait_until(judged_once, timeout=10, message="the interval was not judged")
+            first = judged["transitions"][1]
+            self.assertEqual((first["from"], first["to"], first["weight"]),
+                             ("stepping", "rolled_back", 0),
+                             f"the interval was judged on counters from before its failures: "
+                             f"{judged['transitions']}")
+            self.assertIn(f"over {sent} requests", first["reason"])
+
 
 if __name__ == "__main__":
     unittest.main()

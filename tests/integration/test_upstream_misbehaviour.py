@@ -21,7 +21,10 @@ upstreams:
   scripted: { targets: [${scripted}], retries: 0, timeouts: { response: 1s },
               outlier: { consecutive_failures: 1000 } }
   retrying: { targets: [${scripted}, ${echo}], retries: 1, outlier: { consecutive_failures: 1000 } }
+  replaying: { targets: [${scripted}, ${recorder}], retries: 1,
+               outlier: { consecutive_failures: 1000 } }
 routes:
+  - { name: replaying, match: { path_prefix: /replay/ }, upstream: replaying }
   - { name: retrying, match: { path_prefix: /retry/ }, upstream: retrying }
   - { name: scripted, upstream: scripted }
 """
@@ -38,6 +41,7 @@ REPLIES = {
     "/no-answer-close": Reply(close=True),
     "/retry/no-answer-close": Reply(close=True),
     "/retry/reset": Reply(reset=True),
+    "/replay/reset": Reply(reset=True),
     "/silent": Reply(silent=True),
     "/head-body": Reply("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"),
     "/204-body": Reply("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello"),
@@ -55,10 +59,11 @@ class UpstreamMisbehaviourTest(TurnoutTestCase):
         stack = contextlib.ExitStack()
         cls.addClassCleanup(stack.close)
         cls.scripted = stack.enter_context(ScriptedBackend(REPLIES))
+        cls.recorder = stack.enter_context(ScriptedBackend({}))
         cls.echo = stack.enter_context(EchoBackend("echo"))
         cls.port = free_port()
         config = render(CONFIG, port=cls.port, scripted=cls.scripted.address,
-                        echo=cls.echo.address)
+                        echo=cls.echo.address, recorder=cls.recorder.address)
         cls.turnout = stack.enter_context(Turnout(config))
         cls.turnouts = (cls.turnout,)
 
@@ -104,6 +109,30 @@ class UpstreamMisbehaviourTest(TurnoutTestCase):
                     status, _, _ = request(self.port, "GET", path)
                     self.assertEqual(status, 200)
                 self.assertEqual(self.scripted.count(path), before + 1)
+
+    def test_a_replayed_chunked_request_sends_no_trailer_as_a_header(self):
+        """Beast adds a chunked body's trailers to the request's fields as it
+        reads them; the retry on another target sends the head as first sent."""
+        data = ("PUT /replay/reset HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                "5\r\nhello\r\n0\r\nHost: smuggled\r\nX-Trailer: t\r\n\r\n")
+        reset_before = self.scripted.count("/replay/reset")
+        heads_before = len(self.recorder.heads)
+        connections_before = self.recorder.connections
+        # Round robin sends one of two requests to the resetting target first.
+        for _ in range(2):
+            with RawConnection(self.port) as conn:
+                self.assertEqual(conn.request(data).status, 200)
+        self.assertEqual(self.scripted.count("/replay/reset"), reset_before + 1)
+        heads = self.recorder.heads[heads_before:]
+        self.assertEqual(len(heads), 2)
+        for head in heads:
+            lines = [line.lower() for line in head.split(b"\r\n")]
+            self.assertEqual([line for line in lines if line.startswith(b"host:")], [b"host: a"],
+                             head)
+            self.assertFalse([line for line in lines if line.startswith(b"x-trailer:")], head)
+        # Trailers are dropped (turnout re-chunks), on the first try and the retry alike.
+        for number in range(connections_before + 1, self.recorder.connections + 1):
+            self.assertNotIn(b"smuggled", self.recorder.bytes_received(number))
 
     def test_never_answering_is_504(self):
         started = time.monotonic()

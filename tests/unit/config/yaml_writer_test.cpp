@@ -32,10 +32,9 @@ std::shared_ptr<const Config> reload(const Config& config) {
     return std::get<std::shared_ptr<const Config>>(result);
 }
 
-// A file of the repository, found from this file's path.
+// A file of the repository, found from the source folder CMake names.
 std::string repository_file(const std::string& path) {
-    auto root = std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "..";
-    return (root / path).lexically_normal().string();
+    return (std::filesystem::path(TURNOUT_SOURCE_DIR) / path).lexically_normal().string();
 }
 
 // The YAML of the "Complete example" in docs/configuration.md.

@@ -97,7 +97,7 @@ public:
     }
     AdminResult rollout_status(const std::string& route) override {
         record("rollout_status " + route);
-        return {200, json::object{{"route", route}}};
+        return {200, rollout};
     }
     void rollout_action(const std::string& route, const std::string& action,
                         AdminCallback done) override {
@@ -120,6 +120,16 @@ public:
     }
 
     AdminResult answer{200, json::object{{"version", 8}, {"apply_ms", 3}}};
+    // GET /v1/rollouts/{route}'s answer, shaped as Rollout::to_json's.
+    json::object rollout{
+        {"route", "api"}, {"to", "v2"}, {"state", "stepping"}, {"weight", 5}, {"step", 1},
+        {"reason", ""}, {"spec", json::object{{"steps", json::array{1, 5, 100}}}},
+        {"split", json::array{json::object{{"upstream", "v1"}, {"weight", 95}},
+                              json::object{{"upstream", "v2"}, {"weight", 5}}}},
+        {"deadline_in_ms", 27000},
+        {"transitions", json::array{json::object{{"time_ms", 0}, {"from", "pending"},
+                                                 {"to", "stepping"}, {"weight", 1},
+                                                 {"reason", "started"}}}}};
     bool defer = false;
     bool throw_in_status = false;
 

@@ -4,6 +4,7 @@
 #include "master/cli_commands.hpp"
 #include "admin_test_support.hpp"
 
+#include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
@@ -31,8 +32,12 @@ CliRun run_cli(std::string_view name, CliOptions options, const std::string& soc
     auto* old_out = std::cout.rdbuf(out.rdbuf());
     auto* old_err = std::cerr.rdbuf(err.rdbuf());
     int status = -1;
+    // "rollout status" names a command of the group "rollout".
+    const auto space = name.find(' ');
+    const auto group = space == std::string_view::npos ? std::string_view{} : name.substr(0, space);
+    const auto command_name = space == std::string_view::npos ? name : name.substr(space + 1);
     for (const auto& command : cli_commands()) {
-        if (command.group.empty() && command.name == name) {
+        if (command.group == group && command.name == command_name) {
             status = command.run(options);
         }
     }
@@ -86,6 +91,33 @@ TEST_CASE("admin: CLI commands and their exit statuses", "[admin]") {
         rollback.version = 4;
         CHECK(run_cli("rollback", rollback, h.admin.socket).status == 0);
         CHECK(h.control.last_call() == "rollback 4");
+    }
+    SECTION("rollout status prints lines for people; --json the answer as it came") {
+        CliOptions rollout;
+        rollout.route = "api";
+        const auto run = run_cli("rollout status", rollout, h.admin.socket);
+        CHECK(run.status == 0);
+        CHECK(h.control.last_call() == "rollout_status api");
+        CHECK(run.out == "rollout api to v2: stepping at 5% (step 2 of 3), next decision in 27s\n"
+                         "split: v1=95 v2=5\n"
+                         "transitions:\n"
+                         "  TIME                      FROM     TO        WEIGHT  REASON\n"
+                         "  1970-01-01T00:00:00.000Z  pending  stepping  1       started\n");
+        rollout.json = true;
+        const auto raw = run_cli("rollout status", rollout, h.admin.socket);
+        CHECK(boost::json::parse(raw.out) == h.control.rollout);
+    }
+    SECTION("rollout start and the actions print the rollout they answer with") {
+        CliOptions start;
+        start.route = "api";
+        start.to = "v2";
+        const auto started = run_cli("rollout start", start, h.admin.socket);
+        CHECK(started.status == 0);
+        CHECK(started.out == "rollout - to -: stepping at -%\nsplit: -\n");
+        const auto paused = run_cli("rollout pause", start, h.admin.socket);
+        CHECK(paused.status == 0);
+        CHECK(h.control.last_call() == "rollout_action api pause");
+        CHECK_THAT(paused.out, Catch::StartsWith("rollout api to -: "));
     }
     SECTION("no master at the socket: 3") {
         const auto run = run_cli("status", {}, (h.dir / "nobody.sock").string());

@@ -115,6 +115,37 @@ TEST_CASE("Host is required once in HTTP/1.1 and must look like a host", "[reque
     CHECK(verdict("GET / HTTP/1.1\r\nHost: user@a\r\n\r\n") == "bad_host");
 }
 
+TEST_CASE("a Host bracket opens an IP literal at the front and closes it", "[request_head]") {
+    for (const char* host : {"[::1]", "[::1]:8080", "[v1.x]", "127.0.0.1:80"}) {
+        INFO(host);
+        CHECK(verdict(std::string("GET / HTTP/1.1\r\nHost: ") + host + "\r\n\r\n").empty());
+    }
+    for (const char* host : {"[::1", "[:.example.com", "[", "[]", "::1]", "a[::1]", "[::1]x",
+                             "[::1]]", "[[::1]", "[::1]:80]", "a]b"}) {
+        INFO(host);
+        CHECK(verdict(std::string("GET / HTTP/1.1\r\nHost: ") + host + "\r\n\r\n") == "bad_host");
+    }
+}
+
+TEST_CASE("the asterisk-form target belongs to OPTIONS alone", "[request_head]") {
+    CHECK(verdict("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n").empty());
+    for (const char* line : {"GET * HTTP/1.1", "HEAD * HTTP/1.1", "POST * HTTP/1.1",
+                             "options * HTTP/1.1", "OPTIONS *x HTTP/1.1", "OPTIONS ** HTTP/1.1",
+                             "GET *?a HTTP/1.0"}) {
+        INFO(line);
+        CHECK(verdict(std::string(line) + "\r\nHost: a\r\n\r\n") == "bad_request_target");
+        CHECK(status_of(std::string(line) + "\r\nHost: a\r\n\r\n") == status::bad_request);
+    }
+}
+
+TEST_CASE("CONNECT is refused with 405: turnout opens no tunnels", "[request_head]") {
+    for (const char* line : {"CONNECT a:443 HTTP/1.1", "CONNECT / HTTP/1.1", "CONNECT * HTTP/1.0"}) {
+        INFO(line);
+        CHECK(verdict(std::string(line) + "\r\nHost: a\r\n\r\n") == "connect_not_supported");
+        CHECK(status_of(std::string(line) + "\r\nHost: a\r\n\r\n") == status::method_not_allowed);
+    }
+}
+
 TEST_CASE("the request line must be method SP target SP HTTP/1.x", "[request_head]") {
     for (const char* line : {"GET  / HTTP/1.1", "GET / HTTP/1.1 ", "GET /", "GET / HTTP/1.x",
                              "GET / http/1.1", "GET / HTTP/11", "G(T / HTTP/1.1", " GET / HTTP/1.1",

@@ -3,7 +3,6 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <string>
 #include <vector>
 
@@ -23,8 +22,9 @@ struct Synthetic {
 };
 
 Synthetic synthetic(std::size_t i) {
-    // Zero-padded so hosts and paths are as long in a small table as in a
-    // large one: lookups cost time by key length, which is not under test.
+    // Zero-padded so every route's host and path are as long as the others'.
+    // How lookup time grows with the table is scripts/bench.sh's to measure
+    // (rps with 10,000 routes against 1), not a test's: timings fail under load.
     std::string n = std::to_string(i);
     n.insert(0, 5 - std::min<std::size_t>(n.size(), 5), '0');
     Synthetic s;
@@ -68,27 +68,6 @@ RouteTable synthetic_table(std::size_t count) {
     return RouteTable(routes);
 }
 
-struct Probe {
-    std::string host;
-    std::string path;
-};
-
-// Nanoseconds per lookup over `lookups` matches cycling through `probes`.
-double ns_per_lookup(const RouteTable& table, const std::vector<Probe>& probes,
-                     std::size_t lookups) {
-    const http::fields headers;
-    std::size_t found = 0;
-    auto start = std::chrono::steady_clock::now();
-    for (std::size_t i = 0; i < lookups; ++i) {
-        const Probe& probe = probes[i % probes.size()];
-        found += table.match(RouteRequest{probe.host, probe.path, "GET", headers}) ? 1 : 0;
-    }
-    auto elapsed = std::chrono::steady_clock::now() - start;
-    REQUIRE(found == lookups);
-    return std::chrono::duration<double, std::nano>(elapsed).count() /
-           static_cast<double>(lookups);
-}
-
 }  // namespace
 
 TEST_CASE("10,000 routes: every sampled route resolves to itself", "[server][route_table]") {
@@ -125,38 +104,4 @@ TEST_CASE("10,000 routes: removing half leaves the others resolving", "[server][
             CHECK(entry->route.name == s.route.name);
         }
     }
-}
-
-TEST_CASE("lookup time does not grow with the number of routes", "[server][route_table]") {
-    constexpr std::size_t lookups = 100000;
-    RouteTable small = synthetic_table(10);
-    RouteTable large = synthetic_table(10000);
-
-    // As many probes for each table, the large table's spread over all of
-    // it in the same mix of kinds, few enough to stay in cache: what is
-    // measured is the work a lookup does, not how the machine's caches cope
-    // with a bigger table (that costs 3-5x at -O2 when probes roam over all
-    // 10,000 routes).
-    std::vector<Probe> small_probes;
-    std::vector<Probe> large_probes;
-    for (std::size_t i = 0; i < 40; ++i) {
-        Synthetic s = synthetic(i % 10);
-        small_probes.push_back({s.host, s.path});
-        s = synthetic(i * 250 + i % 4);
-        large_probes.push_back({s.host, s.path});
-    }
-
-    // The fastest of several interleaved runs, so a burst of load elsewhere
-    // on the machine hits both tables alike.
-    double small_ns = 1e18;
-    double large_ns = 1e18;
-    for (int run = 0; run < 7; ++run) {
-        small_ns = std::min(small_ns, ns_per_lookup(small, small_probes, lookups));
-        large_ns = std::min(large_ns, ns_per_lookup(large, large_probes, lookups));
-    }
-    INFO("10 routes: " << small_ns << " ns/lookup; 10,000 routes: " << large_ns
-                       << " ns/lookup; ratio " << large_ns / small_ns);
-    // Generous for noisy CI machines; a table that scanned its routes would
-    // be hundreds of times slower.
-    CHECK(large_ns / small_ns < 3.0);
 }

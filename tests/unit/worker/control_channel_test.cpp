@@ -370,6 +370,20 @@ TEST_CASE("messages travel both ways in order", "[channel]") {
     CHECK(pair.worker_closes == 0);
 }
 
+TEST_CASE("a stats answer carries the number of the request it answers", "[channel]") {
+    // The master tells fresh counters from old ones by this number.
+    ChannelPair pair;
+    const std::uint64_t number = 0x0102030405060708ULL;
+    pair.master->send(turnout::worker::stats_request(number));
+    REQUIRE(run_until(pair.io, [&] { return pair.to_worker.size() == 1; }));
+    check_same(pair.to_worker, {make(MessageKind::stats_request, number, "")});
+    pair.worker->send(turnout::worker::stats_answer(pair.to_worker[0].version, "{\"requests\":5}"));
+    pair.worker->send(turnout::worker::stats_answer(0, "{\"requests\":6}"));
+    REQUIRE(run_until(pair.io, [&] { return pair.to_master.size() == 2; }));
+    check_same(pair.to_master, {make(MessageKind::stats, number, "{\"requests\":5}"),
+                                make(MessageKind::stats, 0, "{\"requests\":6}")});
+}
+
 TEST_CASE("a thousand small messages arrive in order", "[channel]") {
     ChannelPair pair;
     for (std::uint64_t i = 0; i < 1000; ++i) {
