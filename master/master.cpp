@@ -349,6 +349,9 @@ void Master::begin_stop(bool now) {
     if (health_) {
         health_->stop();
     }
+    if (node_reporter_) {
+        node_reporter_->stop();
+    }
     spdlog::info("msg=\"{}\" workers={}", now ? "stopping now" : "graceful stop", slots_.size());
     for (auto& slot : slots_) {
         if (slot.channel) {

@@ -325,24 +325,24 @@ std::string field(const json::object& row, std::string_view name) {
 int run_status(const CliOptions& options) {
     return with_client(options, [&](etcd::Client& client, const std::string& prefix, std::function<void(int)> finish) {
         client.read_prefix(prefix, [&, prefix, finish](std::optional<etcd::Snapshot> snapshot, std::string error) {
-                if (!snapshot) {
-                    finish(fail(exit_unreachable, error));
-                    return;
-                }
-                auto rows = node_rows(*snapshot, prefix);
-                if (options.json) {
-                    std::cout << json::serialize(json::object{{"revision", snapshot->revision}, {"nodes", rows}}) << '\n';
-                    finish(exit_ok);
-                    return;
-                }
-                std::cout << "etcd revision " << snapshot->revision << ", " << rows.size() << " node(s)\n";
-                for (const auto& row : rows) {
-                    const auto& object = row.get_object();
-                    std::cout << field(object, "node") << "  revision " << field(object, "revision") << "  "
-                              << field(object, "state") << "  behind " << field(object, "behind") << "  config version "
-                              << field(object, "config_version") << '\n';
-                }
+            if (!snapshot) {
+                finish(fail(exit_unreachable, error));
+                return;
+            }
+            auto rows = node_rows(*snapshot, prefix);
+            if (options.json) {
+                std::cout << json::serialize(json::object{{"revision", snapshot->revision}, {"nodes", rows}}) << '\n';
                 finish(exit_ok);
+                return;
+            }
+            std::cout << "etcd revision " << snapshot->revision << ", " << rows.size() << " node(s)\n";
+            for (const auto& row : rows) {
+                const auto& object = row.get_object();
+                std::cout << field(object, "node") << "  revision " << field(object, "revision") << "  "
+                          << field(object, "state") << "  behind " << field(object, "behind") << "  config version "
+                          << field(object, "config_version") << '\n';
+            }
+            finish(exit_ok);
         });
     });
 }

@@ -6,6 +6,8 @@
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
+#include <utility>
+
 namespace turnout::master::fleet {
 
 namespace json = boost::json;
@@ -26,7 +28,18 @@ void NodeReporter::start() {
     tick();
 }
 
+void NodeReporter::stop() {
+    stopped_ = true;
+    timer_.cancel();
+    if (lease_ != 0) {
+        client_.lease_revoke(std::exchange(lease_, 0), [](std::optional<bool>, std::string) {});
+    }
+}
+
 void NodeReporter::next_tick() {
+    if (stopped_) {
+        return;
+    }
     timer_.expires_after(tick_period);
     timer_.async_wait([this](boost::system::error_code ec) {
         if (!ec) {
@@ -45,6 +58,10 @@ void NodeReporter::tick() {
                 return;
             }
             lease_ = lease->id;
+            if (stopped_) {
+                stop();  // granted while stopping: give it back at once
+                return;
+            }
             last_put_.clear();
             put(body);
         });

@@ -26,6 +26,9 @@ public:
     NodeReporter(boost::asio::io_context& io, etcd::Client& client, std::string key, Describe describe);
 
     void start();
+    // A stopping node: no more reports, and its key goes now (the lease is
+    // revoked) rather than when the lease would expire.
+    void stop();
 
     // The lease's time to live: how long a stopped node's key outlives it.
     static constexpr std::int64_t lease_ttl_seconds = 10;
@@ -42,6 +45,7 @@ private:
     std::int64_t lease_ = 0;
     std::string last_put_;  // the body last stored, without time
     unsigned ticks_ = 0;
+    bool stopped_ = false;
 };
 
 }  // namespace turnout::master::fleet

@@ -98,6 +98,14 @@ class FleetTest(FleetTestCase):
         wait_until(lambda: node_report(self.etcd, "edge-9") is None, timeout=20,
                    message="the report of a stopped node is still there")
 
+    def test_a_node_stopped_gracefully_takes_its_report_away_at_once(self):
+        with self.node(node="edge-8") as t:
+            wait_until(lambda: node_report(self.etcd, "edge-8"))
+            self.assertEqual(t.stop(), 0)
+        # Well within the 10 s lease: the stopping node revoked it.
+        wait_until(lambda: node_report(self.etcd, "edge-8") is None, timeout=3,
+                   message="a gracefully stopped node's report is still there")
+
     def test_a_dead_first_endpoint_fails_over_to_the_next(self):
         with self.node(extra_endpoints=[f"http://127.0.0.1:{free_port()}"]) as t:
             wait_until(lambda: served_by(self.port) == "a", message="no failover to the live endpoint")
