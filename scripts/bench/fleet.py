@@ -15,7 +15,8 @@ import time
 import urllib.request
 
 from processes import BenchError, free_port
-from servers import Admin, _folder, _write
+import configs
+from servers import Admin, _folder, _write, http_get, start_nginx
 
 PREFIX = "/bench/fleet/"
 NODE_CONFIG = """\
@@ -106,26 +107,35 @@ class Node:
         return 0
 
 
-def _until_all_serve(nodes, revision, timeout=60.0):
-    """Seconds from now until every node serves `revision` (one poller each)."""
-    started = time.monotonic()
-    seen = [None] * len(nodes)
+def _until_all_serve(nodes, revision, timeout=60.0, started=None):
+    """Seconds from `started` (now) until every node serves `revision`
+    (one poller each)."""
+    return _until_all(lambda i: nodes[i].revision() >= revision, len(nodes), f"revision {revision}", timeout,
+                      started)
+
+
+def _until_all(served, count, what, timeout, started=None):
+    started = started or time.monotonic()
+    seen = [None] * count
 
     def poll(i):
         deadline = started + timeout
         while time.monotonic() < deadline:
-            if nodes[i].revision() >= revision:
-                seen[i] = time.monotonic()
-                return
+            try:
+                if served(i):
+                    seen[i] = time.monotonic()
+                    return
+            except OSError:
+                pass
             time.sleep(0.001)
 
-    threads = [threading.Thread(target=poll, args=(i,)) for i in range(len(nodes))]
+    threads = [threading.Thread(target=poll, args=(i,)) for i in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     if any(s is None for s in seen):
-        raise BenchError(f"{seen.count(None)} fleet nodes did not serve revision {revision} within {timeout} s")
+        raise BenchError(f"{seen.count(None)} of {count} servers did not serve {what} within {timeout} s")
     return max(seen) - started
 
 
@@ -135,6 +145,31 @@ def _put_to_all(etcd, nodes, puts, routes):
         index = version % routes
         revision = etcd.put_many({f"{PREFIX}routes/r{index:05d}": _route(index, version)})
         times.append(_until_all_serve(nodes, revision) * 1000)
+    ordered = sorted(times)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+
+
+def _nginx_reloads_to_all(env, count, changes, backend_port):
+    """The same change given to `count` nginx as a file + reload (SIGHUP), each
+    timed until every one answers it: p50 / p99 ms."""
+    def config(marker):
+        return lambda directory, port: configs.nginx_routes(directory, port, backend_port, 1, 10, marker)
+
+    servers = [start_nginx(env.processes, env.run_dir, f"fleet-nginx-{i}", config(0), 1) for i in range(count)]
+    times = []
+    try:
+        for marker in range(1, changes + 1):
+            started = time.monotonic()
+            for nginx in servers:
+                nginx.reload(config(marker)(nginx.directory, nginx.port))
+            seconds = _until_all(lambda i, m=marker: http_get(servers[i].port, "/__marker") == (200, str(m)),
+                                 count, f"nginx marker {marker}", 60.0, started)
+            times.append(seconds * 1000)
+            for nginx in servers:
+                nginx.process.wait_for(lambda n=nginx: len(n.workers()) == 1, 60.0, f"{nginx.name}'s old worker to exit")
+    finally:
+        for nginx in servers:
+            env.processes.stop(nginx.process)
     ordered = sorted(times)
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
 
@@ -150,6 +185,9 @@ def measure(env, node_count, puts, big_routes):
         _until_all_serve(nodes, revision, timeout=120)
         p50, p99 = _put_to_all(etcd, nodes, puts, 10)
         rows.append((f"one-route put to all {node_count} nodes, 10 routes: p50 / p99 ms", f"{p50:.1f} / {p99:.1f}"))
+        p50, p99 = _nginx_reloads_to_all(env, node_count, max(10, puts // 5), backend_port)
+        rows.append((f"the same change to {node_count} nginx as a file + reload, 10 routes: p50 / p99 ms",
+                     f"{p50:.1f} / {p99:.1f}"))
         for node in nodes:
             env.processes.stop(node.process)
         etcd.delete_prefix(PREFIX)
