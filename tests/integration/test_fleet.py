@@ -42,6 +42,21 @@ class FleetTest(FleetTestCase):
             stored = os.listdir(os.path.join(t.dir, "run", "state", "versions"))
             self.assertIn(f"{history[0]['version']:08d}.change", stored)
 
+    def test_a_transaction_is_served_as_one_version(self):
+        with self.node() as t:
+            wait_revision(t, self.revision)
+            before = Admin(t).version()
+            # The route names an upstream the same transaction adds: either
+            # alone would be refused (or serve nothing new).
+            revision = self.etcd.txn(puts={
+                PREFIX + "routes/main": "match: { path_prefix: / }\nupstream: c\n",
+                PREFIX + "upstreams/c": f"targets: [{self.b.address}]\n"})
+            wait_revision(t, revision)
+            self.assertEqual(served_by(self.port), "b")
+            self.assertEqual(Admin(t).version(), before + 1)
+            self.assertEqual(etcd_status(t)["state"], "serving")
+            self.assertNotIn("refused", t.log_text())
+
     def test_local_writes_are_refused_naming_the_source(self):
         with self.node() as t:
             wait_until(lambda: served_by(self.port) == "a")
