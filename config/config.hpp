@@ -167,6 +167,21 @@ struct Admin {
     bool operator==(const Admin&) const = default;
 };
 
+// Where a fleet node takes its config from (the bootstrap file's `source:`
+// section, docs/configuration.md): everything but the bootstrap's own keys
+// comes from the keys under `prefix` in etcd.
+struct EtcdSource {
+    std::vector<std::string> endpoints;  // "http://127.0.0.1:2379", in failover order
+    std::string prefix;                  // ends with '/'
+    std::string node;                    // this node's name; default the host name
+    std::optional<std::string> ca;       // absolute paths (tls:)
+    std::optional<std::string> cert;
+    std::optional<std::string> key;
+    std::optional<std::string> username;
+    std::optional<std::string> password_file;  // absolute path
+    bool operator==(const EtcdSource&) const = default;
+};
+
 struct Config {
     std::string source_path;  // the file it was read from, absolute; may be empty
     unsigned workers = 0;     // 0 = auto (one per CPU)
@@ -177,6 +192,8 @@ struct Config {
     std::vector<Listener> listeners;
     std::vector<Upstream> upstreams;  // in file order
     std::vector<Route> routes;        // in file order
+    // Set only in a bootstrap file (never sent to workers or stored).
+    std::optional<EtcdSource> source;
 
     const Upstream* find_upstream(std::string_view name) const;
     const Route* find_route(std::string_view name) const;

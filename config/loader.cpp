@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 namespace turnout::config {
@@ -31,8 +32,9 @@ std::optional<std::string> read_access_log(Context& context, const Cursor& at) {
     return read_path(context, at);
 }
 
+// A bootstrap file (one with `source:`) may leave listeners to etcd.
 void read_listener_section(Context& context, const MapReader& top, Config& config) {
-    auto listeners = top.require("listeners");
+    auto listeners = config.source ? top.get("listeners") : top.require("listeners");
     if (!listeners) {
         return;
     }
@@ -58,9 +60,12 @@ std::shared_ptr<Config> read_config(Context& context, const Cursor& root, const 
     }
     MapReader top(context, root,
                   {"workers", "admin", "state_dir", "access_log", "limits", "listeners",
-                   "upstreams", "routes"});
+                   "upstreams", "routes", "source"});
     if (!top.is_map()) {
         return config;
+    }
+    if (auto source = top.get("source")) {
+        config->source = read_source(context, *source);
     }
     read_start_settings(context, top, *config, in_force);
     top.read("access_log", config->access_log, read_access_log);
@@ -92,6 +97,11 @@ void sort_by_place(ConfigErrors& errors) {
     });
 }
 
+std::shared_ptr<Config> read_root(Context& context, const YAML::Node& root, const Config* in_force) {
+    YAML::Mark mark = root.Mark().line >= 0 ? root.Mark() : YAML::Mark();
+    return read_config(context, Cursor{root, "", mark}, in_force);
+}
+
 // Parses the YAML and reads the one document in it into `context`.
 std::shared_ptr<Config> parse_and_read(Context& context, const std::string& yaml,
                                        const Config* in_force) {
@@ -100,15 +110,14 @@ std::shared_ptr<Config> parse_and_read(Context& context, const std::string& yaml
     if (!root) {
         return nullptr;
     }
-    YAML::Mark mark = root->Mark().line >= 0 ? root->Mark() : YAML::Mark();
-    return read_config(context, Cursor{*root, "", mark}, in_force);
+    return read_root(context, *root, in_force);
 }
 
-LoadResult load(const std::string& yaml, const std::string& file, const std::string& base_dir,
-                const std::string& source_path, const Config* in_force) {
+LoadResult load(const std::function<std::shared_ptr<Config>(Context&)>& read, const std::string& file,
+                const std::string& base_dir, const std::string& source_path) {
     Context context(file, absolute_dir(base_dir));
     try {
-        auto config = parse_and_read(context, yaml, in_force);
+        auto config = read(context);
         if (config && !context.has_errors()) {
             config->source_path = source_path;
             return std::shared_ptr<const Config>(std::move(config));
@@ -130,12 +139,17 @@ ConfigErrors file_error(const std::string& path, const std::string& message) {
 
 LoadResult load_config_text(const std::string& yaml, const std::string& file,
                             const std::string& base_dir) {
-    return load(yaml, file, base_dir, "", nullptr);
+    return load([&](Context& context) { return parse_and_read(context, yaml, nullptr); }, file, base_dir, "");
 }
 
 LoadResult load_config_text(const std::string& yaml, const std::string& file,
                             const std::string& base_dir, const Config& in_force) {
-    return load(yaml, file, base_dir, "", &in_force);
+    return load([&](Context& context) { return parse_and_read(context, yaml, &in_force); }, file, base_dir, "");
+}
+
+LoadResult load_config_tree(const YAML::Node& root, const std::string& file,
+                            const std::string& base_dir) {
+    return load([&](Context& context) { return read_root(context, root, nullptr); }, file, base_dir, "");
 }
 
 LoadResult load_config_file(const std::string& path) {
@@ -154,7 +168,9 @@ LoadResult load_config_file(const std::string& path) {
             return file_error(path, std::string("cannot read the config: ") + std::strerror(errno));
         }
         auto absolute = std::filesystem::absolute(path).lexically_normal();
-        return load(text.str(), path, absolute.parent_path().string(), absolute.string(), nullptr);
+        const auto yaml = text.str();
+        return load([&](Context& context) { return parse_and_read(context, yaml, nullptr); }, path,
+                    absolute.parent_path().string(), absolute.string());
     } catch (const std::exception& error) {
         return file_error(path, std::string("cannot read the config: ") + error.what());
     }

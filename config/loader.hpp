@@ -6,9 +6,14 @@
 #include "config/config.hpp"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
+
+namespace YAML {
+class Node;
+}
 
 namespace turnout::config {
 
@@ -31,6 +36,11 @@ using LoadResult = std::variant<std::shared_ptr<const Config>, ConfigErrors>;
 // the config (admin.socket, state_dir, certificates) resolve against
 // `base_dir`. Collects every error it can rather than stopping at the first.
 LoadResult load_config_text(const std::string& yaml, const std::string& file,
+                            const std::string& base_dir);
+
+// Validates a YAML tree built elsewhere (a fleet config assembled from etcd
+// keys, each value parsed on its own): errors carry each node's own mark.
+LoadResult load_config_tree(const YAML::Node& root, const std::string& file,
                             const std::string& base_dir);
 
 // Reads `path` and loads it; relative paths resolve against its folder.

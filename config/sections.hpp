@@ -15,6 +15,7 @@ namespace turnout::config::detail {
 // operator writes, small enough that sums of thousands never overflow.
 constexpr std::uint64_t max_split_weight = 1'000'000;
 
+std::optional<EtcdSource> read_source(Context& context, const Cursor& at);
 // `workers`, `admin` and `state_dir`, the settings read only at start. With
 // `in_force` (a config pushed to a running master) a key left out keeps its
 // value there, and one set to another value is an error naming the key.

@@ -34,6 +34,9 @@ public:
     virtual ~ControlPlane() = default;
 
     virtual boost::json::value status() = 0;
+    // What owns the config when it is not the admin API (a fleet node's
+    // etcd source): writes are then refused with 409 naming it.
+    virtual std::optional<std::string> config_owner() const { return std::nullopt; }
 
     // The live config as YAML and its version (for the ETag).
     virtual std::pair<std::string, std::uint64_t> live_config() = 0;

@@ -7,6 +7,8 @@
 #include "master/health/health_checker.hpp"
 #include "master/store/stored_config.hpp"
 #include "config/time_format.hpp"
+#include "master/fleet/fleet_source.hpp"
+#include "master/fleet/node_report.hpp"
 #include "master/tls_files.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -127,6 +129,7 @@ int Master::run() {
     watch_signals();
     poll_stats();
     restore_rollouts();
+    start_fleet();
     io_.run();
     spdlog::info("msg=\"stopped\" exit_status={}", exit_status_);
     return exit_status_;
@@ -345,6 +348,9 @@ void Master::begin_stop(bool now) {
     stopping_ = true;
     if (health_) {
         health_->stop();
+    }
+    if (node_reporter_) {
+        node_reporter_->stop();
     }
     spdlog::info("msg=\"{}\" workers={}", now ? "stopping now" : "graceful stop", slots_.size());
     for (auto& slot : slots_) {

@@ -40,6 +40,10 @@ namespace turnout::master {
 
 class AdminServer;
 class HealthChecker;
+namespace fleet {
+class FleetSource;
+class NodeReporter;
+}  // namespace fleet
 
 class Master final : public ControlPlane {
 public:
@@ -68,6 +72,7 @@ public:
     void rollout_action(const std::string& route, const std::string& action,
                         AdminCallback done) override;
     std::string metrics() override;
+    std::optional<std::string> config_owner() const override;
     void stop(bool now) override;
 
 private:
@@ -128,6 +133,14 @@ private:
     void arm_rollout_timer(const std::string& route);
     void end_rollout_interval(const std::string& route);
 
+    // Fleet mode (fleet/master_fleet.cpp): the config comes from etcd.
+    void start_fleet();
+    void apply_fleet_version(std::shared_ptr<const config::Config> config,
+                             std::shared_ptr<const config::Config> base,
+                             std::optional<worker::ConfigDelta> delta, std::int64_t revision,
+                             AdminCallback done);
+    boost::json::object node_report() const;
+
     // Stopping.
     void begin_stop(bool now);
     void maybe_exit();
@@ -166,6 +179,8 @@ private:
     boost::asio::steady_timer stats_wait_timer_;
     UpstreamRates rates_;  // fed by poll_stats, read by status()
     std::map<std::string, RunningRollout> rollouts_;  // by route
+    std::unique_ptr<fleet::FleetSource> fleet_;
+    std::unique_ptr<fleet::NodeReporter> node_reporter_;
     std::chrono::steady_clock::time_point started_at_;
     server::Histogram apply_seconds_;
     bool stopping_ = false;

@@ -78,6 +78,10 @@ std::optional<std::string> Master::read_config_file(std::string& error) const {
 
 void Master::apply_config(std::string content, std::string source, std::optional<std::uint64_t> if_match,
                           AdminCallback done) {
+    if (auto owner = config_owner()) {
+        done({409, error_json(*owner)});
+        return;
+    }
     enqueue([this, content = std::move(content), source = std::move(source), if_match, done] {
         if (if_match && *if_match != version_) {
             done({412, error_json(fmt::format("the live config is version {}, not {}: fetch it "

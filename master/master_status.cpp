@@ -4,6 +4,7 @@
 #include "master/health/health_checker.hpp"
 #include "master/metrics/prometheus_text.hpp"
 #include "config/time_format.hpp"
+#include "master/fleet/fleet_source.hpp"
 #include "master/version.hpp"
 
 #include "config/yaml_writer.hpp"
@@ -55,7 +56,7 @@ json::value Master::status() {
                                          {"targets", std::move(targets)}});
     }
     const auto uptime = std::chrono::steady_clock::now() - started_at_;
-    return json::object{
+    json::object status{
         {"version", version_},
         {"turnout_version", turnout_version()},
         {"source", live_source_},
@@ -67,6 +68,10 @@ json::value Master::status() {
         {"upstreams", std::move(upstreams)},
         {"rollouts", rollouts_json()},
     };
+    if (fleet_) {
+        status["etcd"] = fleet_->status();
+    }
+    return status;
 }
 
 std::pair<std::string, std::uint64_t> Master::live_config() {

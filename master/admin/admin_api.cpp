@@ -306,6 +306,10 @@ const Endpoint* dispatch_admin_request(ControlPlane& control, AdminRequest reque
             continue;
         }
         request.params = std::move(*params);
+        if (auto owner = control.config_owner(); owner && endpoint.mutates && endpoint.handler != stop) {
+            reply(error_response(409, *owner));
+            return &endpoint;
+        }
         if (endpoint.mutates) {
             reply = [reply = std::move(reply), method = endpoint.method, path = request.path,
                      uid = request.peer_uid](AdminResponse response) {

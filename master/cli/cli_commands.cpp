@@ -4,6 +4,7 @@
 #include "config/loader.hpp"
 #include "master/cli/admin_client.hpp"
 #include "master/cli/cli_output.hpp"
+#include "master/cli/fleet_commands.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/json/array.hpp>
@@ -25,17 +26,12 @@ namespace turnout::master {
 namespace http = boost::beast::http;
 namespace json = boost::json;
 
-namespace {
-
-constexpr int exit_ok = 0;
-constexpr int exit_refused = 1;
-constexpr int exit_usage = 2;
-constexpr int exit_unreachable = 3;
-
 int fail(int status, const std::string& message) {
     std::cerr << "turnout: " << message << '\n';
     return status;
 }
+
+namespace {
 
 // One admin request and how to report its errors.
 struct Call {
@@ -331,7 +327,7 @@ constexpr char abort_action[] = "abort";
 }  // namespace
 
 const std::vector<CliCommand>& cli_commands() {
-    static const std::vector<CliCommand> commands = {
+    static const std::vector<CliCommand> commands = with_fleet_commands({
         {"", "apply", "push a whole config; prints the new version", define_apply, run_apply},
         {"", "status", "version, workers, upstream health, rollouts", define_json, run_status},
         {"", "config", "print the live config (YAML)", define_nothing, run_config},
@@ -354,7 +350,7 @@ const std::vector<CliCommand>& cli_commands() {
          run_rollout_action<promote_action>},
         {"rollout", "abort", "send nothing to the new upstream now", define_rollout_route,
          run_rollout_action<abort_action>},
-    };
+    });
     return commands;
 }
 
@@ -368,7 +364,9 @@ std::vector<std::pair<CLI::App*, const CliCommand*>> add_cli_commands(CLI::App& 
             auto& group = groups[command.group];
             if (!group) {
                 group = app.add_subcommand(std::string{command.group},
-                                           "move a route to another upstream in steps: start|status|pause|resume|promote|abort");
+                                           command.group == "fleet"
+                                               ? fleet_group_help
+                                               : "move a route to another upstream in steps: start|status|pause|resume|promote|abort");
                 group->require_subcommand(1);
             }
             parent = group;

@@ -39,7 +39,19 @@ struct CliOptions {
     std::optional<double> max_error_rate;
     std::optional<std::string> max_p99;
     std::optional<std::uint64_t> min_requests;
+    // fleet: etcd to use (else the source of -c FILE)
+    std::vector<std::string> etcd;
+    std::string prefix;
+    std::optional<std::int64_t> if_revision;
 };
+
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_refused = 1;
+inline constexpr int exit_usage = 2;
+inline constexpr int exit_unreachable = 3;
+
+// Prints "turnout: MESSAGE" on stderr and returns `status`.
+int fail(int status, const std::string& message);
 
 struct CliCommand {
     std::string_view group;  // "" or a parent command ("rollout")

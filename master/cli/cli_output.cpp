@@ -211,6 +211,27 @@ std::optional<std::uint64_t> version_of(const std::string& body) {
     return std::nullopt;
 }
 
+// A fleet node's source: where, what revision, connected, refusals.
+void print_etcd_source(std::ostream& out, const json::value* etcd) {
+    if (!etcd || !etcd->is_object()) {
+        return;
+    }
+    const auto connected = field(*etcd, "connected");
+    out << "etcd prefix " << text(*etcd, "prefix") << " at " << text(*etcd, "endpoint") << "  revision "
+        << text(*etcd, "revision") << " (latest " << text(*etcd, "latest_revision") << ")  "
+        << (connected && connected->is_bool() && connected->get_bool() ? "connected" : "disconnected") << "  "
+        << text(*etcd, "state") << '\n';
+    if (const auto error = text(*etcd, "last_error"); !error.empty() && error != "-") {
+        out << "  last error: " << error << '\n';
+    }
+    if (const auto* errors = field(*etcd, "errors"); errors && errors->is_array()) {
+        for (const auto& error : errors->get_array()) {
+            out << "  refused: " << text(error, "key") << ':' << text(error, "line") << ':' << text(error, "column")
+                << ": " << text(error, "message") << '\n';
+        }
+    }
+}
+
 bool print_status(std::ostream& out, const std::string& body) {
     const auto value = parse_answer(body);
     if (!value || !value->is_object()) {
@@ -228,6 +249,7 @@ bool print_status(std::ostream& out, const std::string& body) {
         out << "  " << text(state);
     }
     out << '\n';
+    print_etcd_source(out, field(*value, "etcd"));
     print_workers(out, field(*value, "workers"));
     print_upstreams(out, field(*value, "upstreams"));
     print_rollouts(out, field(*value, "rollouts"));

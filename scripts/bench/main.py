@@ -10,6 +10,7 @@ import time
 
 import change_to_live
 import configs
+import fleet
 import machine
 import memory
 import report
@@ -67,6 +68,9 @@ def parse_args():
     parser.add_argument("--workers", default="1,2", help="worker counts to compare (1,2)")
     parser.add_argument("--routes", type=int, help="routes in the large config (10000; --quick 2000)")
     parser.add_argument("--stream-mib", type=int, help="size of the streamed bodies (1024; --quick 256)")
+    parser.add_argument("--fleet-only", action="store_true",
+                        help="only the fleet section: etcd and --fleet-nodes turnouts (issue 13)")
+    parser.add_argument("--fleet-nodes", type=int, default=20, help="turnout instances in the fleet section (20)")
     parser.add_argument("--no-pin", action="store_true", help="pin nothing to CPUs")
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
     parser.add_argument("--run-dir", required=True, help="an empty folder for configs and logs")
@@ -87,7 +91,16 @@ def settings_line(args):
             f"{args.connections} connections; {args.routes} routes; {args.stream_mib} MiB bodies.")
 
 
+def run_fleet(args, env, results):
+    puts = 20 if args.quick else 100
+    progress(f"fleet: {args.fleet_nodes} turnouts on one etcd, {puts} puts; then {args.routes} routes")
+    results.fleet = fleet.markdown(fleet.measure(env, args.fleet_nodes, puts, args.routes), args.fleet_nodes)
+
+
 def run(args, env, results):
+    if args.fleet_only:
+        run_fleet(args, env, results)
+        return
     for workers in (int(w) for w in args.workers.split(",")):
         progress(f"nginx, HAProxy and turnout with {workers} worker(s): {args.rounds} rounds × {args.seconds} s")
         proxy_cpus, load_cpus = throughput.cpu_plan(workers, env.pin)
@@ -106,6 +119,7 @@ def run(args, env, results):
         env.processes.stop(backend.process)
     progress(f"streaming {args.stream_mib} MiB down and up through turnout")
     results.streaming = memory.streaming(env, args.stream_mib * 2**20)
+    run_fleet(args, env, results)
 
 
 def main():
@@ -124,7 +138,7 @@ def main():
         processes.stop_all()
     results.machine["load average at end (1, 5, 15 min)"] = machine.load_average()
     progress("done")
-    block = report.markdown(results)
+    block = results.fleet if args.fleet_only else report.markdown(results)
     print(block)
     if args.write_doc:
         report.write_doc(args.write_doc, block)

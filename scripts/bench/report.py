@@ -24,6 +24,7 @@ class Results:
         self.memory = {}       # case -> WorkerMemory
         self.streaming = {}    # "down" / "up" -> StreamPeak
         self.pinning = {}      # workers -> text
+        self.fleet = ""        # the fleet section, as markdown
 
 
 def _table(header, rows):
@@ -139,6 +140,7 @@ def markdown(results):
         + _changes(results),
         "### Worker memory\n\n" + _memory(results),
         f"### Streaming {results.stream_bytes / 2**30:g} GiB through turnout (1 worker)\n\n" + _streaming(results),
+        results.fleet,
     ])
 
 

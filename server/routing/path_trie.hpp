@@ -6,7 +6,7 @@
 // the request path once, so it costs time proportional to the path's length
 // (bounded by the longest configured path), never to the number of routes;
 // folding keeps the nodes it touches, and so its cache misses, few.
-// Internal to server/route_table.cpp.
+// Internal to server/routing/route_table.cpp.
 
 #include "server/routing/route_table.hpp"
 

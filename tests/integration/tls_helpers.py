@@ -38,10 +38,11 @@ class Pki:
                  "-nodes", "-keyout", f"{ca_name}.key", "-out", f"{ca_name}.pem", "-days", "2",
                  "-subj", f"/CN=turnout test {ca_name}", cwd=directory)
 
-    def leaf(self, name, dns=(), ips=(), common_name=None):
+    def leaf(self, name, dns=(), ips=(), common_name=None, usage="serverAuth"):
+        """usage: extendedKeyUsage, e.g. "clientAuth" for a client certificate."""
         alt = [f"DNS:{d}" for d in dns] + [f"IP:{i}" for i in ips]
         extensions = ["basicConstraints=CA:FALSE", "keyUsage=digitalSignature",
-                      "extendedKeyUsage=serverAuth", "subjectKeyIdentifier=hash",
+                      f"extendedKeyUsage={usage}", "subjectKeyIdentifier=hash",
                       "authorityKeyIdentifier=keyid"]
         if alt:
             extensions.append("subjectAltName=" + ",".join(alt))

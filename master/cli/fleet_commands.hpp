@@ -1,0 +1,20 @@
+#pragma once
+
+// `turnout fleet apply|get|split|status`: the CLI talking to etcd itself
+// (docs/operations.md, "Fleet mode"), with --etcd URL --prefix P or the
+// source section of a bootstrap file (-c FILE). Same exit statuses as the
+// admin commands: 0 success, 1 refused, 2 usage error, 3 cannot reach etcd.
+
+#include "master/cli/cli_commands.hpp"
+
+#include <vector>
+
+namespace turnout::master {
+
+inline constexpr const char* fleet_group_help =
+    "change and inspect a fleet's config in etcd: apply|get|split|status";
+
+// `commands` with the fleet rows appended.
+std::vector<CliCommand> with_fleet_commands(std::vector<CliCommand> commands);
+
+}  // namespace turnout::master

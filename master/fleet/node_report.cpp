@@ -1,0 +1,101 @@
+#include "master/fleet/node_report.hpp"
+
+#include "config/time_format.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+namespace turnout::master::fleet {
+
+namespace json = boost::json;
+
+namespace {
+
+// Ticks are a second apart; a keep-alive every third keeps a 10 s lease
+// with two tries to spare.
+constexpr std::chrono::seconds tick_period{1};
+constexpr unsigned ticks_per_keepalive = 3;
+
+}  // namespace
+
+NodeReporter::NodeReporter(boost::asio::io_context& io, etcd::Client& client, std::string key, Describe describe)
+    : client_{client}, key_{std::move(key)}, describe_{std::move(describe)}, timer_{io} {}
+
+void NodeReporter::start() {
+    tick();
+}
+
+void NodeReporter::stop() {
+    stopped_ = true;
+    timer_.cancel();
+    if (lease_ != 0) {
+        client_.lease_revoke(std::exchange(lease_, 0), [](std::optional<bool>, std::string) {});
+    }
+}
+
+void NodeReporter::next_tick() {
+    if (stopped_) {
+        return;
+    }
+    timer_.expires_after(tick_period);
+    timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) {
+            tick();
+        }
+    });
+}
+
+void NodeReporter::tick() {
+    ++ticks_;
+    auto body = json::serialize(describe_());
+    if (lease_ == 0) {
+        client_.lease_grant(lease_ttl_seconds, [this, body](std::optional<etcd::Lease> lease, std::string) {
+            if (!lease) {
+                next_tick();
+                return;
+            }
+            lease_ = lease->id;
+            if (stopped_) {
+                stop();  // granted while stopping: give it back at once
+                return;
+            }
+            last_put_.clear();
+            put(body);
+        });
+        return;
+    }
+    if (body != last_put_) {
+        put(std::move(body));
+        return;
+    }
+    if (ticks_ % ticks_per_keepalive != 0) {
+        next_tick();
+        return;
+    }
+    client_.lease_keepalive(lease_, [this](std::optional<etcd::Lease> lease, std::string) {
+        if (lease && lease->ttl_seconds <= 0) {
+            spdlog::info("msg=\"node report lease expired, granting a new one\" key={}", key_);
+            lease_ = 0;
+        }
+        next_tick();
+    });
+}
+
+void NodeReporter::put(std::string body) {
+    auto value = json::parse(body).as_object();
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    value["time"] = iso8601_utc(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
+    client_.put(key_, json::serialize(value), lease_, [this, body](std::optional<std::int64_t> revision, std::string) {
+        if (revision) {
+            last_put_ = body;
+        } else {
+            lease_ = 0;  // unknown whether it still exists: start over
+        }
+        next_tick();
+    });
+}
+
+}  // namespace turnout::master::fleet
