@@ -70,7 +70,11 @@ Master::Master(RunOptions options, std::shared_ptr<const config::Config> file_co
     choose_initial_config();
 }
 
-Master::~Master() = default;
+// A change still waiting for the workers' acks ends with pending_; the
+// changes queued behind it must not start on a master half destroyed.
+Master::~Master() {
+    changes_.drop_waiting();
+}
 
 // SPEC §6: the last applied version in state_dir wins over the file, so a
 // change pushed through the API survives a restart; --fresh ignores it.

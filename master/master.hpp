@@ -8,6 +8,7 @@
 
 #include "config/config.hpp"
 #include "config/edits.hpp"
+#include "master/change_queue.hpp"
 #include "master/commands.hpp"
 #include "master/store/config_store.hpp"
 #include "master/store/config_store_checkpoints.hpp"
@@ -27,7 +28,6 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
-#include <deque>
 #include <map>
 #include <functional>
 #include <memory>
@@ -76,14 +76,16 @@ public:
     void stop(bool now) override;
 
 private:
-    // A change waiting for its turn, then for the workers' acks.
+    // A change live and saved, waiting for the workers' acks; it holds the
+    // queue's turn until they came or the ack timer fired.
     struct PendingAck {
         std::uint64_t version = 0;
         std::set<unsigned> waiting;
         std::chrono::steady_clock::time_point started;
         AdminCallback done;
+        ChangeQueue::Job job;
     };
-    using Job = std::function<void()>;
+    using Job = ChangeQueue::Job;
 
     // Start-up.
     void choose_initial_config();
@@ -99,11 +101,9 @@ private:
     void on_worker_exit(WorkerSlot& slot, int wait_status);
 
     // Changes (master_apply.cpp).
-    void enqueue(Job job);
-    void job_done();
     void commit_and_push(std::shared_ptr<const config::Config> config, const std::string& source,
                          const std::string& summary, std::optional<worker::ConfigDelta> delta,
-                         AdminCallback done);
+                         AdminCallback done, Job job);
     void edit(std::function<config::EditResult()> make,
               std::function<worker::ConfigDelta(const config::Config&)> delta_of,
               std::string summary, AdminCallback done);
@@ -128,10 +128,10 @@ private:
     void restore_rollouts();
     boost::json::array rollouts_json() const;
     void rollout_changed(const std::string& route, const RolloutUpdate& update, unsigned status,
-                         AdminCallback done);
+                         AdminCallback done, Job job);
     void save_rollout(const std::string& route);
     void arm_rollout_timer(const std::string& route);
-    void end_rollout_interval(const std::string& route);
+    void end_rollout_interval(const std::string& route, Job job);
 
     // Fleet mode (fleet/master_fleet.cpp): the config comes from etcd.
     void start_fleet();
@@ -166,8 +166,8 @@ private:
     std::unique_ptr<AdminServer> admin_;
     std::unique_ptr<HealthChecker> health_;
     boost::asio::signal_set signals_;
-    std::deque<Job> jobs_;
-    bool job_running_ = false;
+    // Before pending_: a job refers to its queue.
+    ChangeQueue changes_;
     std::optional<PendingAck> pending_;
     boost::asio::steady_timer ack_timer_;
     boost::asio::steady_timer kill_timer_;

@@ -1,5 +1,7 @@
 // How a change becomes live: serialized, validated, persisted, pushed to
-// every worker, acknowledged.
+// every worker, acknowledged. Each change holds its turn in changes_ as a
+// Job: a refusal answers and returns, which ends it; an accepted change
+// hands the Job to pending_ until the workers acknowledged it.
 
 #include "master/master.hpp"
 
@@ -45,26 +47,6 @@ unsigned status_of(const config::EditError& error) {
 
 }  // namespace
 
-// Changes run one at a time: a job ends with job_done(), directly or once
-// the workers acknowledged it.
-void Master::enqueue(Job job) {
-    jobs_.push_back(std::move(job));
-    if (!job_running_) {
-        job_done();
-    }
-}
-
-void Master::job_done() {
-    job_running_ = false;
-    if (jobs_.empty()) {
-        return;
-    }
-    auto job = std::move(jobs_.front());
-    jobs_.pop_front();
-    job_running_ = true;
-    job();
-}
-
 std::optional<std::string> Master::read_config_file(std::string& error) const {
     std::ifstream file{options_.config_path};
     if (!file) {
@@ -82,12 +64,12 @@ void Master::apply_config(std::string content, std::string source, std::optional
         done({409, error_json(*owner)});
         return;
     }
-    enqueue([this, content = std::move(content), source = std::move(source), if_match, done] {
+    changes_.enqueue([this, content = std::move(content), source = std::move(source), if_match,
+                      done](Job job) {
         if (if_match && *if_match != version_) {
             done({412, error_json(fmt::format("the live config is version {}, not {}: fetch it "
                                               "again (GET /v1/config) and retry",
                                               version_, *if_match))});
-            job_done();
             return;
         }
         std::string text = content;
@@ -97,7 +79,6 @@ void Master::apply_config(std::string content, std::string source, std::optional
             auto file = read_config_file(error);
             if (!file) {
                 done({400, error_json(error)});
-                job_done();
                 return;
             }
             text = std::move(*file);
@@ -109,13 +90,12 @@ void Master::apply_config(std::string content, std::string source, std::optional
         auto result = config::load_config_text(text, name, base_dir_, in_force);
         if (auto* errors = std::get_if<config::ConfigErrors>(&result)) {
             done({400, error_json("invalid config: nothing changed", *errors)});
-            job_done();
             return;
         }
         auto config = config::with_start_settings(
             std::get<std::shared_ptr<const config::Config>>(std::move(result)), *start_);
         const auto summary = summarize_change(*live_, *config);
-        commit_and_push(std::move(config), source, summary, std::nullopt, done);
+        commit_and_push(std::move(config), source, summary, std::nullopt, done, std::move(job));
     });
 }
 
@@ -133,25 +113,24 @@ AdminResult Master::validate_config(const std::string& content) {
 }
 
 void Master::rollback(std::uint64_t version, AdminCallback done) {
-    enqueue([this, version, done] {
+    changes_.enqueue([this, version, done](Job job) {
         auto stored = store_.load(version);
         if (!stored) {
             done({404, error_json(fmt::format("no version {} in {} (see GET /v1/config/history)",
                                               version, store_.state_dir()))});
-            job_done();
             return;
         }
         auto config = decode_config(*stored);
         if (!config) {
             done({500, error_json(fmt::format("version {} in {} does not decode", version,
                                               store_.state_dir()))});
-            job_done();
             return;
         }
         // An old version's settings read only at start are not what runs:
         // the running ones stay (docs/operations.md).
         commit_and_push(config::with_start_settings(std::move(config), *start_), "rollback",
-                        fmt::format("rollback to version {}", version), std::nullopt, done);
+                        fmt::format("rollback to version {}", version), std::nullopt, done,
+                        std::move(job));
     });
 }
 
@@ -160,20 +139,19 @@ void Master::rollback(std::uint64_t version, AdminCallback done) {
 void Master::edit(std::function<config::EditResult()> make,
                   std::function<worker::ConfigDelta(const config::Config&)> delta_of,
                   std::string summary, AdminCallback done) {
-    enqueue([this, make = std::move(make), delta_of = std::move(delta_of),
-             summary = std::move(summary), done] {
+    changes_.enqueue([this, make = std::move(make), delta_of = std::move(delta_of),
+                      summary = std::move(summary), done](Job job) {
         auto result = make();
         if (auto* error = std::get_if<config::EditError>(&result)) {
             const char* what = error->kind == config::EditError::Kind::invalid ? "invalid change: nothing changed"
                                                                               : "refused: nothing changed";
             done({status_of(*error), error_json(error->errors.empty() ? what : error->errors.front().message,
                                                  error->errors)});
-            job_done();
             return;
         }
         auto config = std::get<std::shared_ptr<const config::Config>>(std::move(result));
         auto delta = delta_of(*config);
-        commit_and_push(std::move(config), "api", summary, std::move(delta), done);
+        commit_and_push(std::move(config), "api", summary, std::move(delta), done, std::move(job));
     });
 }
 
@@ -264,12 +242,11 @@ void Master::put_split(const std::string& route,
 // with the config.
 void Master::commit_and_push(std::shared_ptr<const config::Config> config, const std::string& source,
                              const std::string& summary, std::optional<worker::ConfigDelta> delta,
-                             AdminCallback done) {
+                             AdminCallback done, Job job) {
     const auto started = clock::now();
     std::optional<server::TlsMaterial> tls_material;
     if (auto errors = check_tls(*config, delta, tls_material)) {
         done({400, error_json(errors->front().message + ": nothing changed", *errors)});
-        job_done();
         return;
     }
     std::vector<std::string> new_listeners;
@@ -277,7 +254,6 @@ void Master::commit_and_push(std::shared_ptr<const config::Config> config, const
         new_listeners = listeners_->stage(*config);
     } catch (const std::system_error& error) {
         done({400, error_json(std::string{error.what()} + ": nothing changed")});
-        job_done();
         return;
     }
     const auto base = version_;
@@ -292,7 +268,6 @@ void Master::commit_and_push(std::shared_ptr<const config::Config> config, const
         spdlog::error("msg=\"cannot persist config\" error=\"{}\"", error.what());
         done({500, error_json(std::string{"cannot persist the config: "} + error.what() +
                               ": nothing changed")});
-        job_done();
         return;
     }
     live_ = std::move(config);
@@ -301,7 +276,7 @@ void Master::commit_and_push(std::shared_ptr<const config::Config> config, const
     }
     version_ = info.version;
     live_source_ = source;
-    pending_ = PendingAck{version_, {}, started, std::move(done)};
+    pending_ = PendingAck{version_, {}, started, std::move(done), std::move(job)};
     for (auto& slot : slots_) {
         if (slot.channel) {
             push_to(slot, new_listeners, slot.sent_version == base ? change : std::nullopt, snapshot);
@@ -327,13 +302,12 @@ void Master::commit_and_push(std::shared_ptr<const config::Config> config, const
             }
             slots += std::to_string(slot);
         }
-        auto done = std::move(pending_->done);
-        const auto version = pending_->version;
+        auto pending = std::move(*pending_);
         pending_.reset();
-        done({504, error_json(fmt::format("version {} is saved and live, but worker slots {} did not "
-                                          "acknowledge it within {}s",
-                                          version, slots, ack_timeout.count()))});
-        job_done();
+        pending.done({504, error_json(fmt::format("version {} is saved and live, but worker slots {} "
+                                                  "did not acknowledge it within {}s",
+                                                  pending.version, slots, ack_timeout.count()))});
+        pending.job.finish();
     });
     settle_acks();
 }
@@ -412,11 +386,10 @@ void Master::settle_acks() {
     ack_timer_.cancel();
     const std::chrono::duration<double> elapsed = clock::now() - pending_->started;
     apply_seconds_.record(elapsed.count());
-    auto done = std::move(pending_->done);
-    const auto version = pending_->version;
+    auto pending = std::move(*pending_);
     pending_.reset();
-    done({200, json::object{{"version", version}, {"apply_ms", elapsed.count() * 1000.0}}});
-    job_done();
+    pending.done({200, json::object{{"version", pending.version}, {"apply_ms", elapsed.count() * 1000.0}}});
+    pending.job.finish();
 }
 
 }  // namespace turnout::master

@@ -36,11 +36,11 @@ unsigned status_of(RolloutError::Kind kind) {
 }  // namespace
 
 void Master::start_rollout(const json::value& body, AdminCallback done) {
-    enqueue([this, body, done] {
+    changes_.enqueue([this, body, done](Job job) {
         auto parsed = parse_rollout_spec(body);
         if (auto* error = std::get_if<std::string>(&parsed)) {
             done({400, error_json(*error)});
-            return job_done();
+            return;
         }
         auto spec = std::get<RolloutSpec>(std::move(parsed));
         const auto route = spec.route;
@@ -48,19 +48,19 @@ void Master::start_rollout(const json::value& body, AdminCallback done) {
             running != rollouts_.end() && !running->second.rollout.terminal()) {
             done({409, error_json("route " + route + " already has a rollout in progress; "
                                   "abort or promote it first")});
-            return job_done();
+            return;
         }
         auto planned = plan_rollout(std::move(spec), *live_);
         if (auto* error = std::get_if<RolloutError>(&planned)) {
             done({status_of(error->kind), error_json(error->message)});
-            return job_done();
+            return;
         }
         auto rollout = std::get<Rollout>(std::move(planned));
         const auto update = rollout.start(rollout_now());
         metrics_.interval_stats(route, rollout.spec().to);  // the first interval starts now
         auto timer = std::make_shared<boost::asio::steady_timer>(io_);
         rollouts_.insert_or_assign(route, RunningRollout{std::move(rollout), std::move(timer)});
-        rollout_changed(route, update, 201, done);
+        rollout_changed(route, update, 201, done, std::move(job));
     });
 }
 
@@ -73,11 +73,11 @@ AdminResult Master::rollout_status(const std::string& route) {
 }
 
 void Master::rollout_action(const std::string& route, const std::string& action, AdminCallback done) {
-    enqueue([this, route, action, done] {
+    changes_.enqueue([this, route, action, done](Job job) {
         auto running = rollouts_.find(route);
         if (running == rollouts_.end()) {
             done({404, error_json("no rollout for route " + route)});
-            return job_done();
+            return;
         }
         auto& rollout = running->second.rollout;
         const auto now = rollout_now();
@@ -95,16 +95,16 @@ void Master::rollout_action(const std::string& route, const std::string& action,
         }
         if (update.refused()) {
             done({409, error_json(update.error)});
-            return job_done();
+            return;
         }
-        rollout_changed(route, update, 200, done);
+        rollout_changed(route, update, 200, done, std::move(job));
     });
 }
 
 // After any accepted step: put the new split live as a config version when
 // it changed, then save the rollout and arm its timer. Ends the job.
 void Master::rollout_changed(const std::string& route, const RolloutUpdate& update, unsigned status,
-                             AdminCallback done) {
+                             AdminCallback done, Job job) {
     auto& rollout = rollouts_.at(route).rollout;
     auto finish = [this, route, status, done](AdminResult applied) {
         auto& rollout = rollouts_.at(route).rollout;
@@ -114,21 +114,22 @@ void Master::rollout_changed(const std::string& route, const RolloutUpdate& upda
     };
     if (!update.split_changed) {
         finish({200, {}});
-        return job_done();
+        return;
     }
     auto edited = config::put_split(*live_, route, split_weights(rollout.split()));
     if (auto* error = std::get_if<config::EditError>(&edited)) {
         const auto why = error->errors.empty() ? std::string{"refused"} : error->errors.front().message;
         rollout.abort(rollout_now(), "the route changed under the rollout: " + why);
         finish({409, error_json("rollout aborted: " + why)});
-        return job_done();
+        return;
     }
     auto config = std::get<std::shared_ptr<const config::Config>>(std::move(edited));
     worker::ConfigDelta delta{worker::ConfigDelta::Op::put_route, route, *config->find_route(route),
                               std::nullopt};
     const auto summary = fmt::format("rollout {}: {} {}% ({})", route, rollout.spec().to,
                                      rollout.weight(), to_string(rollout.state()));
-    commit_and_push(std::move(config), "rollout", summary, std::move(delta), std::move(finish));
+    commit_and_push(std::move(config), "rollout", summary, std::move(delta), std::move(finish),
+                    std::move(job));
 }
 
 void Master::save_rollout(const std::string& route) {
@@ -151,28 +152,30 @@ void Master::arm_rollout_timer(const std::string& route) {
     running.timer->async_wait([this, route, timer = running.timer](boost::system::error_code ec) {
         if (!ec) {
             // Judge the interval on counters as of now, not the last poll.
-            with_fresh_stats([this, route] { enqueue([this, route] { end_rollout_interval(route); }); });
+            with_fresh_stats([this, route] {
+                changes_.enqueue([this, route](Job job) { end_rollout_interval(route, std::move(job)); });
+            });
         }
     });
 }
 
-void Master::end_rollout_interval(const std::string& route) {
+void Master::end_rollout_interval(const std::string& route, Job job) {
     auto running = rollouts_.find(route);
     if (running == rollouts_.end() || running->second.rollout.terminal()) {
-        return job_done();
+        return;
     }
     auto& rollout = running->second.rollout;
     const auto stats = metrics_.interval_stats(route, rollout.spec().to);
     const auto update = rollout.on_interval_end(rollout_now(), stats);
     if (update.refused()) {
         arm_rollout_timer(route);  // not due yet (a resume moved the deadline)
-        return job_done();
+        return;
     }
     spdlog::info("msg=\"rollout interval\" route={} to={} requests={} errors={} p99_ms={:.1f} "
                  "state={} weight={} reason=\"{}\"",
                  route, rollout.spec().to, stats.requests, stats.errors, stats.p99_ms,
                  to_string(rollout.state()), rollout.weight(), rollout.reason());
-    rollout_changed(route, update, 200, [](AdminResult) {});
+    rollout_changed(route, update, 200, [](AdminResult) {}, std::move(job));
 }
 
 // SPEC §7: a rollout goes on after a restart from the step it was at.

@@ -89,8 +89,8 @@ void Master::apply_fleet_version(std::shared_ptr<const config::Config> config,
                                  std::shared_ptr<const config::Config> base,
                                  std::optional<worker::ConfigDelta> delta, std::int64_t revision,
                                  AdminCallback done) {
-    enqueue([this, config = std::move(config), base = std::move(base), delta = std::move(delta), revision,
-             done = std::move(done)]() mutable {
+    changes_.enqueue([this, config = std::move(config), base = std::move(base), delta = std::move(delta), revision,
+             done = std::move(done)](Job job) mutable {
         if (delta && base == live_) {
             const auto summary = fmt::format("{}{}: {} {} {}", revision_summary, revision,
                                              delta->route || delta->upstream ? "put" : "delete",
@@ -98,17 +98,18 @@ void Master::apply_fleet_version(std::shared_ptr<const config::Config> config,
                                                  ? "route"
                                                  : "upstream",
                                              delta->name);
-            commit_and_push(std::move(config), "etcd", summary, std::move(delta), std::move(done));
+            commit_and_push(std::move(config), "etcd", summary, std::move(delta), std::move(done),
+                            std::move(job));
             return;
         }
         if (*config == *live_) {
             done({200, json::object{{"version", version_}}});
-            job_done();
             return;
         }
         delta = fleet::single_change(*live_, *config);
         const auto summary = fmt::format("{}{}: {}", revision_summary, revision, summarize_change(*live_, *config));
-        commit_and_push(std::move(config), "etcd", summary, std::move(delta), std::move(done));
+        commit_and_push(std::move(config), "etcd", summary, std::move(delta), std::move(done),
+                        std::move(job));
     });
 }
 
