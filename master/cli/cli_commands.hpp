@@ -2,9 +2,10 @@
 
 // The CLI commands of SPEC §2 that talk to the admin socket, as one table of
 // {name, help, define, run}: main() adds a subcommand per row, and `--help`
-// comes from the same rows. Each run returns the exit status: 0 success,
-// 1 refused (any 4xx, or 501), 2 usage error, 3 cannot reach the master
-// (no socket, no answer, or a 5xx other than 501).
+// comes from the same rows. Each run returns the process exit status
+// (exit_status.hpp).
+
+#include "master/cli/exit_status.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -46,7 +47,7 @@ struct CliCommand {
     std::string_view name;
     std::string_view help;
     void (*define)(CLI::App& command, CliOptions& options);
-    int (*run)(const CliOptions& options);
+    ExitStatus (*run)(const CliOptions& options);
 };
 
 // Every client command, in `--help` order.
