@@ -1,7 +1,7 @@
 #pragma once
 
-// The subcommands of SPEC §2. Each returns the process exit status:
-// 0 success, 1 refused, 2 usage error, 3 cannot reach the master.
+// The subcommands of SPEC §2 that work on a file. Each says whether it
+// succeeded; main() turns that into the exit status (master/cli/exit_status.hpp).
 
 #include <optional>
 #include <string>
@@ -14,7 +14,10 @@ struct RunOptions {
     bool fresh = false;
 };
 
-int run_command(const RunOptions& options);
-int validate_command(const std::string& config_path);
+// False when the master cannot start (an invalid config, a listener it
+// cannot bind); true once it ran and stopped.
+bool run_command(const RunOptions& options);
+// True when the file is a valid config whose TLS files load.
+bool validate_command(const std::string& config_path);
 
 }  // namespace turnout::master

@@ -3,6 +3,7 @@
 // socket.
 
 #include "master/cli/cli_commands.hpp"
+#include "master/cli/exit_status.hpp"
 #include "master/commands.hpp"
 #include "master/logging.hpp"
 #include "master/version.hpp"
@@ -49,13 +50,13 @@ int main(int argc, char** argv) {
         return app.exit(version);
     } catch (const CLI::ParseError& error) {
         app.exit(error);
-        return 2;
+        return exit_usage;
     }
     if (*run_cmd) {
-        return run_command(run);
+        return run_command(run) ? exit_ok : exit_refused;
     }
     if (*validate_cmd) {
-        return validate_command(validate_path);
+        return validate_command(validate_path) ? exit_ok : exit_refused;
     }
     if (*worker_cmd) {
         init_logging();
@@ -66,5 +67,5 @@ int main(int argc, char** argv) {
             return command->run(client);
         }
     }
-    return 2;
+    return exit_usage;
 }

@@ -50,7 +50,8 @@ public:
     Master(RunOptions options, std::shared_ptr<const config::Config> file_config);
     ~Master() override;
 
-    // Runs until stopped; returns the exit status.
+    // Runs until stopped; returns 0, or 1 when it cannot start (main() turns
+    // that into the exit status of master/cli/exit_status.hpp).
     int run();
 
     // ControlPlane

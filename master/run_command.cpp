@@ -9,7 +9,7 @@
 
 namespace turnout::master {
 
-int run_command(const RunOptions& options) {
+bool run_command(const RunOptions& options) {
     init_logging();
     std::signal(SIGPIPE, SIG_IGN);
     auto result = config::load_config_file(options.config_path);
@@ -17,14 +17,14 @@ int run_command(const RunOptions& options) {
         for (const auto& error : *errors) {
             spdlog::error("msg=\"invalid config\" error=\"{}\"", error.to_string());
         }
-        return 1;
+        return false;
     }
     try {
         Master master{options, std::get<std::shared_ptr<const config::Config>>(std::move(result))};
-        return master.run();
+        return master.run() == 0;
     } catch (const std::exception& error) {
         spdlog::error("msg=\"cannot start\" error=\"{}\"", error.what());
-        return 1;
+        return false;
     }
 }
 

@@ -6,13 +6,13 @@
 
 namespace turnout::master {
 
-int validate_command(const std::string& config_path) {
+bool validate_command(const std::string& config_path) {
     auto result = config::load_config_file(config_path);
     if (auto* errors = std::get_if<config::ConfigErrors>(&result)) {
         for (const auto& error : *errors) {
             std::cerr << error.to_string() << '\n';
         }
-        return 1;
+        return false;
     }
     const auto tls_errors =
         check_tls_files(*std::get<std::shared_ptr<const config::Config>>(result), config_path);
@@ -20,10 +20,10 @@ int validate_command(const std::string& config_path) {
         std::cerr << error.to_string() << '\n';
     }
     if (!tls_errors.empty()) {
-        return 1;
+        return false;
     }
     std::cout << config_path << ": valid\n";
-    return 0;
+    return true;
 }
 
 }  // namespace turnout::master

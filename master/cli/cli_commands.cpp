@@ -1,4 +1,5 @@
 #include "master/cli/cli_commands.hpp"
+
 #include "config/rollout_spec.hpp"
 
 #include "config/loader.hpp"
@@ -26,7 +27,7 @@ namespace turnout::master {
 namespace http = boost::beast::http;
 namespace json = boost::json;
 
-int fail(int status, const std::string& message) {
+ExitStatus fail(ExitStatus status, const std::string& message) {
     std::cerr << "turnout: " << message << '\n';
     return status;
 }
@@ -44,14 +45,14 @@ struct Call {
 };
 
 // 4xx and 501 are refusals (1); any other 5xx means the master is broken (3).
-int exit_status_for(unsigned status) {
+ExitStatus exit_status_for(unsigned status) {
     return (status >= 400 && status < 500) || status == 501 ? exit_refused : exit_unreachable;
 }
 
 // Sends `call`; a 2xx answer goes to `on_success`, any other is reported
 // on stderr and mapped to an exit status.
-int call_admin(const CliOptions& options, const Call& call,
-               const std::function<int(const AdminHttpResponse&)>& on_success) {
+ExitStatus call_admin(const CliOptions& options, const Call& call,
+               const std::function<ExitStatus(const AdminHttpResponse&)>& on_success) {
     const auto socket = resolve_admin_socket(options);
     if (!socket) {
         return exit_usage;
@@ -72,7 +73,7 @@ int call_admin(const CliOptions& options, const Call& call,
 }
 
 // Prints the `version` of an answer like {"version": 8, "apply_ms": 3}.
-int print_version(const AdminHttpResponse& response) {
+ExitStatus print_version(const AdminHttpResponse& response) {
     const auto version = version_of(response.body);
     if (!version) {
         return fail(exit_unreachable, "the master answered without a version: " + response.body);
@@ -81,7 +82,7 @@ int print_version(const AdminHttpResponse& response) {
     return exit_ok;
 }
 
-int print_body(const AdminHttpResponse& response) {
+ExitStatus print_body(const AdminHttpResponse& response) {
     std::cout << response.body;
     if (!response.body.empty() && response.body.back() != '\n') {
         std::cout << '\n';
@@ -90,7 +91,7 @@ int print_body(const AdminHttpResponse& response) {
 }
 
 // A JSON answer for people through `print`, or as it came with --json.
-std::function<int(const AdminHttpResponse&)> shown_with(const CliOptions& options,
+std::function<ExitStatus(const AdminHttpResponse&)> shown_with(const CliOptions& options,
                                                        bool (*print)(std::ostream&, const std::string&),
                                                        std::string_view what) {
     return [&options, print, what](const AdminHttpResponse& response) {
@@ -134,7 +135,7 @@ void define_apply(CLI::App& command, CliOptions& options) {
         "refuse (412) unless VERSION is still live");
 }
 
-int run_apply(const CliOptions& options) {
+ExitStatus run_apply(const CliOptions& options) {
     std::ifstream in{options.file, std::ios::binary};
     std::stringstream text;
     text << in.rdbuf();
@@ -152,18 +153,18 @@ void define_json(CLI::App& command, CliOptions& options) {
     command.add_flag("--json", options.json, "print the admin API's JSON as is");
 }
 
-int run_status(const CliOptions& options) {
+ExitStatus run_status(const CliOptions& options) {
     return call_admin(options, {http::verb::get, "/v1/status"},
                       shown_with(options, print_status, "status"));
 }
 
 void define_nothing(CLI::App&, CliOptions&) {}
 
-int run_config(const CliOptions& options) {
+ExitStatus run_config(const CliOptions& options) {
     return call_admin(options, {http::verb::get, "/v1/config"}, print_body);
 }
 
-int run_history(const CliOptions& options) {
+ExitStatus run_history(const CliOptions& options) {
     return call_admin(options, {http::verb::get, "/v1/config/history"},
                       shown_with(options, print_history, "history"));
 }
@@ -172,7 +173,7 @@ void define_rollback(CLI::App& command, CliOptions& options) {
     command.add_option("VERSION", options.version, "the version to make live again")->required();
 }
 
-int run_rollback(const CliOptions& options) {
+ExitStatus run_rollback(const CliOptions& options) {
     if (options.version == 0) {
         return fail(exit_usage, "rollback needs a version >= 1; `turnout history` lists them");
     }
@@ -190,7 +191,7 @@ void define_split(CLI::App& command, CliOptions& options) {
     command.add_option("WEIGHTS", options.weights, "UPSTREAM=WEIGHT, in split order")->required();
 }
 
-int run_split(const CliOptions& options) {
+ExitStatus run_split(const CliOptions& options) {
     auto weights = parse_weights(options.weights);
     if (auto* message = std::get_if<std::string>(&weights)) {
         return fail(exit_usage, *message + "; usage: turnout split ROUTE UPSTREAM=WEIGHT...");
@@ -205,7 +206,7 @@ int run_split(const CliOptions& options) {
                       print_version);
 }
 
-int run_reload(const CliOptions& options) {
+ExitStatus run_reload(const CliOptions& options) {
     return call_admin(options, {http::verb::post, "/v1/config/reload"}, print_version);
 }
 
@@ -213,7 +214,7 @@ void define_stop(CLI::App& command, CliOptions& options) {
     command.add_flag("--now", options.now, "stop at once instead of draining");
 }
 
-int run_stop(const CliOptions& options) {
+ExitStatus run_stop(const CliOptions& options) {
     return call_admin(options, {http::verb::post, options.now ? "/v1/stop?now=1" : "/v1/stop"},
                       [&](const AdminHttpResponse&) {
                           std::cout << (options.now ? "stopping now\n" : "stopping gracefully\n");
@@ -290,7 +291,7 @@ std::variant<json::object, std::string> rollout_request(const CliOptions& option
     return body;
 }
 
-int run_rollout_start(const CliOptions& options) {
+ExitStatus run_rollout_start(const CliOptions& options) {
     auto body = rollout_request(options);
     if (auto* message = std::get_if<std::string>(&body)) {
         return fail(exit_usage, *message);
@@ -306,13 +307,13 @@ void define_rollout_route(CLI::App& command, CliOptions& options) {
     command.add_option("ROUTE", options.route, "the route being rolled out")->required();
 }
 
-int run_rollout_status(const CliOptions& options) {
+ExitStatus run_rollout_status(const CliOptions& options) {
     return call_admin(options, {http::verb::get, "/v1/rollouts/" + encode_segment(options.route)},
                       shown_with(options, print_rollout, "rollout"));
 }
 
 template <const char* Action>
-int run_rollout_action(const CliOptions& options) {
+ExitStatus run_rollout_action(const CliOptions& options) {
     return call_admin(options,
                       {http::verb::post,
                        "/v1/rollouts/" + encode_segment(options.route) + "/" + Action},

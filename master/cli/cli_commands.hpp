@@ -2,9 +2,10 @@
 
 // The CLI commands of SPEC §2 that talk to the admin socket, as one table of
 // {name, help, define, run}: main() adds a subcommand per row, and `--help`
-// comes from the same rows. Each run returns the exit status: 0 success,
-// 1 refused (any 4xx, or 501), 2 usage error, 3 cannot reach the master
-// (no socket, no answer, or a 5xx other than 501).
+// comes from the same rows. Each run returns the process exit status
+// (exit_status.hpp).
+
+#include "master/cli/exit_status.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -45,20 +46,15 @@ struct CliOptions {
     std::optional<std::int64_t> if_revision;
 };
 
-inline constexpr int exit_ok = 0;
-inline constexpr int exit_refused = 1;
-inline constexpr int exit_usage = 2;
-inline constexpr int exit_unreachable = 3;
-
 // Prints "turnout: MESSAGE" on stderr and returns `status`.
-int fail(int status, const std::string& message);
+ExitStatus fail(ExitStatus status, const std::string& message);
 
 struct CliCommand {
     std::string_view group;  // "" or a parent command ("rollout")
     std::string_view name;
     std::string_view help;
     void (*define)(CLI::App& command, CliOptions& options);
-    int (*run)(const CliOptions& options);
+    ExitStatus (*run)(const CliOptions& options);
 };
 
 // Every client command, in `--help` order.

@@ -28,7 +28,7 @@ struct FleetTarget {
     std::string prefix;
 };
 
-std::variant<FleetTarget, int> resolve_target(const CliOptions& options) {
+std::variant<FleetTarget, ExitStatus> resolve_target(const CliOptions& options) {
     FleetTarget target;
     target.client.endpoints = options.etcd;
     target.prefix = options.prefix;
@@ -71,10 +71,10 @@ std::variant<FleetTarget, int> resolve_target(const CliOptions& options) {
 }
 
 // Runs `start(client, finish)` to completion; `finish(status)` ends it.
-int with_client(const CliOptions& options,
-                const std::function<void(etcd::Client&, const std::string& prefix, std::function<void(int)>)>& start) {
+ExitStatus with_client(const CliOptions& options,
+                const std::function<void(etcd::Client&, const std::string& prefix, std::function<void(ExitStatus)>)>& start) {
     auto target = resolve_target(options);
-    if (auto* status = std::get_if<int>(&target)) {
+    if (auto* status = std::get_if<ExitStatus>(&target)) {
         return *status;
     }
     auto& fleet = std::get<FleetTarget>(target);
@@ -85,8 +85,8 @@ int with_client(const CliOptions& options,
     } catch (const std::invalid_argument& error) {
         return fail(exit_usage, error.what());
     }
-    int status = exit_unreachable;
-    start(*client, fleet.prefix, [&status](int result) { status = result; });
+    ExitStatus status = exit_unreachable;
+    start(*client, fleet.prefix, [&status](ExitStatus result) { status = result; });
     io.run();
     return status;
 }
@@ -137,7 +137,7 @@ etcd::Txn apply_txn(const fleet::Keys& wanted, const fleet::Keys& current, const
     return txn;
 }
 
-int run_apply(const CliOptions& options) {
+ExitStatus run_apply(const CliOptions& options) {
     std::ifstream in{options.file, std::ios::binary};
     std::stringstream text;
     text << in.rdbuf();
@@ -153,7 +153,7 @@ int run_apply(const CliOptions& options) {
         return fail(exit_refused, "invalid config: nothing stored");
     }
     auto wanted = std::get<fleet::Keys>(std::move(split));
-    return with_client(options, [&](etcd::Client& client, const std::string& prefix, std::function<void(int)> finish) {
+    return with_client(options, [&](etcd::Client& client, const std::string& prefix, std::function<void(ExitStatus)> finish) {
         client.read_prefix(prefix, [&, prefix, finish](std::optional<etcd::Snapshot> snapshot, std::string error) {
             if (!snapshot) {
                 finish(fail(exit_unreachable, error));
@@ -182,8 +182,8 @@ void define_get(CLI::App& command, CliOptions& options) {
     add_target_options(command, options);
 }
 
-int run_get(const CliOptions& options) {
-    return with_client(options, [](etcd::Client& client, const std::string& prefix, std::function<void(int)> finish) {
+ExitStatus run_get(const CliOptions& options) {
+    return with_client(options, [](etcd::Client& client, const std::string& prefix, std::function<void(ExitStatus)> finish) {
         client.read_prefix(prefix, [prefix, finish](std::optional<etcd::Snapshot> snapshot, std::string error) {
             if (!snapshot) {
                 finish(fail(exit_unreachable, error));
@@ -234,13 +234,13 @@ std::optional<std::string> with_split(const std::string& value,
     return std::string{out.c_str()} + "\n";
 }
 
-int run_split(const CliOptions& options) {
+ExitStatus run_split(const CliOptions& options) {
     auto parsed = parse_weights(options.weights);
     if (auto* error = std::get_if<std::string>(&parsed)) {
         return fail(exit_usage, *error);
     }
     const auto weights = std::get<0>(parsed);
-    return with_client(options, [&](etcd::Client& client, const std::string& prefix, std::function<void(int)> finish) {
+    return with_client(options, [&](etcd::Client& client, const std::string& prefix, std::function<void(ExitStatus)> finish) {
         const auto key = prefix + "routes/" + options.route;
         client.read_prefix(key, [&, key, finish](std::optional<etcd::Snapshot> snapshot, std::string error) {
             if (!snapshot) {
@@ -322,8 +322,8 @@ std::string field(const json::object& row, std::string_view name) {
     return value->is_string() ? std::string{value->get_string()} : json::serialize(*value);
 }
 
-int run_status(const CliOptions& options) {
-    return with_client(options, [&](etcd::Client& client, const std::string& prefix, std::function<void(int)> finish) {
+ExitStatus run_status(const CliOptions& options) {
+    return with_client(options, [&](etcd::Client& client, const std::string& prefix, std::function<void(ExitStatus)> finish) {
         client.read_prefix(prefix, [&, prefix, finish](std::optional<etcd::Snapshot> snapshot, std::string error) {
             if (!snapshot) {
                 finish(fail(exit_unreachable, error));
