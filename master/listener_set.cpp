@@ -1,6 +1,7 @@
 #include "master/listener_set.hpp"
 
 #include "master/listener_sockets.hpp"
+#include "server/logfmt.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -42,7 +43,8 @@ std::vector<std::string> ListenerSet::stage(const config::Config& config) {
                 address.endpoint.port(bound_port(bound.fds.front()));
             }
             spdlog::info("msg=\"listening\" listener={} address={} port={} sockets={}",
-                         listener.name, listener.address.text, address.endpoint.port(), slots_);
+                         log_value(listener.name), log_value(listener.address.text),
+                         address.endpoint.port(), slots_);
             fresh.emplace(listener.name, std::move(bound));
         }
     } catch (...) {
@@ -84,8 +86,8 @@ void ListenerSet::close_unused(const config::Config& config) {
             ++it;
             continue;
         }
-        spdlog::info("msg=\"listener closed\" listener={} address={}", it->first,
-                     it->second.address);
+        spdlog::info("msg=\"listener closed\" listener={} address={}", log_value(it->first),
+                     log_value(it->second.address));
         close_all(it->second);
         it = bound_.erase(it);
     }

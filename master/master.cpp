@@ -10,6 +10,7 @@
 #include "master/fleet/fleet_source.hpp"
 #include "master/fleet/node_report.hpp"
 #include "master/tls_files.hpp"
+#include "server/logfmt.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
@@ -87,18 +88,18 @@ void Master::choose_initial_config() {
             version_ = latest->info.version;
             live_source_ = "state";
             spdlog::info("msg=\"serving saved config\" version={} source=state state_dir={}",
-                         version_, store_.state_dir());
+                         version_, log_value(store_.state_dir()));
             return;
         }
         spdlog::error("msg=\"saved config does not decode, serving the file\" version={} state_dir={}",
-                      latest->info.version, store_.state_dir());
+                      latest->info.version, log_value(store_.state_dir()));
     }
     live_ = start_;
     const auto info = store_.commit(encode_config(*live_), "file", "run -c " + options_.config_path);
     version_ = info.version;
     live_source_ = "file";
     spdlog::info("msg=\"serving config file\" version={} source=file file={}{}", version_,
-                 options_.config_path, options_.fresh ? " fresh=true" : "");
+                 log_value(options_.config_path), options_.fresh ? " fresh=true" : "");
 }
 
 int Master::run() {
@@ -107,7 +108,8 @@ int Master::run() {
     auto tls = read_listener_tls(*live_, make_ticket_keys(), options_.config_path);
     if (auto* errors = std::get_if<config::ConfigErrors>(&tls)) {
         for (const auto& error : *errors) {
-            spdlog::error("msg=\"cannot start: TLS files do not load\" error=\"{}\"", error.to_string());
+            spdlog::error("msg=\"cannot start: TLS files do not load\" error={}",
+                          log_value(error.to_string()));
         }
         return 1;
     }
@@ -121,10 +123,10 @@ int Master::run() {
         health_ = std::make_unique<HealthChecker>(io_, [this] { broadcast_health(); });
         health_->configure(*live_);
     } catch (const std::system_error& error) {
-        spdlog::error("msg=\"cannot start\" error=\"{}\"", error.what());
+        spdlog::error("msg=\"cannot start\" error={}", log_value(error.what()));
         return 1;
     }
-    spdlog::info("msg=\"admin socket\" path={}", live_->admin.socket);
+    spdlog::info("msg=\"admin socket\" path={}", log_value(live_->admin.socket));
     slots_.resize(count);
     for (unsigned i = 0; i < count; ++i) {
         slots_[i].slot = i;
@@ -144,7 +146,8 @@ void Master::start_worker(WorkerSlot& slot) {
     try {
         spawned = spawn_worker_process(slot.slot);
     } catch (const std::system_error& error) {
-        spdlog::error("msg=\"cannot start worker\" slot={} error=\"{}\"", slot.slot, error.what());
+        spdlog::error("msg=\"cannot start worker\" slot={} error={}", slot.slot,
+                      log_value(error.what()));
         on_worker_exit(slot, 0);
         return;
     }
@@ -191,8 +194,8 @@ void Master::on_worker_message(unsigned index, pid_t pid, worker::Message messag
                          slot.version);
         }
     } else if (message.kind == worker::MessageKind::error) {
-        spdlog::error("msg=\"worker refused a change\" slot={} version={} error=\"{}\"", slot.slot,
-                      message.version, message.payload);
+        spdlog::error("msg=\"worker refused a change\" slot={} version={} error={}", slot.slot,
+                      message.version, log_value(message.payload));
         if (pending_) {
             pending_->waiting.erase(index);
         }
@@ -271,10 +274,11 @@ void Master::watch_signals() {
         if (signal == SIGCHLD) {
             reap_children();
         } else if (signal == SIGHUP) {
-            spdlog::info("msg=\"SIGHUP: re-reading the config file\" file={}", options_.config_path);
+            spdlog::info("msg=\"SIGHUP: re-reading the config file\" file={}",
+                         log_value(options_.config_path));
             apply_config({}, "file", std::nullopt, [](AdminResult result) {
                 spdlog::info("msg=\"reload finished\" status={} result={}", result.status,
-                             json::serialize(result.body));
+                             log_value(json::serialize(result.body)));
             });
         } else if (signal == SIGINT && interrupted_) {
             begin_stop(true);
@@ -356,7 +360,8 @@ void Master::begin_stop(bool now) {
     if (node_reporter_) {
         node_reporter_->stop();
     }
-    spdlog::info("msg=\"{}\" workers={}", now ? "stopping now" : "graceful stop", slots_.size());
+    spdlog::info("msg={} workers={}", log_value(now ? "stopping now" : "graceful stop"),
+                 slots_.size());
     for (auto& slot : slots_) {
         if (slot.channel) {
             slot.state = SlotState::draining;

@@ -12,6 +12,7 @@
 #include "master/health/health_checker.hpp"
 #include "master/store/stored_config.hpp"
 #include "master/tls_files.hpp"
+#include "server/logfmt.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
@@ -265,7 +266,7 @@ void Master::commit_and_push(std::shared_ptr<const config::Config> config, const
                       : store_.commit(snapshot, source, summary);
     } catch (const std::system_error& error) {
         listeners_->discard_staged();
-        spdlog::error("msg=\"cannot persist config\" error=\"{}\"", error.what());
+        spdlog::error("msg=\"cannot persist config\" error={}", log_value(error.what()));
         done({500, error_json(std::string{"cannot persist the config: "} + error.what() +
                               ": nothing changed")});
         return;
@@ -289,7 +290,8 @@ void Master::commit_and_push(std::shared_ptr<const config::Config> config, const
     listeners_->commit_staged();
     listeners_->close_unused(*live_);
     health_->configure(*live_);
-    spdlog::info("msg=\"config changed\" version={} source={} summary=\"{}\"", version_, source, summary);
+    spdlog::info("msg=\"config changed\" version={} source={} summary={}", version_,
+                 log_value(source), log_value(summary));
     ack_timer_.expires_after(ack_timeout);
     ack_timer_.async_wait([this](boost::system::error_code ec) {
         if (ec || !pending_) {

@@ -8,6 +8,7 @@
 #include "config/edits.hpp"
 #include "config/json_codec.hpp"
 #include "master/rollout/rollout_split.hpp"
+#include "server/logfmt.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
@@ -137,7 +138,8 @@ void Master::save_rollout(const std::string& route) {
         store_.save_record(rollouts_folder, route + ".json",
                            json::serialize(rollouts_.at(route).rollout.to_json(rollout_now())));
     } catch (const std::system_error& error) {
-        spdlog::error("msg=\"cannot save rollout\" route={} error=\"{}\"", route, error.what());
+        spdlog::error("msg=\"cannot save rollout\" route={} error={}", log_value(route),
+                      log_value(error.what()));
     }
 }
 
@@ -172,9 +174,10 @@ void Master::end_rollout_interval(const std::string& route, Job job) {
         return;
     }
     spdlog::info("msg=\"rollout interval\" route={} to={} requests={} errors={} p99_ms={:.1f} "
-                 "state={} weight={} reason=\"{}\"",
-                 route, rollout.spec().to, stats.requests, stats.errors, stats.p99_ms,
-                 to_string(rollout.state()), rollout.weight(), rollout.reason());
+                 "state={} weight={} reason={}",
+                 log_value(route), log_value(rollout.spec().to), stats.requests, stats.errors,
+                 stats.p99_ms, to_string(rollout.state()), rollout.weight(),
+                 log_value(rollout.reason()));
     rollout_changed(route, update, 200, [](AdminResult) {}, std::move(job));
 }
 
@@ -185,13 +188,14 @@ void Master::restore_rollouts() {
         auto restored = json ? Rollout::from_json(*json, rollout_now())
                              : std::variant<Rollout, std::string>{std::string{"not JSON"}};
         if (auto* error = std::get_if<std::string>(&restored)) {
-            spdlog::error("msg=\"saved rollout does not load\" file={} error=\"{}\"", name, *error);
+            spdlog::error("msg=\"saved rollout does not load\" file={} error={}", log_value(name),
+                          log_value(*error));
             continue;
         }
         auto rollout = std::get<Rollout>(std::move(restored));
         const auto route = rollout.spec().route;
         metrics_.interval_stats(route, rollout.spec().to);
-        spdlog::info("msg=\"rollout restored\" route={} state={} weight={}", route,
+        spdlog::info("msg=\"rollout restored\" route={} state={} weight={}", log_value(route),
                      to_string(rollout.state()), rollout.weight());
         rollouts_.insert_or_assign(
             route, RunningRollout{std::move(rollout), std::make_shared<boost::asio::steady_timer>(io_)});

@@ -1,5 +1,6 @@
 #include "server/listener.hpp"
 
+#include "server/logfmt.hpp"
 #include "server/serving_state.hpp"
 #include "server/session_registry.hpp"
 
@@ -54,7 +55,7 @@ void Listener::accept() {
             at_limit_ = true;
             spdlog::warn("msg=\"connection limit reached, not accepting\" listener={} "
                          "max_connections={}",
-                         context_->name, limit);
+                         log_value(context_->name), limit);
         }
         registry_.when_one_closes([weak = weak_from_this()] {
             if (auto self = weak.lock()) {
@@ -65,7 +66,7 @@ void Listener::accept() {
     }
     if (at_limit_) {
         at_limit_ = false;
-        spdlog::info("msg=\"accepting again\" listener={}", context_->name);
+        spdlog::info("msg=\"accepting again\" listener={}", log_value(context_->name));
     }
     acceptor_.async_accept(
         [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
@@ -78,7 +79,8 @@ void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
         return;
     }
     if (ec) {
-        spdlog::warn("msg=\"accept failed\" listener={} error=\"{}\"", context_->name, ec.message());
+        spdlog::warn("msg=\"accept failed\" listener={} error={}", log_value(context_->name),
+                     log_value(ec.message()));
         backoff_.expires_after(accept_backoff);
         backoff_.async_wait([self = shared_from_this()](boost::system::error_code wait_ec) {
             if (!wait_ec) {

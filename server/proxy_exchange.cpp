@@ -1,6 +1,7 @@
 #include "server/proxy_exchange.hpp"
 
 #include "server/http/header_rules.hpp"
+#include "server/logfmt.hpp"
 #include "server/routing/request_key.hpp"
 #include "server/serving_state.hpp"
 #include "server/http/websocket_upgrade.hpp"
@@ -176,8 +177,9 @@ void ProxyExchange::on_connect(error_code ec) {
     }
     const bool timed_out = upstream_deadline_.expired();
     const auto& target = upstream_config_->targets[target_].address.text;
-    spdlog::warn("msg=\"upstream connect failed\" upstream={} target={} error=\"{}\"",
-                 upstream_config_->name, target, timed_out ? "timeout" : ec.message());
+    spdlog::warn("msg=\"upstream connect failed\" upstream={} target={} error={}",
+                 log_value(upstream_config_->name), log_value(target),
+                 log_value(timed_out ? "timeout" : ec.message()));
     record_target_failure(timed_out ? UpstreamErrorKind::connect_timeout
                                     : UpstreamErrorKind::connect_failed);
     // A refused or timed-out connect never reached the upstream: any method may go elsewhere.

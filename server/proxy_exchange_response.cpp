@@ -5,6 +5,7 @@
 
 #include "server/http/header_rules.hpp"
 #include "server/http/websocket_upgrade.hpp"
+#include "server/logfmt.hpp"
 
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -109,8 +110,9 @@ void ProxyExchange::relay_response_body() {
                                   // Headers are out: the client must see a
                                   // truncated response, never a complete-looking one.
                                   spdlog::warn(
-                                      "msg=\"upstream failed mid-response\" upstream={} error=\"{}\"",
-                                      self->upstream_config_->name, ec.message());
+                                      "msg=\"upstream failed mid-response\" upstream={} error={}",
+                                      log_value(self->upstream_config_->name),
+                                      log_value(ec.message()));
                                   self->abort();
                                   return;
                               }
@@ -176,8 +178,8 @@ void ProxyExchange::fail_upstream(http::status status, std::string_view reason) 
     upstream_socket_.close(ignored);
     if (upstream_config_ != nullptr && status != http::status::payload_too_large) {
         spdlog::warn("msg=\"upstream request failed\" route={} upstream={} status={} reason={}",
-                     route_->route.name, upstream_config_->name, static_cast<unsigned>(status),
-                     reason);
+                     log_value(route_->route.name), log_value(upstream_config_->name),
+                     static_cast<unsigned>(status), log_value(reason));
     }
     client_->send_error(status, reason, client_keep_alive_ && client_->parser().is_done());
 }

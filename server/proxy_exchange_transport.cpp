@@ -5,6 +5,7 @@
 
 #include "server/proxy_exchange.hpp"
 
+#include "server/logfmt.hpp"
 #include "server/tunnel.hpp"
 #include "server/upstream/upstream_tls.hpp"
 
@@ -40,10 +41,12 @@ void ProxyExchange::on_upstream_handshake(error_code ec) {
         return;
     }
     const bool timed_out = upstream_deadline_.expired();
-    spdlog::warn("msg=\"upstream TLS handshake failed\" upstream={} target={} error=\"{}\"",
-                 upstream_config_->name, upstream_config_->targets[target_].address.text,
-                 timed_out ? "timeout"
-                           : upstream_tls_failure(upstream_socket_.tls().native_handle(), ec));
+    spdlog::warn("msg=\"upstream TLS handshake failed\" upstream={} target={} error={}",
+                 log_value(upstream_config_->name),
+                 log_value(upstream_config_->targets[target_].address.text),
+                 log_value(timed_out
+                               ? "timeout"
+                               : upstream_tls_failure(upstream_socket_.tls().native_handle(), ec)));
     record_target_failure(timed_out ? UpstreamErrorKind::connect_timeout : UpstreamErrorKind::tls);
     if (!retry_on_another_target()) {
         fail_upstream(timed_out ? status::gateway_timeout : status::bad_gateway,

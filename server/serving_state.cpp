@@ -1,5 +1,7 @@
 #include "server/serving_state.hpp"
 
+#include "server/logfmt.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <utility>
@@ -37,8 +39,8 @@ void ServingState::open_access_log(const std::optional<std::string>& destination
     try {
         access_log_ = std::make_shared<AccessLog>(*destination);
     } catch (const std::exception& error) {
-        spdlog::error("msg=\"cannot open the access log\" path={} error=\"{}\"", *destination,
-                      error.what());
+        spdlog::error("msg=\"cannot open the access log\" path={} error={}",
+                      log_value(*destination), log_value(error.what()));
         access_log_.reset();
     }
 }

@@ -1,5 +1,7 @@
 #include "worker/control_channel.hpp"
 
+#include "server/logfmt.hpp"
+
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
@@ -400,11 +402,12 @@ void ControlChannel::Impl::fail(int error, const char* what) {
         return;
     }
     if (error == EPROTO) {
-        spdlog::warn("msg=\"control channel protocol error, closing\" fd={} what=\"{}\"",
-                     socket.native_handle(), what);
+        spdlog::warn("msg=\"control channel protocol error, closing\" fd={} what={}",
+                     socket.native_handle(), log_value(what));
     } else if (error != 0 && error != ECONNRESET && error != EPIPE) {
-        spdlog::warn("msg=\"control channel failed, closing\" fd={} what=\"{}\" error=\"{}\"",
-                     socket.native_handle(), what, std::generic_category().message(error));
+        spdlog::warn("msg=\"control channel failed, closing\" fd={} what={} error={}",
+                     socket.native_handle(), log_value(what),
+                     log_value(std::generic_category().message(error)));
     }
     shut_down(true);
 }

@@ -1,6 +1,7 @@
 #include "worker/worker_process.hpp"
 
 #include "config/json_codec.hpp"
+#include "server/logfmt.hpp"
 #include "server/tls/tls_material.hpp"
 #include "server/tls/tls_server_context.hpp"
 #include "worker/config_delta.hpp"
@@ -126,8 +127,8 @@ private:
             std::string error;
             auto context = server::TlsServerContext::create(listener, material->ticket_keys, error);
             if (!context) {
-                spdlog::error("msg=\"listener TLS does not load\" slot={} listener={} error=\"{}\"",
-                              slot_, name, error);
+                spdlog::error("msg=\"listener TLS does not load\" slot={} listener={} error={}",
+                              slot_, log_value(name), log_value(error));
                 refuse(message.version, "listener TLS does not load");
                 return;
             }
@@ -165,7 +166,7 @@ private:
     }
 
     void refuse(std::uint64_t version, const char* why) {
-        spdlog::error("msg=\"{}\" slot={} version={}", why, slot_, version);
+        spdlog::error("msg={} slot={} version={}", log_value(why), slot_, version);
         channel_->send(Message{MessageKind::error, version, why, {}});
     }
 

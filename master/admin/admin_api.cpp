@@ -1,5 +1,7 @@
 #include "master/admin/admin_api.hpp"
 
+#include "server/logfmt.hpp"
+
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
@@ -314,15 +316,16 @@ const Endpoint* dispatch_admin_request(ControlPlane& control, AdminRequest reque
             reply = [reply = std::move(reply), method = endpoint.method, path = request.path,
                      uid = request.peer_uid](AdminResponse response) {
                 spdlog::info("msg=\"admin request\" method={} path={} uid={} status={}",
-                             std::string_view{http::to_string(method)}, path, uid, response.status);
+                             std::string_view{http::to_string(method)}, log_value(path), uid,
+                             response.status);
                 reply(std::move(response));
             };
         }
         try {
             endpoint.handler(control, request, reply);
         } catch (const std::exception& error) {
-            spdlog::error("msg=\"admin handler failed\" path={} error=\"{}\"", request.path,
-                          error.what());
+            spdlog::error("msg=\"admin handler failed\" path={} error={}",
+                          log_value(request.path), log_value(error.what()));
             reply(error_response(500, std::string{"internal error: "} + error.what()));
         }
         return &endpoint;

@@ -1,6 +1,7 @@
 #include "master/admin/admin_server.hpp"
 
 #include "master/admin/admin_api.hpp"
+#include "server/logfmt.hpp"
 
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
@@ -324,7 +325,7 @@ void accept_next(std::shared_ptr<AdminShared> shared) {
             shared->sessions.push_back(session);
             session->start();
         } else {
-            spdlog::warn("msg=\"admin accept failed\" error=\"{}\"", ec.message());
+            spdlog::warn("msg=\"admin accept failed\" error={}", log_value(ec.message()));
         }
         accept_next(std::move(shared));
     });

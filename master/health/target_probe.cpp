@@ -1,5 +1,6 @@
 #include "master/health/target_probe.hpp"
 
+#include "server/logfmt.hpp"
 #include "server/upstream/upstream_tls.hpp"
 
 #include <boost/asio/ssl/stream_base.hpp>
@@ -146,8 +147,9 @@ void TargetProbe::on_result(bool success, std::string detail) {
     if (turn_unhealthy || turn_healthy) {
         healthy_ = turn_healthy;
         spdlog::log(healthy_ ? spdlog::level::info : spdlog::level::warn,
-                    "msg=\"target {}\" upstream={} target={} check=\"{}\"",
-                    healthy_ ? "healthy" : "unhealthy", upstream_, target_.address.text, detail);
+                    "msg=\"target {}\" upstream={} target={} check={}",
+                    healthy_ ? "healthy" : "unhealthy", log_value(upstream_),
+                    log_value(target_.address.text), log_value(detail));
         on_change_();
     }
     schedule();

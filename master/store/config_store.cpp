@@ -17,6 +17,7 @@
 // commits to a state_dir; readers tolerate anything else in it.
 
 #include "master/store/config_store_files.hpp"
+#include "server/logfmt.hpp"
 
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
@@ -180,7 +181,8 @@ void ConfigStore::read_folder() {
             header.reset();
         }
         if (!header) {
-            spdlog::warn("msg=\"config store: ignoring a damaged version file\" path={}", path);
+            spdlog::warn("msg=\"config store: ignoring a damaged version file\" path={}",
+                         log_value(path));
             unusable_[version].push_back(name);
             continue;
         }
@@ -239,7 +241,7 @@ std::optional<StoredVersion> ConfigStore::latest() const {
             return stored;
         }
         spdlog::warn("msg=\"config store: skipping damaged version\" version={} folder={}",
-                     it->first, folder_);
+                     it->first, log_value(folder_));
     }
     return std::nullopt;
 }
@@ -359,7 +361,7 @@ std::vector<std::pair<std::string, std::string>> ConfigStore::load_records(const
     try {
         names = files::list_files(folder);
     } catch (const std::system_error& error) {
-        spdlog::warn("msg=\"config store: cannot list records\" error=\"{}\"", error.what());
+        spdlog::warn("msg=\"config store: cannot list records\" error={}", log_value(error.what()));
         return records;
     }
     for (const auto& name : names) {

@@ -1,6 +1,7 @@
 #include "master/store/config_store_checkpoints.hpp"
 
 #include "master/store/stored_config.hpp"
+#include "server/logfmt.hpp"
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
@@ -39,8 +40,8 @@ void CheckpointWriter::finished(std::uint64_t version, const std::string& error)
     busy_ = false;
     if (!error.empty()) {
         spdlog::error("msg=\"cannot write a config checkpoint; loads replay a longer chain of "
-                      "changes until one is written\" version={} error=\"{}\"",
-                      version, error);
+                      "changes until one is written\" version={} error={}",
+                      version, log_value(error));
         return;
     }
     store_.add_checkpoint(version);

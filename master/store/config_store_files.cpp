@@ -1,5 +1,7 @@
 #include "master/store/config_store_files.hpp"
 
+#include "server/logfmt.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <dirent.h>
@@ -198,8 +200,8 @@ std::vector<std::string> list_files(const std::string& folder) {
 
 void remove_quietly(const std::string& path) {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-        spdlog::warn("msg=\"config store: cannot remove old file\" path={} error=\"{}\"", path,
-                     std::generic_category().message(errno));
+        spdlog::warn("msg=\"config store: cannot remove old file\" path={} error={}",
+                     log_value(path), log_value(std::generic_category().message(errno)));
     }
 }
 

@@ -1,5 +1,7 @@
 #include "server/tls/handshake_failure_log.hpp"
 
+#include "server/logfmt.hpp"
+
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <spdlog/spdlog.h>
@@ -36,13 +38,14 @@ void HandshakeFailureLog::record(std::string_view listener, std::string_view pee
                                  boost::system::error_code ec, bool timed_out,
                                  clock::time_point now) {
     if (timed_out || peer_left(ec)) {
-        spdlog::debug("msg=\"TLS handshake not completed\" listener={} peer={} reason=\"{}\"",
-                      listener, peer, timed_out ? "no handshake within header_timeout" : ec.message());
+        spdlog::debug("msg=\"TLS handshake not completed\" listener={} peer={} reason={}",
+                      log_value(listener), log_value(peer),
+                      log_value(timed_out ? "no handshake within header_timeout" : ec.message()));
         return;
     }
     if (auto suppressed = admit(now)) {
-        spdlog::warn("msg=\"TLS handshake failed\" listener={} peer={} reason=\"{}\" suppressed={}",
-                     listener, peer, ec.message(), *suppressed);
+        spdlog::warn("msg=\"TLS handshake failed\" listener={} peer={} reason={} suppressed={}",
+                     log_value(listener), log_value(peer), log_value(ec.message()), *suppressed);
     }
 }
 

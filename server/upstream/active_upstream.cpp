@@ -1,5 +1,6 @@
 #include "server/upstream/active_upstream.hpp"
 
+#include "server/logfmt.hpp"
 #include "server/upstream/upstream_tls.hpp"
 
 #include <spdlog/spdlog.h>
@@ -37,8 +38,8 @@ void ActiveUpstream::reload_tls() {
     if (!context) {
         // The master checked the file before this apply; it changed since.
         // A context made earlier stays in use.
-        spdlog::error("msg=\"upstream CA not reloaded\" upstream={} error=\"{}\" kept_previous={}",
-                      config_.name, error, tls_context_ != nullptr);
+        spdlog::error("msg=\"upstream CA not reloaded\" upstream={} error={} kept_previous={}",
+                      log_value(config_.name), log_value(error), tls_context_ != nullptr);
         return;
     }
     tls_context_ = std::move(context);
@@ -79,8 +80,8 @@ void ActiveUpstream::record_failure(std::size_t target, clock::time_point now) {
     health.ejections = std::min(health.ejections + 1, max_ejection_multiple);
     health.ejected_until = now + config_.outlier.eject_for * health.ejections;
     health.consecutive_failures = 0;
-    spdlog::warn("msg=\"target ejected\" upstream={} target={} for_ms={}", config_.name,
-                 config_.targets[target].address.text,
+    spdlog::warn("msg=\"target ejected\" upstream={} target={} for_ms={}", log_value(config_.name),
+                 log_value(config_.targets[target].address.text),
                  (config_.outlier.eject_for * health.ejections).count());
 }
 
