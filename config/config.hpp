@@ -32,8 +32,8 @@ struct Limits {
     Duration idle_timeout = std::chrono::seconds(60);
     Duration drain_timeout = std::chrono::seconds(30);
     Duration send_timeout = std::chrono::seconds(60);  // a write to a client making no progress
-    std::uint64_t max_headers = 100;                    // header fields per request; over it: 431
-    std::uint64_t max_connections = 10000;              // per worker; 0 = unlimited
+    std::uint64_t max_headers = 100;                   // header fields per request; over it: 431
+    std::uint64_t max_connections = 10000;             // per worker; 0 = unlimited
     bool operator==(const Limits&) const = default;
 };
 
@@ -131,8 +131,8 @@ struct HeaderRules {
 };
 
 struct RouteMatch {
-    std::string host;            // lower case; "" = any; "*.example.com" = wildcard
-    std::string path = "/";      // a prefix, or an exact path when path_exact
+    std::string host;        // lower case; "" = any; "*.example.com" = wildcard
+    std::string path = "/";  // a prefix, or an exact path when path_exact
     bool path_exact = false;
     std::vector<std::string> methods;  // upper case; empty = any
     HeaderList headers;                // all must equal; empty = none
@@ -161,9 +161,9 @@ struct Route {
 };
 
 struct Admin {
-    std::string socket;                 // absolute path
-    std::optional<unsigned> mode;       // e.g. 0660; default 0600
-    std::vector<unsigned> allow_uids;   // besides the master's own uid
+    std::string socket;                // absolute path
+    std::optional<unsigned> mode;      // e.g. 0660; default 0600
+    std::vector<unsigned> allow_uids;  // besides the master's own uid
     bool operator==(const Admin&) const = default;
 };
 
@@ -186,7 +186,7 @@ struct Config {
     std::string source_path;  // the file it was read from, absolute; may be empty
     unsigned workers = 0;     // 0 = auto (one per CPU)
     Admin admin;
-    std::string state_dir;  // absolute path
+    std::string state_dir;                  // absolute path
     std::optional<std::string> access_log;  // a path, or "stdout"
     Limits limits;
     std::vector<Listener> listeners;

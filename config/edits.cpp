@@ -10,7 +10,6 @@
 #include "config/yaml_document.hpp"
 #include "config/yaml_reader.hpp"
 
-
 #include <algorithm>
 #include <filesystem>
 #include <unordered_set>

@@ -46,10 +46,12 @@ Keys split_into_keys(const YAML::Node& root) {
 
 }  // namespace
 
-std::variant<Keys, config::ConfigErrors> keys_from_config(const std::string& yaml, const std::string& file,
-                                                         const std::string& base_dir) {
+std::variant<Keys, config::ConfigErrors> keys_from_config(const std::string& yaml,
+                                                          const std::string& file,
+                                                          const std::string& base_dir) {
     config::detail::Context context(file, base_dir);
-    auto root = config::detail::read_yaml_document(context, yaml, "only one YAML document is allowed");
+    auto root =
+        config::detail::read_yaml_document(context, yaml, "only one YAML document is allowed");
     if (!root) {
         return context.take_errors();
     }

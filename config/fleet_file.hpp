@@ -18,8 +18,9 @@ using Keys = std::map<std::string, std::string>;  // relative key → value
 
 // Validates `yaml` as a config (listeners may be left to each node's
 // bootstrap) and splits it into keys. `file` names it in errors.
-std::variant<Keys, config::ConfigErrors> keys_from_config(const std::string& yaml, const std::string& file,
-                                                         const std::string& base_dir);
+std::variant<Keys, config::ConfigErrors> keys_from_config(const std::string& yaml,
+                                                          const std::string& file,
+                                                          const std::string& base_dir);
 
 // The config the keys hold, as one YAML document (node reports left out);
 // values that do not parse are left out and named in `skipped`.

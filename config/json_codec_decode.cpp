@@ -375,7 +375,8 @@ std::optional<Config> config_from_json(const json::value& value) {
 
 namespace turnout::config {
 
-std::optional<boost::json::value> parse_json(std::string_view text, boost::json::storage_ptr storage) {
+std::optional<boost::json::value> parse_json(std::string_view text,
+                                             boost::json::storage_ptr storage) {
     boost::json::parse_options options;
     options.allow_invalid_utf8 = true;
     boost::system::error_code ec;

@@ -97,7 +97,8 @@ void sort_by_place(ConfigErrors& errors) {
     });
 }
 
-std::shared_ptr<Config> read_root(Context& context, const YAML::Node& root, const Config* in_force) {
+std::shared_ptr<Config> read_root(Context& context, const YAML::Node& root,
+                                  const Config* in_force) {
     YAML::Mark mark = root.Mark().line >= 0 ? root.Mark() : YAML::Mark();
     return read_config(context, Cursor{root, "", mark}, in_force);
 }
@@ -113,8 +114,9 @@ std::shared_ptr<Config> parse_and_read(Context& context, const std::string& yaml
     return read_root(context, *root, in_force);
 }
 
-LoadResult load(const std::function<std::shared_ptr<Config>(Context&)>& read, const std::string& file,
-                const std::string& base_dir, const std::string& source_path) {
+LoadResult load(const std::function<std::shared_ptr<Config>(Context&)>& read,
+                const std::string& file, const std::string& base_dir,
+                const std::string& source_path) {
     Context context(file, absolute_dir(base_dir));
     try {
         auto config = read(context);
@@ -139,17 +141,20 @@ ConfigErrors file_error(const std::string& path, const std::string& message) {
 
 LoadResult load_config_text(const std::string& yaml, const std::string& file,
                             const std::string& base_dir) {
-    return load([&](Context& context) { return parse_and_read(context, yaml, nullptr); }, file, base_dir, "");
+    return load([&](Context& context) { return parse_and_read(context, yaml, nullptr); }, file,
+                base_dir, "");
 }
 
 LoadResult load_config_text(const std::string& yaml, const std::string& file,
                             const std::string& base_dir, const Config& in_force) {
-    return load([&](Context& context) { return parse_and_read(context, yaml, &in_force); }, file, base_dir, "");
+    return load([&](Context& context) { return parse_and_read(context, yaml, &in_force); }, file,
+                base_dir, "");
 }
 
 LoadResult load_config_tree(const YAML::Node& root, const std::string& file,
                             const std::string& base_dir) {
-    return load([&](Context& context) { return read_root(context, root, nullptr); }, file, base_dir, "");
+    return load([&](Context& context) { return read_root(context, root, nullptr); }, file, base_dir,
+                "");
 }
 
 LoadResult load_config_file(const std::string& path) {

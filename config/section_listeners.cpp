@@ -84,12 +84,10 @@ void read_limits(Context& context, const Cursor& at, Limits& limits) {
     map.read("idle_timeout", limits.idle_timeout, positive);
     map.read("drain_timeout", limits.drain_timeout, any_duration);
     map.read("send_timeout", limits.send_timeout, positive);
-    map.read("max_headers", limits.max_headers, [](Context& c, const Cursor& value) {
-        return read_uint(c, value, 1, UINT32_MAX);
-    });
-    map.read("max_connections", limits.max_connections, [](Context& c, const Cursor& value) {
-        return read_uint(c, value, 0, UINT32_MAX);
-    });
+    map.read("max_headers", limits.max_headers,
+             [](Context& c, const Cursor& value) { return read_uint(c, value, 1, UINT32_MAX); });
+    map.read("max_connections", limits.max_connections,
+             [](Context& c, const Cursor& value) { return read_uint(c, value, 0, UINT32_MAX); });
 }
 
 std::vector<Listener> read_listeners(Context& context, const Cursor& at) {

@@ -53,7 +53,8 @@ std::optional<std::vector<std::string>> read_endpoints(Context& context, const C
         auto url = read_nonempty_string(context, item);
         if (url && !is_endpoint_url(*url)) {
             context.error(item, "must be a URL like http://127.0.0.1:2379 or https://etcd-1:2379 "
-                                "(scheme, host and port, no path), got " + item.describe());
+                                "(scheme, host and port, no path), got " +
+                                    item.describe());
         } else if (url) {
             endpoints.push_back(*url);
         }
@@ -70,12 +71,14 @@ void read_source_tls(Context& context, const Cursor& at, EtcdSource& source) {
     tls.read("cert", source.cert, read_path);
     tls.read("key", source.key, read_path);
     if (source.cert.has_value() != source.key.has_value()) {
-        context.error(at, "cert and key go together: give both for a client certificate, or neither");
+        context.error(at,
+                      "cert and key go together: give both for a client certificate, or neither");
     }
 }
 
 void read_etcd(Context& context, const Cursor& at, EtcdSource& source) {
-    MapReader etcd(context, at, {"endpoints", "prefix", "node", "tls", "username", "password_file"});
+    MapReader etcd(context, at,
+                   {"endpoints", "prefix", "node", "tls", "username", "password_file"});
     if (!etcd.is_map()) {
         return;
     }
@@ -85,7 +88,8 @@ void read_etcd(Context& context, const Cursor& at, EtcdSource& source) {
     if (auto prefix = etcd.require("prefix")) {
         auto text = read_nonempty_string(context, *prefix);
         if (text && (!text->ends_with('/') || text->find('\0') != std::string::npos)) {
-            context.error(*prefix, "must end with '/', e.g. /turnout/prod/, got " + prefix->describe());
+            context.error(*prefix,
+                          "must end with '/', e.g. /turnout/prod/, got " + prefix->describe());
         } else if (text) {
             source.prefix = *text;
         }
@@ -94,7 +98,8 @@ void read_etcd(Context& context, const Cursor& at, EtcdSource& source) {
     if (auto node = etcd.get("node")) {
         auto text = read_nonempty_string(context, *node);
         if (text && !is_node_name(*text)) {
-            context.error(*node, "must be letters, digits, '.', '-' or '_', got " + node->describe());
+            context.error(*node,
+                          "must be letters, digits, '.', '-' or '_', got " + node->describe());
         } else if (text) {
             source.node = *text;
         }

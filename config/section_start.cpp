@@ -60,8 +60,8 @@ std::optional<unsigned> read_mode(Context& context, const Cursor& at) {
         return std::nullopt;
     }
     if ((mode & 0600) != 0600) {
-        context.error(at, "must let the owner read and write (0600 at least), got " +
-                              at.describe());
+        context.error(at,
+                      "must let the owner read and write (0600 at least), got " + at.describe());
         return std::nullopt;
     }
     return mode;
@@ -102,8 +102,10 @@ void check_unchanged(Context& context, const std::optional<Cursor>& at, const st
                      const std::string& in_force) {
     if (at && pushed != in_force) {
         context.error(*at, "cannot change while turnout runs, it takes a restart: turnout runs "
-                           "with " + in_force + "; leave it out to keep it, or change the -c "
-                           "file and restart turnout");
+                           "with " +
+                               in_force +
+                               "; leave it out to keep it, or change the -c "
+                               "file and restart turnout");
     }
 }
 
@@ -123,7 +125,8 @@ void read_start_settings(Context& context, const MapReader& top, Config& config,
     top.read("state_dir", config.state_dir, read_path);
     std::optional<MapReader> admin;
     if (auto at = top.get("admin")) {
-        admin.emplace(context, *at, std::initializer_list<std::string_view>{"socket", "mode", "allow_uids"});
+        admin.emplace(context, *at,
+                      std::initializer_list<std::string_view>{"socket", "mode", "allow_uids"});
         admin->read("socket", config.admin.socket, read_socket_path);
         admin->read("mode", config.admin.mode, read_mode);
         admin->read("allow_uids", config.admin.allow_uids, read_uids);

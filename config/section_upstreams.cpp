@@ -135,8 +135,7 @@ void read_timeouts(Context& context, const Cursor& at, UpstreamTimeouts& timeout
 }
 
 HealthCheck read_health_check(Context& context, const Cursor& at) {
-    MapReader map(context, at,
-                  {"path", "interval", "timeout", "unhealthy_after", "healthy_after"});
+    MapReader map(context, at, {"path", "interval", "timeout", "unhealthy_after", "healthy_after"});
     HealthCheck check;
     auto positive = [](Context& c, const Cursor& value) {
         return read_duration(c, value, Duration(1));

@@ -112,8 +112,7 @@ std::optional<Address> parse_address(std::string_view text) {
     std::string_view port_text;
     if (text.starts_with('[')) {
         auto close = text.find(']');
-        if (close == std::string_view::npos || close + 1 >= text.size() ||
-            text[close + 1] != ':') {
+        if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
             return std::nullopt;
         }
         host = parse_v6_host(text.substr(1, close - 1));

@@ -161,7 +161,8 @@ std::optional<std::string> read_url_path(Context& context, const Cursor& at, boo
     }
     if (!allow_query && text->find_first_of("?#") != std::string::npos) {
         context.error(at, "must not contain '?' or '#' (routes match the path without the "
-                          "query), got " + at.describe());
+                          "query), got " +
+                              at.describe());
         return std::nullopt;
     }
     return text;
@@ -187,7 +188,8 @@ std::optional<std::string> read_name(Context& context, const Cursor& at) {
     }
     if (!is_name(*text)) {
         context.error(at, "must be a name of letters, digits, '.', '_' and '-' (at most 128), "
-                          "got " + at.describe());
+                          "got " +
+                              at.describe());
         return std::nullopt;
     }
     return text;

@@ -77,8 +77,8 @@ std::optional<YAML::Node> read_yaml_document(Context& context, const std::string
         check_single_document(context, yaml, second_document_message);
         return root;
     } catch (const YAML::DeepRecursion& error) {
-        context.error_at(error.mark, "YAML nesting is too deep (" + std::to_string(error.depth()) +
-                                         " levels)");
+        context.error_at(error.mark,
+                         "YAML nesting is too deep (" + std::to_string(error.depth()) + " levels)");
     } catch (const YAML::ParserException& error) {
         context.error_at(error.mark, "YAML syntax error: " + error.msg);
     }

@@ -11,7 +11,8 @@ namespace {
 constexpr std::size_t names_shown = 3;
 
 template <typename Item>
-std::string diff(const char* kind, const std::vector<Item>& before, const std::vector<Item>& after) {
+std::string diff(const char* kind, const std::vector<Item>& before,
+                 const std::vector<Item>& after) {
     std::map<std::string, const Item*> old_items;
     for (const auto& item : before) {
         old_items[item.name] = &item;

@@ -26,8 +26,7 @@ struct AdminResult {
 };
 using AdminCallback = std::function<void(AdminResult)>;
 
-boost::json::value error_json(const std::string& message,
-                              const config::ConfigErrors& details = {});
+boost::json::value error_json(const std::string& message, const config::ConfigErrors& details = {});
 
 class ControlPlane {
 public:
@@ -51,7 +50,8 @@ public:
     virtual AdminResult history() = 0;
     virtual void rollback(std::uint64_t version, AdminCallback done) = 0;
 
-    virtual void put_route(const std::string& name, const std::string& body, AdminCallback done) = 0;
+    virtual void put_route(const std::string& name, const std::string& body,
+                           AdminCallback done) = 0;
     virtual void delete_route(const std::string& name, AdminCallback done) = 0;
     virtual void put_upstream(const std::string& name, const std::string& body,
                               AdminCallback done) = 0;

@@ -80,8 +80,9 @@ void ListenerSet::discard_staged() {
 
 void ListenerSet::close_unused(const config::Config& config) {
     for (auto it = bound_.begin(); it != bound_.end();) {
-        const bool used = std::any_of(config.listeners.begin(), config.listeners.end(),
-                                      [&](const auto& listener) { return listener.name == it->first; });
+        const bool used =
+            std::any_of(config.listeners.begin(), config.listeners.end(),
+                        [&](const auto& listener) { return listener.name == it->first; });
         if (used) {
             ++it;
             continue;

@@ -19,16 +19,15 @@ constexpr int listen_backlog = 4096;
     if (fd >= 0) {
         ::close(fd);
     }
-    throw std::system_error(error, std::generic_category(),
-                            std::string{what} + " " + address.text);
+    throw std::system_error(error, std::generic_category(), std::string{what} + " " + address.text);
 }
 
 }  // namespace
 
 int bind_listener(const config::Address& address) {
     const auto& endpoint = address.endpoint;
-    const int fd = ::socket(endpoint.protocol().family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                            IPPROTO_TCP);
+    const int fd = ::socket(endpoint.protocol().family(),
+                            SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
     if (fd < 0) {
         fail(fd, address, "cannot create a socket for");
     }

@@ -59,14 +59,9 @@ unsigned worker_count(const config::Config& config) {
 Master::Master(RunOptions options, std::shared_ptr<const config::Config> file_config)
     : options_{std::move(options)},
       base_dir_{std::filesystem::absolute(options_.config_path).parent_path().string()},
-      file_config_{std::move(file_config)},
-      start_{start_settings(options_, file_config_)},
-      store_{file_config_->state_dir},
-      signals_{io_, SIGINT, SIGTERM, SIGHUP},
-      ack_timer_{io_},
-      kill_timer_{io_},
-      stats_timer_{io_},
-      stats_wait_timer_{io_} {
+      file_config_{std::move(file_config)}, start_{start_settings(options_, file_config_)},
+      store_{file_config_->state_dir}, signals_{io_, SIGINT, SIGTERM, SIGHUP}, ack_timer_{io_},
+      kill_timer_{io_}, stats_timer_{io_}, stats_wait_timer_{io_} {
     signals_.add(SIGCHLD);
     choose_initial_config();
 }
@@ -91,11 +86,13 @@ void Master::choose_initial_config() {
                          version_, log_value(store_.state_dir()));
             return;
         }
-        spdlog::error("msg=\"saved config does not decode, serving the file\" version={} state_dir={}",
-                      latest->info.version, log_value(store_.state_dir()));
+        spdlog::error(
+            "msg=\"saved config does not decode, serving the file\" version={} state_dir={}",
+            latest->info.version, log_value(store_.state_dir()));
     }
     live_ = start_;
-    const auto info = store_.commit(encode_config(*live_), "file", "run -c " + options_.config_path);
+    const auto info =
+        store_.commit(encode_config(*live_), "file", "run -c " + options_.config_path);
     version_ = info.version;
     live_source_ = "file";
     spdlog::info("msg=\"serving config file\" version={} source=file file={}{}", version_,
@@ -159,9 +156,11 @@ void Master::start_worker(WorkerSlot& slot) {
     const unsigned index = slot.slot;
     const pid_t pid = slot.pid;
     // The channel's EOF needs no action: SIGCHLD reports the exit.
-    slot.channel->start([this, index, pid](worker::Message message) {
-        on_worker_message(index, pid, std::move(message));
-    }, [] {});
+    slot.channel->start(
+        [this, index, pid](worker::Message message) {
+            on_worker_message(index, pid, std::move(message));
+        },
+        [] {});
     send_listeners(slot, listeners_->names());
     send_snapshot(slot, encode_config(*live_));
     slot.sent_version = version_;
@@ -365,7 +364,8 @@ void Master::begin_stop(bool now) {
     for (auto& slot : slots_) {
         if (slot.channel) {
             slot.state = SlotState::draining;
-            slot.channel->send({now ? worker::MessageKind::stop : worker::MessageKind::drain, 0, {}, {}});
+            slot.channel->send(
+                {now ? worker::MessageKind::stop : worker::MessageKind::drain, 0, {}, {}});
         }
     }
     kill_timer_.expires_after(now ? kill_grace : live_->limits.drain_timeout + kill_grace);
@@ -375,7 +375,8 @@ void Master::begin_stop(bool now) {
         }
         for (auto& slot : slots_) {
             if (slot.pid > 0) {
-                spdlog::warn("msg=\"worker did not stop, killing it\" slot={} pid={}", slot.slot, slot.pid);
+                spdlog::warn("msg=\"worker did not stop, killing it\" slot={} pid={}", slot.slot,
+                             slot.pid);
                 ::kill(slot.pid, SIGKILL);
             }
         }
@@ -412,8 +413,10 @@ void Master::send_health(WorkerSlot& slot) {
     for (const auto& [upstream, address] : health_->unhealthy()) {
         unhealthy.push_back(json::array{json::string{upstream}, json::string{address}});
     }
-    slot.channel->send({worker::MessageKind::health, version_,
-                        json::serialize(json::object{{"unhealthy", std::move(unhealthy)}}), {}});
+    slot.channel->send({worker::MessageKind::health,
+                        version_,
+                        json::serialize(json::object{{"unhealthy", std::move(unhealthy)}}),
+                        {}});
 }
 
 void Master::broadcast_health() {

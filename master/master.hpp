@@ -64,9 +64,11 @@ public:
     void rollback(std::uint64_t version, AdminCallback done) override;
     void put_route(const std::string& name, const std::string& body, AdminCallback done) override;
     void delete_route(const std::string& name, AdminCallback done) override;
-    void put_upstream(const std::string& name, const std::string& body, AdminCallback done) override;
+    void put_upstream(const std::string& name, const std::string& body,
+                      AdminCallback done) override;
     void delete_upstream(const std::string& name, AdminCallback done) override;
-    void put_split(const std::string& route, std::vector<std::pair<std::string, std::int64_t>> weights,
+    void put_split(const std::string& route,
+                   std::vector<std::pair<std::string, std::int64_t>> weights,
                    AdminCallback done) override;
     void start_rollout(const boost::json::value& body, AdminCallback done) override;
     AdminResult rollout_status(const std::string& route) override;
@@ -113,9 +115,9 @@ private:
     std::optional<config::EditError> rollout_conflict(const std::string& route) const;
     void send_listeners(WorkerSlot& slot, const std::vector<std::string>& names);
     void send_snapshot(WorkerSlot& slot, const std::string& snapshot);
-    std::optional<config::ConfigErrors> check_tls(const config::Config& config,
-                                                  const std::optional<worker::ConfigDelta>& delta,
-                                                  std::optional<server::TlsMaterial>& material) const;
+    std::optional<config::ConfigErrors> check_tls(
+        const config::Config& config, const std::optional<worker::ConfigDelta>& delta,
+        std::optional<server::TlsMaterial>& material) const;
     void send_health(WorkerSlot& slot);
     void broadcast_health();
     void settle_acks();
@@ -178,7 +180,7 @@ private:
     // interval ended; the timer wakes the earliest deadline.
     FreshStats fresh_stats_{[this] { return live_worker_pids(); }};
     boost::asio::steady_timer stats_wait_timer_;
-    UpstreamRates rates_;  // fed by poll_stats, read by status()
+    UpstreamRates rates_;                             // fed by poll_stats, read by status()
     std::map<std::string, RunningRollout> rollouts_;  // by route
     std::unique_ptr<fleet::FleetSource> fleet_;
     std::unique_ptr<fleet::NodeReporter> node_reporter_;

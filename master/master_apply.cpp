@@ -59,45 +59,45 @@ std::optional<std::string> Master::read_config_file(std::string& error) const {
     return text.str();
 }
 
-void Master::apply_config(std::string content, std::string source, std::optional<std::uint64_t> if_match,
-                          AdminCallback done) {
+void Master::apply_config(std::string content, std::string source,
+                          std::optional<std::uint64_t> if_match, AdminCallback done) {
     if (auto owner = config_owner()) {
         done({409, error_json(*owner)});
         return;
     }
-    changes_.enqueue([this, content = std::move(content), source = std::move(source), if_match,
-                      done](Job job) {
-        if (if_match && *if_match != version_) {
-            done({412, error_json(fmt::format("the live config is version {}, not {}: fetch it "
-                                              "again (GET /v1/config) and retry",
-                                              version_, *if_match))});
-            return;
-        }
-        std::string text = content;
-        std::string name = "PUT /v1/config";
-        if (source == "file") {
-            std::string error;
-            auto file = read_config_file(error);
-            if (!file) {
-                done({400, error_json(error)});
+    changes_.enqueue(
+        [this, content = std::move(content), source = std::move(source), if_match, done](Job job) {
+            if (if_match && *if_match != version_) {
+                done({412, error_json(fmt::format("the live config is version {}, not {}: fetch it "
+                                                  "again (GET /v1/config) and retry",
+                                                  version_, *if_match))});
                 return;
             }
-            text = std::move(*file);
-            name = options_.config_path;
-        }
-        // A reload compares the file with the file as it was at start: its
-        // `workers` may be overridden by --workers.
-        const auto& in_force = source == "file" ? *file_config_ : *start_;
-        auto result = config::load_config_text(text, name, base_dir_, in_force);
-        if (auto* errors = std::get_if<config::ConfigErrors>(&result)) {
-            done({400, error_json("invalid config: nothing changed", *errors)});
-            return;
-        }
-        auto config = config::with_start_settings(
-            std::get<std::shared_ptr<const config::Config>>(std::move(result)), *start_);
-        const auto summary = summarize_change(*live_, *config);
-        commit_and_push(std::move(config), source, summary, std::nullopt, done, std::move(job));
-    });
+            std::string text = content;
+            std::string name = "PUT /v1/config";
+            if (source == "file") {
+                std::string error;
+                auto file = read_config_file(error);
+                if (!file) {
+                    done({400, error_json(error)});
+                    return;
+                }
+                text = std::move(*file);
+                name = options_.config_path;
+            }
+            // A reload compares the file with the file as it was at start: its
+            // `workers` may be overridden by --workers.
+            const auto& in_force = source == "file" ? *file_config_ : *start_;
+            auto result = config::load_config_text(text, name, base_dir_, in_force);
+            if (auto* errors = std::get_if<config::ConfigErrors>(&result)) {
+                done({400, error_json("invalid config: nothing changed", *errors)});
+                return;
+            }
+            auto config = config::with_start_settings(
+                std::get<std::shared_ptr<const config::Config>>(std::move(result)), *start_);
+            const auto summary = summarize_change(*live_, *config);
+            commit_and_push(std::move(config), source, summary, std::nullopt, done, std::move(job));
+        });
 }
 
 AdminResult Master::validate_config(const std::string& content) {
@@ -106,7 +106,8 @@ AdminResult Master::validate_config(const std::string& content) {
     if (auto* errors = std::get_if<config::ConfigErrors>(&result)) {
         return {400, error_json("invalid config", *errors)};
     }
-    const auto errors = check_tls_files(*std::get<std::shared_ptr<const config::Config>>(result), name);
+    const auto errors =
+        check_tls_files(*std::get<std::shared_ptr<const config::Config>>(result), name);
     if (!errors.empty()) {
         return {400, error_json(errors.front().message, errors)};
     }
@@ -144,10 +145,12 @@ void Master::edit(std::function<config::EditResult()> make,
                       summary = std::move(summary), done](Job job) {
         auto result = make();
         if (auto* error = std::get_if<config::EditError>(&result)) {
-            const char* what = error->kind == config::EditError::Kind::invalid ? "invalid change: nothing changed"
-                                                                              : "refused: nothing changed";
-            done({status_of(*error), error_json(error->errors.empty() ? what : error->errors.front().message,
-                                                 error->errors)});
+            const char* what = error->kind == config::EditError::Kind::invalid
+                                   ? "invalid change: nothing changed"
+                                   : "refused: nothing changed";
+            done({status_of(*error),
+                  error_json(error->errors.empty() ? what : error->errors.front().message,
+                             error->errors)});
             return;
         }
         auto config = std::get<std::shared_ptr<const config::Config>>(std::move(result));
@@ -170,37 +173,38 @@ std::optional<config::EditError> Master::rollout_conflict(const std::string& rou
 }
 
 void Master::put_route(const std::string& name, const std::string& body, AdminCallback done) {
-    edit([this, name, body]() -> config::EditResult {
-             if (auto conflict = rollout_conflict(name)) {
-                 return *conflict;
-             }
-             return config::put_route(*live_, name, body, "PUT /v1/routes/" + name);
-         },
-         [name](const config::Config& config) {
-             return worker::ConfigDelta{worker::ConfigDelta::Op::put_route, name,
-                                        *config.find_route(name), std::nullopt};
-         },
-         "PUT route " + name, std::move(done));
+    edit(
+        [this, name, body]() -> config::EditResult {
+            if (auto conflict = rollout_conflict(name)) {
+                return *conflict;
+            }
+            return config::put_route(*live_, name, body, "PUT /v1/routes/" + name);
+        },
+        [name](const config::Config& config) {
+            return worker::ConfigDelta{worker::ConfigDelta::Op::put_route, name,
+                                       *config.find_route(name), std::nullopt};
+        },
+        "PUT route " + name, std::move(done));
 }
 
 void Master::delete_route(const std::string& name, AdminCallback done) {
-    edit([this, name]() -> config::EditResult {
-             if (auto conflict = rollout_conflict(name)) {
-                 return *conflict;
-             }
-             return config::delete_route(*live_, name);
-         },
-         [name](const config::Config&) {
-             return worker::ConfigDelta{worker::ConfigDelta::Op::delete_route, name, std::nullopt,
-                                        std::nullopt};
-         },
-         "DELETE route " + name, std::move(done));
+    edit(
+        [this, name]() -> config::EditResult {
+            if (auto conflict = rollout_conflict(name)) {
+                return *conflict;
+            }
+            return config::delete_route(*live_, name);
+        },
+        [name](const config::Config&) {
+            return worker::ConfigDelta{worker::ConfigDelta::Op::delete_route, name, std::nullopt,
+                                       std::nullopt};
+        },
+        "DELETE route " + name, std::move(done));
 }
 
 void Master::put_upstream(const std::string& name, const std::string& body, AdminCallback done) {
-    edit([this, name, body] {
-             return config::put_upstream(*live_, name, body, "PUT /v1/upstreams/" + name);
-         },
+    edit([this, name,
+          body] { return config::put_upstream(*live_, name, body, "PUT /v1/upstreams/" + name); },
          [name](const config::Config& config) {
              return worker::ConfigDelta{worker::ConfigDelta::Op::put_upstream, name, std::nullopt,
                                         *config.find_upstream(name)};
@@ -218,22 +222,24 @@ void Master::delete_upstream(const std::string& name, AdminCallback done) {
 }
 
 void Master::put_split(const std::string& route,
-                       std::vector<std::pair<std::string, std::int64_t>> weights, AdminCallback done) {
+                       std::vector<std::pair<std::string, std::int64_t>> weights,
+                       AdminCallback done) {
     std::string summary = "split " + route;
     for (const auto& [upstream, weight] : weights) {
         summary += fmt::format(" {}={}", upstream, weight);
     }
-    edit([this, route, weights = std::move(weights)]() -> config::EditResult {
-             if (auto conflict = rollout_conflict(route)) {
-                 return *conflict;
-             }
-             return config::put_split(*live_, route, weights);
-         },
-         [route](const config::Config& config) {
-             return worker::ConfigDelta{worker::ConfigDelta::Op::put_route, route,
-                                        *config.find_route(route), std::nullopt};
-         },
-         std::move(summary), std::move(done));
+    edit(
+        [this, route, weights = std::move(weights)]() -> config::EditResult {
+            if (auto conflict = rollout_conflict(route)) {
+                return *conflict;
+            }
+            return config::put_split(*live_, route, weights);
+        },
+        [route](const config::Config& config) {
+            return worker::ConfigDelta{worker::ConfigDelta::Op::put_route, route,
+                                       *config.find_route(route), std::nullopt};
+        },
+        std::move(summary), std::move(done));
 }
 
 // SPEC §4: acknowledged only once on disk (written, fsynced, renamed) and
@@ -241,9 +247,10 @@ void Master::put_split(const std::string& route,
 // persisted, so a config that cannot be served is never saved. A partial
 // change is stored and sent as that change alone: its cost does not grow
 // with the config.
-void Master::commit_and_push(std::shared_ptr<const config::Config> config, const std::string& source,
-                             const std::string& summary, std::optional<worker::ConfigDelta> delta,
-                             AdminCallback done, Job job) {
+void Master::commit_and_push(std::shared_ptr<const config::Config> config,
+                             const std::string& source, const std::string& summary,
+                             std::optional<worker::ConfigDelta> delta, AdminCallback done,
+                             Job job) {
     const auto started = clock::now();
     std::optional<server::TlsMaterial> tls_material;
     if (auto errors = check_tls(*config, delta, tls_material)) {
@@ -280,7 +287,8 @@ void Master::commit_and_push(std::shared_ptr<const config::Config> config, const
     pending_ = PendingAck{version_, {}, started, std::move(done), std::move(job)};
     for (auto& slot : slots_) {
         if (slot.channel) {
-            push_to(slot, new_listeners, slot.sent_version == base ? change : std::nullopt, snapshot);
+            push_to(slot, new_listeners, slot.sent_version == base ? change : std::nullopt,
+                    snapshot);
             pending_->waiting.insert(slot.slot);
         }
     }
@@ -306,9 +314,10 @@ void Master::commit_and_push(std::shared_ptr<const config::Config> config, const
         }
         auto pending = std::move(*pending_);
         pending_.reset();
-        pending.done({504, error_json(fmt::format("version {} is saved and live, but worker slots {} "
-                                                  "did not acknowledge it within {}s",
-                                                  pending.version, slots, ack_timeout.count()))});
+        pending.done(
+            {504, error_json(fmt::format("version {} is saved and live, but worker slots {} "
+                                         "did not acknowledge it within {}s",
+                                         pending.version, slots, ack_timeout.count()))});
         pending.job.finish();
     });
     settle_acks();
@@ -334,7 +343,8 @@ void Master::push_to(WorkerSlot& slot, const std::vector<std::string>& new_liste
 // The TLS material goes first, so the worker serves the new certificates
 // from the moment it serves the new config.
 void Master::send_snapshot(WorkerSlot& slot, const std::string& snapshot) {
-    slot.channel->send({worker::MessageKind::tls, version_, json::serialize(server::to_json(tls_material_)), {}});
+    slot.channel->send(
+        {worker::MessageKind::tls, version_, json::serialize(server::to_json(tls_material_)), {}});
     slot.channel->send({worker::MessageKind::config_snapshot, version_, snapshot, {}});
 }
 
@@ -343,10 +353,11 @@ void Master::send_snapshot(WorkerSlot& slot, const std::string& snapshot) {
 // config text did not change; a partial change leaves them as they are. CA
 // files are checked for the upstreams the change defines. Errors name the
 // files; nullopt when everything loads, with `material` set for a whole config.
-std::optional<config::ConfigErrors> Master::check_tls(const config::Config& config,
-                                                      const std::optional<worker::ConfigDelta>& delta,
-                                                      std::optional<server::TlsMaterial>& material) const {
-    const std::string& file = config.source_path.empty() ? options_.config_path : config.source_path;
+std::optional<config::ConfigErrors> Master::check_tls(
+    const config::Config& config, const std::optional<worker::ConfigDelta>& delta,
+    std::optional<server::TlsMaterial>& material) const {
+    const std::string& file =
+        config.source_path.empty() ? options_.config_path : config.source_path;
     config::ConfigErrors errors;
     if (!delta) {
         auto read = read_listener_tls(config, tls_material_.ticket_keys, file);
@@ -390,7 +401,8 @@ void Master::settle_acks() {
     apply_seconds_.record(elapsed.count());
     auto pending = std::move(*pending_);
     pending_.reset();
-    pending.done({200, json::object{{"version", pending.version}, {"apply_ms", elapsed.count() * 1000.0}}});
+    pending.done(
+        {200, json::object{{"version", pending.version}, {"apply_ms", elapsed.count() * 1000.0}}});
     pending.job.finish();
 }
 

@@ -47,7 +47,8 @@ void Master::start_rollout(const json::value& body, AdminCallback done) {
         const auto route = spec.route;
         if (auto running = rollouts_.find(route);
             running != rollouts_.end() && !running->second.rollout.terminal()) {
-            done({409, error_json("route " + route + " already has a rollout in progress; "
+            done({409, error_json("route " + route +
+                                  " already has a rollout in progress; "
                                   "abort or promote it first")});
             return;
         }
@@ -68,12 +69,14 @@ void Master::start_rollout(const json::value& body, AdminCallback done) {
 AdminResult Master::rollout_status(const std::string& route) {
     auto running = rollouts_.find(route);
     if (running == rollouts_.end()) {
-        return {404, error_json("no rollout for route " + route + " (start one: POST /v1/rollouts)")};
+        return {404,
+                error_json("no rollout for route " + route + " (start one: POST /v1/rollouts)")};
     }
     return {200, running->second.rollout.to_json(rollout_now())};
 }
 
-void Master::rollout_action(const std::string& route, const std::string& action, AdminCallback done) {
+void Master::rollout_action(const std::string& route, const std::string& action,
+                            AdminCallback done) {
     changes_.enqueue([this, route, action, done](Job job) {
         auto running = rollouts_.find(route);
         if (running == rollouts_.end()) {
@@ -119,7 +122,8 @@ void Master::rollout_changed(const std::string& route, const RolloutUpdate& upda
     }
     auto edited = config::put_split(*live_, route, split_weights(rollout.split()));
     if (auto* error = std::get_if<config::EditError>(&edited)) {
-        const auto why = error->errors.empty() ? std::string{"refused"} : error->errors.front().message;
+        const auto why =
+            error->errors.empty() ? std::string{"refused"} : error->errors.front().message;
         rollout.abort(rollout_now(), "the route changed under the rollout: " + why);
         finish({409, error_json("rollout aborted: " + why)});
         return;
@@ -155,7 +159,8 @@ void Master::arm_rollout_timer(const std::string& route) {
         if (!ec) {
             // Judge the interval on counters as of now, not the last poll.
             with_fresh_stats([this, route] {
-                changes_.enqueue([this, route](Job job) { end_rollout_interval(route, std::move(job)); });
+                changes_.enqueue(
+                    [this, route](Job job) { end_rollout_interval(route, std::move(job)); });
             });
         }
     });
@@ -178,7 +183,8 @@ void Master::end_rollout_interval(const std::string& route, Job job) {
                  log_value(route), log_value(rollout.spec().to), stats.requests, stats.errors,
                  stats.p99_ms, to_string(rollout.state()), rollout.weight(),
                  log_value(rollout.reason()));
-    rollout_changed(route, update, 200, [](AdminResult) {}, std::move(job));
+    rollout_changed(
+        route, update, 200, [](AdminResult) {}, std::move(job));
 }
 
 // SPEC §7: a rollout goes on after a restart from the step it was at.
@@ -198,7 +204,8 @@ void Master::restore_rollouts() {
         spdlog::info("msg=\"rollout restored\" route={} state={} weight={}", log_value(route),
                      to_string(rollout.state()), rollout.weight());
         rollouts_.insert_or_assign(
-            route, RunningRollout{std::move(rollout), std::make_shared<boost::asio::steady_timer>(io_)});
+            route,
+            RunningRollout{std::move(rollout), std::make_shared<boost::asio::steady_timer>(io_)});
         arm_rollout_timer(route);
     }
 }

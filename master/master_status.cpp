@@ -9,7 +9,6 @@
 
 #include "config/yaml_writer.hpp"
 
-
 #include <unistd.h>
 
 namespace turnout::master {
@@ -41,10 +40,11 @@ json::value Master::status() {
         for (const auto& target : upstream.targets) {
             const auto healthy = health_->healthy(upstream.name, target.address.text);
             unhealthy += healthy.has_value() && !*healthy;
-            targets.push_back(json::object{
-                {"address", target.address.text},
-                {"weight", target.weight},
-                {"health", !healthy ? "unchecked" : *healthy ? "healthy" : "unhealthy"}});
+            targets.push_back(json::object{{"address", target.address.text},
+                                           {"weight", target.weight},
+                                           {"health", !healthy   ? "unchecked"
+                                                      : *healthy ? "healthy"
+                                                                 : "unhealthy"}});
         }
         // Every target unhealthy: workers use them all rather than none.
         const bool panic = unhealthy == upstream.targets.size();

@@ -85,7 +85,8 @@ std::chrono::milliseconds respawn_delay(const WorkerSlot& slot) {
         return std::chrono::milliseconds{0};
     }
     const unsigned doublings = std::min(slot.quick_deaths - 2, 7u);
-    return std::min(std::chrono::milliseconds{100LL << doublings}, std::chrono::milliseconds{10000});
+    return std::min(std::chrono::milliseconds{100LL << doublings},
+                    std::chrono::milliseconds{10000});
 }
 
 }  // namespace turnout::master

@@ -103,7 +103,8 @@ config::ConfigErrors check_tls_files(const config::Config& config, const std::st
 
 std::string make_ticket_keys() {
     std::string keys(server::TlsServerContext::ticket_keys_size, '\0');
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(keys.data()), static_cast<int>(keys.size())) != 1) {
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(keys.data()), static_cast<int>(keys.size())) !=
+        1) {
         throw std::runtime_error{"OpenSSL's random generator failed to make session ticket keys"};
     }
     return keys;

@@ -13,6 +13,8 @@ packages=(
   etcd-server etcd-client
   # scripts/fuzz.sh: clang, and libFuzzer (with clang's sanitizer runtimes)
   clang libclang-rt-14-dev
+  # scripts/format.sh (ctest's format test)
+  clang-format
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(nginx-light haproxy)

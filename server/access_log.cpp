@@ -17,7 +17,8 @@ constexpr std::size_t queue_lines = 8192;
 
 std::string utc_now() {
     const auto now = std::chrono::system_clock::now();
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
     const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
     std::tm utc{};
     ::gmtime_r(&seconds, &utc);
@@ -36,28 +37,25 @@ spdlog::sink_ptr make_sink(const std::string& destination) {
 }  // namespace
 
 AccessLog::AccessLog(const std::string& destination)
-    : destination_{destination},
-      pool_{std::make_shared<spdlog::details::thread_pool>(queue_lines, 1)},
-      logger_{std::make_shared<spdlog::async_logger>("access", make_sink(destination), pool_,
-                                                     spdlog::async_overflow_policy::overrun_oldest)} {
+    : destination_{destination}, pool_{std::make_shared<spdlog::details::thread_pool>(queue_lines,
+                                                                                      1)},
+      logger_{std::make_shared<spdlog::async_logger>(
+          "access", make_sink(destination), pool_, spdlog::async_overflow_policy::overrun_oldest)} {
     logger_->set_pattern("%v");
     logger_->flush_on(spdlog::level::info);
 }
 
-AccessLog::~AccessLog() { logger_->flush(); }
+AccessLog::~AccessLog() {
+    logger_->flush();
+}
 
 void AccessLog::write(const AccessRecord& record) {
     boost::json::object line{
-        {"time", utc_now()},
-        {"client", record.client},
-        {"method", record.method},
-        {"path", record.path},
-        {"status", record.status},
-        {"route", record.route},
-        {"upstream", record.upstream},
-        {"target", record.target},
-        {"bytes", record.bytes},
-        {"duration_ms", record.duration.count() * 1000.0},
+        {"time", utc_now()},           {"client", record.client},
+        {"method", record.method},     {"path", record.path},
+        {"status", record.status},     {"route", record.route},
+        {"upstream", record.upstream}, {"target", record.target},
+        {"bytes", record.bytes},       {"duration_ms", record.duration.count() * 1000.0},
         {"attempts", record.attempts},
     };
     if (!record.error.empty()) {

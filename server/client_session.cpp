@@ -44,11 +44,8 @@ std::string_view path_of(std::string_view target) {
 
 ClientSession::ClientSession(TransportStream socket, ServingState& state, SessionRegistry& registry,
                              std::shared_ptr<const ListenerContext> listener)
-    : socket_{std::move(socket)},
-      state_{state},
-      registry_{registry},
-      listener_{std::move(listener)},
-      deadline_{socket_.get_executor()} {}
+    : socket_{std::move(socket)}, state_{state}, registry_{registry},
+      listener_{std::move(listener)}, deadline_{socket_.get_executor()} {}
 
 ClientSession::~ClientSession() {
     state_.metrics().connection_closed();
@@ -95,8 +92,8 @@ void ClientSession::wait_for_request() {
     }
     limits_ = state_.limits();
     parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(
-        std::min<std::uint64_t>(limits_.max_header_bytes, UINT32_MAX)));
+    parser_->header_limit(
+        static_cast<std::uint32_t>(std::min<std::uint64_t>(limits_.max_header_bytes, UINT32_MAX)));
     if (limits_.max_body_bytes > 0) {
         parser_->body_limit(limits_.max_body_bytes);
     } else {
@@ -287,12 +284,21 @@ void ClientSession::route_request() {
         send_error(http::status::bad_request, "missing_host", false);
         return;
     }
-    auto route = state_.routes().match(RouteRequest{
-        host, path_of(request.target()), request.method_string(), request.base()});
+    auto route = state_.routes().match(
+        RouteRequest{host, path_of(request.target()), request.method_string(), request.base()});
     if (!route) {
         if (const auto& log = state_.access_log()) {
-            log->write({client_ip_, request.method_string(), request.target(), 404, {}, {}, {}, 0, {},
-                        0, "no_route"});
+            log->write({client_ip_,
+                        request.method_string(),
+                        request.target(),
+                        404,
+                        {},
+                        {},
+                        {},
+                        0,
+                        {},
+                        0,
+                        "no_route"});
         }
         send_error(http::status::not_found, "no_route", request.keep_alive() && no_body);
         return;

@@ -36,8 +36,8 @@ public:
     static constexpr std::size_t body_buffer_size = 64 * 1024;
 
     // `socket` is plain, or TLS not yet handshaken.
-    ClientSession(TransportStream socket, ServingState& state,
-                  SessionRegistry& registry, std::shared_ptr<const ListenerContext> listener);
+    ClientSession(TransportStream socket, ServingState& state, SessionRegistry& registry,
+                  std::shared_ptr<const ListenerContext> listener);
     ~ClientSession();
 
     void start();

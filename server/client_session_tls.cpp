@@ -16,10 +16,9 @@ using error_code = boost::system::error_code;
 // drips its header.
 void ClientSession::handshake() {
     arm_deadline(state_.limits().header_timeout);
-    socket_.tls().async_handshake(boost::asio::ssl::stream_base::server,
-                                  [self = shared_from_this()](error_code ec) {
-                                      self->on_handshake(ec);
-                                  });
+    socket_.tls().async_handshake(
+        boost::asio::ssl::stream_base::server,
+        [self = shared_from_this()](error_code ec) { self->on_handshake(ec); });
 }
 
 void ClientSession::on_handshake(error_code ec) {

@@ -7,7 +7,9 @@ using clock = std::chrono::steady_clock;
 Deadline::Deadline(const boost::asio::any_io_executor& executor)
     : state_{std::make_shared<State>(executor)} {}
 
-Deadline::~Deadline() { state_->timer.cancel(); }
+Deadline::~Deadline() {
+    state_->timer.cancel();
+}
 
 void Deadline::arm(TransportStream& stream, std::chrono::milliseconds after) {
     auto& state = *state_;
@@ -21,7 +23,9 @@ void Deadline::arm(TransportStream& stream, std::chrono::milliseconds after) {
     }
 }
 
-void Deadline::disarm() { state_->armed = false; }
+void Deadline::disarm() {
+    state_->armed = false;
+}
 
 void Deadline::wait(const std::shared_ptr<State>& state) {
     state->waiting = true;

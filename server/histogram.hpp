@@ -71,8 +71,8 @@ public:
             const std::uint64_t through = below + counts_[i];
             if (static_cast<double>(through) >= rank && counts_[i] > 0) {
                 const double start = i == 0 ? 0 : bounds_[i - 1];
-                const double fraction = (rank - static_cast<double>(below)) /
-                                        static_cast<double>(counts_[i]);
+                const double fraction =
+                    (rank - static_cast<double>(below)) / static_cast<double>(counts_[i]);
                 return start + (bounds_[i] - start) * fraction;
             }
             below = through;

@@ -31,13 +31,13 @@ tcp protocol_of(int fd) {
 
 Listener::Listener(asio::io_context& io, int fd, ListenerContext context, ServingState& state,
                    SessionRegistry& registry)
-    : acceptor_{io, protocol_of(fd), fd},
-      backoff_{io},
-      context_{std::make_shared<const ListenerContext>(std::move(context))},
-      state_{state},
+    : acceptor_{io, protocol_of(fd), fd}, backoff_{io},
+      context_{std::make_shared<const ListenerContext>(std::move(context))}, state_{state},
       registry_{registry} {}
 
-void Listener::start() { accept(); }
+void Listener::start() {
+    accept();
+}
 
 void Listener::stop() {
     boost::system::error_code ignored;

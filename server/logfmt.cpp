@@ -4,7 +4,9 @@ namespace turnout {
 
 namespace {
 
-bool is_control(unsigned char byte) { return byte < 0x20 || byte == 0x7f; }
+bool is_control(unsigned char byte) {
+    return byte < 0x20 || byte == 0x7f;
+}
 
 }  // namespace
 
@@ -21,11 +23,21 @@ std::string logfmt_quoted(std::string_view text) {
     quoted += '"';
     for (const char c : text) {
         switch (c) {
-        case '"': quoted += "\\\""; break;
-        case '\\': quoted += "\\\\"; break;
-        case '\n': quoted += "\\n"; break;
-        case '\r': quoted += "\\r"; break;
-        case '\t': quoted += "\\t"; break;
+        case '"':
+            quoted += "\\\"";
+            break;
+        case '\\':
+            quoted += "\\\\";
+            break;
+        case '\n':
+            quoted += "\\n";
+            break;
+        case '\r':
+            quoted += "\\r";
+            break;
+        case '\t':
+            quoted += "\\t";
+            break;
         default:
             if (is_control(static_cast<unsigned char>(c))) {
                 quoted += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));

@@ -27,7 +27,9 @@ struct LogValue {
     std::string_view text;
 };
 
-inline LogValue log_value(std::string_view text) { return LogValue{text}; }
+inline LogValue log_value(std::string_view text) {
+    return LogValue{text};
+}
 
 // True when `text` can be written bare.
 bool is_logfmt_token(std::string_view text);

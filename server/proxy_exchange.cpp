@@ -53,11 +53,8 @@ std::string strip_prefix(std::string_view target, std::string_view prefix) {
 
 ProxyExchange::ProxyExchange(std::shared_ptr<ClientSession> client,
                              std::shared_ptr<RouteEntry> route, ServingState& state)
-    : client_{std::move(client)},
-      route_{std::move(route)},
-      metrics_{state.metrics()},
-      access_log_{state.access_log()},
-      upstream_socket_{client_->socket().get_executor()},
+    : client_{std::move(client)}, route_{std::move(route)}, metrics_{state.metrics()},
+      access_log_{state.access_log()}, upstream_socket_{client_->socket().get_executor()},
       upstream_deadline_{client_->socket().get_executor()} {
     const auto& request = client_->parser().get();
     if (access_log_) {
@@ -102,8 +99,8 @@ void ProxyExchange::rewrite_request() {
     idempotent_ = is_idempotent(request.method());
     // turnout answers Expect itself, so the client sends its body without
     // waiting on an upstream that is not chosen yet.
-    expect_continue_ = client_version_ >= 11 &&
-                       beast::iequals(request[http::field::expect], "100-continue");
+    expect_continue_ =
+        client_version_ >= 11 && beast::iequals(request[http::field::expect], "100-continue");
     request.erase(http::field::expect);
     const bool chunked = parser.chunked();
     websocket_ = is_websocket_upgrade(request) && parser.is_done();
@@ -252,7 +249,8 @@ void ProxyExchange::record_request(unsigned status, bool failed) {
     metrics_.series(route_->route.name, upstream).record(status, elapsed.count(), failed);
     if (access_log_) {
         const std::string_view target =
-            target_counted_ ? std::string_view{upstream_config_->targets[target_].address.text} : "";
+            target_counted_ ? std::string_view{upstream_config_->targets[target_].address.text}
+                            : "";
         access_log_->write({client_->client_ip(), logged_method_, logged_path_, status,
                             route_->route.name, upstream, target, response_bytes_, elapsed,
                             attempts_ + (target_counted_ ? 1u : 0u),
@@ -346,10 +344,9 @@ void ProxyExchange::write_request_body(std::size_t size) {
     request_body_started_ = true;
     keep_for_replay(size);
     upstream_deadline_.arm(upstream_socket_, upstream_config_->timeouts.response);
-    http::async_write(upstream_socket_, *request_serializer_,
-                      [self = shared_from_this()](error_code ec, std::size_t) {
-                          self->on_request_written(ec);
-                      });
+    http::async_write(
+        upstream_socket_, *request_serializer_,
+        [self = shared_from_this()](error_code ec, std::size_t) { self->on_request_written(ec); });
 }
 
 void ProxyExchange::on_request_written(error_code ec) {
@@ -380,10 +377,9 @@ void ProxyExchange::read_response_header() {
     response_parser_->header_limit(max_response_header_bytes);
     response_parser_->skip(head_request_);
     upstream_deadline_.arm(upstream_socket_, upstream_config_->timeouts.response);
-    http::async_read_header(upstream_socket_, upstream_buffer_, *response_parser_,
-                            [self = shared_from_this()](error_code ec, std::size_t) {
-                                self->on_response_header(ec);
-                            });
+    http::async_read_header(
+        upstream_socket_, upstream_buffer_, *response_parser_,
+        [self = shared_from_this()](error_code ec, std::size_t) { self->on_response_header(ec); });
 }
 
 void ProxyExchange::on_response_header(error_code ec) {
@@ -396,11 +392,12 @@ void ProxyExchange::on_response_header(error_code ec) {
             // the request, so only an idempotent one that can be sent again
             // whole goes to another target.
             const bool no_answer = !response_parser_->got_some();
-            record_target_failure(no_answer ? UpstreamErrorKind::reset : UpstreamErrorKind::bad_response);
+            record_target_failure(no_answer ? UpstreamErrorKind::reset
+                                            : UpstreamErrorKind::bad_response);
             if (no_answer && can_send_again() && retry_on_another_target()) {
                 return;
             }
-            fail_upstream(status::bad_gateway, !no_answer           ? "upstream_bad_response"
+            fail_upstream(status::bad_gateway, !no_answer              ? "upstream_bad_response"
                                                : request_write_failed_ ? "upstream_write_failed"
                                                                        : "upstream_reset");
         }

@@ -41,7 +41,8 @@ public:
     void start();
 
 private:
-    using RequestSerializer = boost::beast::http::request_serializer<boost::beast::http::buffer_body>;
+    using RequestSerializer =
+        boost::beast::http::request_serializer<boost::beast::http::buffer_body>;
     using ResponseParser = boost::beast::http::response_parser<boost::beast::http::buffer_body>;
     using ResponseSerializer =
         boost::beast::http::response_serializer<boost::beast::http::buffer_body>;
@@ -52,8 +53,8 @@ private:
     void pick_target();
     void connect(std::size_t target);
     void on_connect(error_code ec);
-    void start_upstream_tls();                   // proxy_exchange_transport.cpp
-    void on_upstream_handshake(error_code ec);   // proxy_exchange_transport.cpp
+    void start_upstream_tls();                  // proxy_exchange_transport.cpp
+    void on_upstream_handshake(error_code ec);  // proxy_exchange_transport.cpp
     void send_request_header();
     void relay_request_body();
     void write_request_body(std::size_t size);

@@ -56,10 +56,9 @@ void ProxyExchange::rewrite_response() {
         return;
     }
     client_->arm_deadline(client_->limits().send_timeout);
-    http::async_write(client_->socket(), *response_serializer_,
-                      [self = shared_from_this()](error_code ec, std::size_t) {
-                          self->on_response_written(ec);
-                      });
+    http::async_write(
+        client_->socket(), *response_serializer_,
+        [self = shared_from_this()](error_code ec, std::size_t) { self->on_response_written(ec); });
 }
 
 // The start of the body often arrives with the header (a small body
@@ -101,24 +100,23 @@ void ProxyExchange::relay_response_body() {
     parser.get().body().data = client_->body_buffer();
     parser.get().body().size = ClientSession::body_buffer_size;
     upstream_deadline_.arm(upstream_socket_, upstream_config_->timeouts.response);
-    http::async_read_some(upstream_socket_, upstream_buffer_, parser,
-                          [self = shared_from_this()](error_code ec, std::size_t) {
-                              if (ec == http::error::need_buffer) {
-                                  ec = {};
-                              }
-                              if (ec) {
-                                  // Headers are out: the client must see a
-                                  // truncated response, never a complete-looking one.
-                                  spdlog::warn(
-                                      "msg=\"upstream failed mid-response\" upstream={} error={}",
-                                      log_value(self->upstream_config_->name),
-                                      log_value(ec.message()));
-                                  self->abort();
-                                  return;
-                              }
-                              const auto left = self->response_parser_->get().body().size;
-                              self->write_response_body(ClientSession::body_buffer_size - left);
-                          });
+    http::async_read_some(
+        upstream_socket_, upstream_buffer_, parser,
+        [self = shared_from_this()](error_code ec, std::size_t) {
+            if (ec == http::error::need_buffer) {
+                ec = {};
+            }
+            if (ec) {
+                // Headers are out: the client must see a
+                // truncated response, never a complete-looking one.
+                spdlog::warn("msg=\"upstream failed mid-response\" upstream={} error={}",
+                             log_value(self->upstream_config_->name), log_value(ec.message()));
+                self->abort();
+                return;
+            }
+            const auto left = self->response_parser_->get().body().size;
+            self->write_response_body(ClientSession::body_buffer_size - left);
+        });
 }
 
 void ProxyExchange::write_response_body(std::size_t size) {
@@ -133,10 +131,9 @@ void ProxyExchange::write_response_body(std::size_t size) {
     }
     response_bytes_ += size;
     client_->arm_deadline(client_->limits().send_timeout);
-    http::async_write(client_->socket(), *response_serializer_,
-                      [self = shared_from_this()](error_code ec, std::size_t) {
-                          self->on_response_written(ec);
-                      });
+    http::async_write(
+        client_->socket(), *response_serializer_,
+        [self = shared_from_this()](error_code ec, std::size_t) { self->on_response_written(ec); });
 }
 
 // After a write to the client: once anything reached the client, a failure

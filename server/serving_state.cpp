@@ -45,9 +45,13 @@ void ServingState::open_access_log(const std::optional<std::string>& destination
     }
 }
 
-void ServingState::put_route(const config::Route& route) { routes_.upsert(route); }
+void ServingState::put_route(const config::Route& route) {
+    routes_.upsert(route);
+}
 
-bool ServingState::remove_route(std::string_view name) { return routes_.remove(name); }
+bool ServingState::remove_route(std::string_view name) {
+    return routes_.remove(name);
+}
 
 void ServingState::put_upstream(const config::Upstream& upstream) {
     auto& slot = upstreams_[upstream.name];
@@ -65,7 +69,8 @@ bool ServingState::remove_upstream(std::string_view name) {
     return true;
 }
 
-std::shared_ptr<ActiveUpstream> ServingState::make_upstream(const config::Upstream& upstream) const {
+std::shared_ptr<ActiveUpstream> ServingState::make_upstream(
+    const config::Upstream& upstream) const {
     auto active = std::make_shared<ActiveUpstream>(io_, upstream);
     apply_health(*active);
     return active;
@@ -74,7 +79,8 @@ std::shared_ptr<ActiveUpstream> ServingState::make_upstream(const config::Upstre
 void ServingState::apply_health(ActiveUpstream& upstream) const {
     const auto& config = upstream.config();
     for (std::size_t i = 0; i < config.targets.size(); ++i) {
-        upstream.set_unhealthy(i, unhealthy_.contains({config.name, config.targets[i].address.text}));
+        upstream.set_unhealthy(i,
+                               unhealthy_.contains({config.name, config.targets[i].address.text}));
     }
 }
 

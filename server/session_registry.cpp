@@ -6,7 +6,9 @@
 
 namespace turnout::server {
 
-void SessionRegistry::add(ClientSession* session) { sessions_.insert(session); }
+void SessionRegistry::add(ClientSession* session) {
+    sessions_.insert(session);
+}
 
 void SessionRegistry::remove(ClientSession* session) {
     sessions_.erase(session);

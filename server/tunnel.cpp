@@ -8,13 +8,10 @@ namespace asio = boost::asio;
 
 Tunnel::Tunnel(std::shared_ptr<ClientSession> client, TransportStream upstream,
                boost::beast::flat_buffer upstream_early)
-    : client_{std::move(client)},
-      upstream_{std::move(upstream)},
-      upstream_early_{std::move(upstream_early)},
-      to_upstream_{client_->socket(), upstream_},
-      to_client_{upstream_, client_->socket()},
-      idle_timer_{upstream_.get_executor()},
-      idle_timeout_{client_->limits().idle_timeout} {}
+    : client_{std::move(client)}, upstream_{std::move(upstream)}, upstream_early_{std::move(
+                                                                      upstream_early)},
+      to_upstream_{client_->socket(), upstream_}, to_client_{upstream_, client_->socket()},
+      idle_timer_{upstream_.get_executor()}, idle_timeout_{client_->limits().idle_timeout} {}
 
 void Tunnel::start() {
     last_activity_ = clock::now();

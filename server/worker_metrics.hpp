@@ -139,7 +139,9 @@ private:
     struct KeyHash {
         using is_transparent = void;
         std::size_t operator()(KeyView key) const;
-        std::size_t operator()(const Key& key) const { return (*this)(KeyView{key.first, key.second}); }
+        std::size_t operator()(const Key& key) const {
+            return (*this)(KeyView{key.first, key.second});
+        }
     };
     struct KeyEqual {
         using is_transparent = void;

@@ -49,8 +49,9 @@ std::optional<ConfigDelta> delta_from_json(const json::value& value) {
     if (!op || !op->is_string() || !name || !name->is_string()) {
         return std::nullopt;
     }
-    const auto found = std::find_if(op_names.begin(), op_names.end(),
-                                    [&](const auto& entry) { return entry.second == op->get_string(); });
+    const auto found = std::find_if(op_names.begin(), op_names.end(), [&](const auto& entry) {
+        return entry.second == op->get_string();
+    });
     if (found == op_names.end()) {
         return std::nullopt;
     }

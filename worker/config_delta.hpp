@@ -17,9 +17,9 @@ namespace turnout::worker {
 struct ConfigDelta {
     enum class Op { put_route, delete_route, put_upstream, delete_upstream };
     Op op = Op::put_route;
-    std::string name;                         // of what is deleted
-    std::optional<config::Route> route;       // put_route
-    std::optional<config::Upstream> upstream; // put_upstream
+    std::string name;                          // of what is deleted
+    std::optional<config::Route> route;        // put_route
+    std::optional<config::Upstream> upstream;  // put_upstream
 };
 
 boost::json::value to_json(const ConfigDelta& delta);

@@ -61,7 +61,9 @@ void Worker::start_listeners(const std::vector<config::Listener>& listeners) {
     }
 }
 
-void Worker::run() { io_.run(); }
+void Worker::run() {
+    io_.run();
+}
 
 void Worker::begin_drain() {
     if (draining_) {

@@ -28,8 +28,7 @@ namespace {
 class WorkerProcess {
 public:
     explicit WorkerProcess(unsigned slot)
-        : slot_{slot},
-          channel_{std::make_shared<ControlChannel>(worker_.io(), control_channel_fd)},
+        : slot_{slot}, channel_{std::make_shared<ControlChannel>(worker_.io(), control_channel_fd)},
           signals_{worker_.io(), SIGINT, SIGTERM} {}
 
     int run() {
@@ -87,7 +86,8 @@ private:
         std::optional<config::Config> config;
         {
             const auto json = config::parse_json(
-                message.payload, boost::json::make_shared_resource<boost::json::monotonic_resource>());
+                message.payload,
+                boost::json::make_shared_resource<boost::json::monotonic_resource>());
             config = json ? config::config_from_json(*json) : std::nullopt;
         }
         if (!config) {
@@ -157,8 +157,8 @@ private:
 
     // `request`: the number of the stats request answered, 0 for none.
     void send_stats(std::uint64_t request) {
-        channel_->send(stats_answer(
-            request, boost::json::serialize(server::to_json(worker_.state().metrics().snapshot()))));
+        channel_->send(stats_answer(request, boost::json::serialize(server::to_json(
+                                                 worker_.state().metrics().snapshot()))));
     }
 
     void acknowledge(std::uint64_t version) {

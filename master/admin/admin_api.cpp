@@ -63,7 +63,8 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
         query.remove_prefix(std::min(end + 1, query.size()));
         const auto eq = pair.find('=');
         if (pair.substr(0, eq) == name) {
-            return eq == std::string_view::npos ? std::string{} : percent_decode(pair.substr(eq + 1));
+            return eq == std::string_view::npos ? std::string{}
+                                                : percent_decode(pair.substr(eq + 1));
         }
     }
     return std::nullopt;
@@ -282,9 +283,9 @@ AdminResponse method_not_allowed(const AdminRequest& request,
     for (const auto* endpoint : same_path) {
         allow += (allow.empty() ? "" : ", ") + std::string{http::to_string(endpoint->method)};
     }
-    auto response = error_response(405, std::string{http::to_string(request.method)} +
-                                            " is not allowed on " + request.path +
-                                            "; use " + allow);
+    auto response =
+        error_response(405, std::string{http::to_string(request.method)} + " is not allowed on " +
+                                request.path + "; use " + allow);
     response.headers.emplace_back("Allow", allow);
     return response;
 }
@@ -308,7 +309,8 @@ const Endpoint* dispatch_admin_request(ControlPlane& control, AdminRequest reque
             continue;
         }
         request.params = std::move(*params);
-        if (auto owner = control.config_owner(); owner && endpoint.mutates && endpoint.handler != stop) {
+        if (auto owner = control.config_owner();
+            owner && endpoint.mutates && endpoint.handler != stop) {
             reply(error_response(409, *owner));
             return &endpoint;
         }
@@ -324,8 +326,8 @@ const Endpoint* dispatch_admin_request(ControlPlane& control, AdminRequest reque
         try {
             endpoint.handler(control, request, reply);
         } catch (const std::exception& error) {
-            spdlog::error("msg=\"admin handler failed\" path={} error={}",
-                          log_value(request.path), log_value(error.what()));
+            spdlog::error("msg=\"admin handler failed\" path={} error={}", log_value(request.path),
+                          log_value(error.what()));
             reply(error_response(500, std::string{"internal error: "} + error.what()));
         }
         return &endpoint;

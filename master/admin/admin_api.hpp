@@ -68,8 +68,7 @@ const Endpoint* dispatch_admin_request(ControlPlane& control, AdminRequest reque
                                        AdminReply reply);
 
 // The decoded {…} segments when `path` matches `pattern`, else nullopt.
-std::optional<std::vector<std::string>> match_path(std::string_view pattern,
-                                                   std::string_view path);
+std::optional<std::vector<std::string>> match_path(std::string_view pattern, std::string_view path);
 
 // If-Match as a version: `"7"`, `7` and `W/"7"` give 7; empty or `*` give
 // nullopt (no precondition). Anything else: the error message.

@@ -38,8 +38,8 @@ namespace {
 
 // Bounds on what one admin client may make the master hold or wait for.
 constexpr std::uint32_t header_limit = 64 * 1024;
-constexpr std::uint64_t body_limit = 64 * 1024 * 1024;  // a 10,000-route config fits
-constexpr auto idle_timeout = std::chrono::seconds(60);   // keep-alive, no request
+constexpr std::uint64_t body_limit = 64 * 1024 * 1024;   // a 10,000-route config fits
+constexpr auto idle_timeout = std::chrono::seconds(60);  // keep-alive, no request
 constexpr auto header_timeout = std::chrono::seconds(10);
 constexpr auto body_timeout = std::chrono::seconds(60);
 constexpr auto write_timeout = std::chrono::seconds(30);
@@ -81,7 +81,8 @@ public:
         uid_ = uid.value_or(static_cast<uid_t>(-1));
         allowed_ = uid && peer_allowed(*uid, ::geteuid(), shared_->allow_uids);
         if (!allowed_) {
-            spdlog::warn("msg=\"admin connection refused\" uid={}", uid ? std::to_string(*uid) : "unknown");
+            spdlog::warn("msg=\"admin connection refused\" uid={}",
+                         uid ? std::to_string(*uid) : "unknown");
         }
         wait_for_request();
     }
@@ -146,14 +147,15 @@ private:
         } else if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
             continue_.emplace(http::status::continue_, parser_->get().version());
             arm(write_timeout);
-            http::async_write(socket_, *continue_,
-                              [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                                  if (ec) {
-                                      self->close();
-                                  } else {
-                                      self->read_body();
-                                  }
-                              });
+            http::async_write(
+                socket_, *continue_,
+                [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                    if (ec) {
+                        self->close();
+                    } else {
+                        self->read_body();
+                    }
+                });
         } else {
             read_body();
         }
@@ -203,15 +205,16 @@ private:
         request.peer_uid = uid_;
         const bool keep_alive = message.keep_alive();
         auto answered = std::make_shared<bool>(false);
-        dispatch_admin_request(shared_->control, std::move(request),
-                               [self = shared_from_this(), keep_alive, answered](AdminResponse response) {
-                                   if (*answered) {
-                                       spdlog::error("msg=\"admin handler answered twice\"");
-                                       return;
-                                   }
-                                   *answered = true;
-                                   self->send(std::move(response), keep_alive);
-                               });
+        dispatch_admin_request(
+            shared_->control, std::move(request),
+            [self = shared_from_this(), keep_alive, answered](AdminResponse response) {
+                if (*answered) {
+                    spdlog::error("msg=\"admin handler answered twice\"");
+                    return;
+                }
+                *answered = true;
+                self->send(std::move(response), keep_alive);
+            });
     }
 
     void send(AdminResponse answer, bool keep_alive) {
@@ -227,11 +230,11 @@ private:
         response_->prepare_payload();
         after_write_ = std::move(answer.after_write);
         arm(write_timeout);
-        http::async_write(socket_, *response_,
-                          [self = shared_from_this(), keep_alive](boost::system::error_code ec,
-                                                                  std::size_t) {
-                              self->on_write(ec, keep_alive);
-                          });
+        http::async_write(
+            socket_, *response_,
+            [self = shared_from_this(), keep_alive](boost::system::error_code ec, std::size_t) {
+                self->on_write(ec, keep_alive);
+            });
     }
 
     void on_write(boost::system::error_code ec, bool keep_alive) {
@@ -298,13 +301,15 @@ void prepare_socket_path(const std::string& path) {
         return;
     }
     if (!S_ISSOCK(info.st_mode)) {
-        throw path_error(EEXIST, "admin.socket " + path +
-                                     " exists and is not a socket; remove it or choose another path");
+        throw path_error(EEXIST,
+                         "admin.socket " + path +
+                             " exists and is not a socket; remove it or choose another path");
     }
     if (socket_in_use(path)) {
-        throw path_error(EADDRINUSE, "admin.socket " + path +
-                                         " is in use by another process (another turnout?); stop it "
-                                         "or choose another path");
+        throw path_error(EADDRINUSE,
+                         "admin.socket " + path +
+                             " is in use by another process (another turnout?); stop it "
+                             "or choose another path");
     }
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
         throw path_error(errno, "cannot remove the stale admin socket " + path);

@@ -82,7 +82,8 @@ void AdminClient::connect() {
     });
     if (!connection_->run(timeout_, done)) {
         connection_.reset();
-        throw AdminUnreachable{"connecting to " + socket_path_ + " timed out: is the master stuck?"};
+        throw AdminUnreachable{"connecting to " + socket_path_ +
+                               " timed out: is the master stuck?"};
     }
     if (ec) {
         connection_.reset();
@@ -90,9 +91,8 @@ void AdminClient::connect() {
     }
 }
 
-AdminHttpResponse AdminClient::request(http::verb method, std::string_view target,
-                                       std::string body, std::string_view content_type,
-                                       const Headers& headers) {
+AdminHttpResponse AdminClient::request(http::verb method, std::string_view target, std::string body,
+                                       std::string_view content_type, const Headers& headers) {
     if (connection_ && connection_->used) {
         // A kept-alive connection the server may have closed while idle:
         // one retry on a fresh one, only when no answer came at all.
@@ -129,26 +129,28 @@ AdminHttpResponse AdminClient::exchange(http::verb method, std::string_view targ
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());
     boost::system::error_code ec;
     bool done = false;
-    http::async_write(connection.socket, request, [&](boost::system::error_code result, std::size_t) {
-        if (result) {
-            ec = result;
-            done = true;
-            return;
-        }
-        http::async_read(connection.socket, connection.buffer, parser,
-                         [&](boost::system::error_code read_result, std::size_t) {
-                             ec = read_result;
-                             done = true;
-                         });
-    });
+    http::async_write(connection.socket, request,
+                      [&](boost::system::error_code result, std::size_t) {
+                          if (result) {
+                              ec = result;
+                              done = true;
+                              return;
+                          }
+                          http::async_read(connection.socket, connection.buffer, parser,
+                                           [&](boost::system::error_code read_result, std::size_t) {
+                                               ec = read_result;
+                                               done = true;
+                                           });
+                      });
     const bool in_time = connection.run(timeout_, done);
     if (!in_time || ec) {
         connection_.reset();
-        throw AdminUnreachable{in_time ? "the master at " + socket_path_ +
-                                             " closed the connection without an answer (" +
-                                             ec.message() + "): see its log"
-                                       : "the master at " + socket_path_ + " did not answer within " +
-                                             std::to_string(timeout_.count() / 1000) + "s"};
+        throw AdminUnreachable{in_time
+                                   ? "the master at " + socket_path_ +
+                                         " closed the connection without an answer (" +
+                                         ec.message() + "): see its log"
+                                   : "the master at " + socket_path_ + " did not answer within " +
+                                         std::to_string(timeout_.count() / 1000) + "s"};
     }
     auto& message = parser.get();
     AdminHttpResponse response;

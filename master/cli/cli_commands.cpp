@@ -52,7 +52,7 @@ ExitStatus exit_status_for(unsigned status) {
 // Sends `call`; a 2xx answer goes to `on_success`, any other is reported
 // on stderr and mapped to an exit status.
 ExitStatus call_admin(const CliOptions& options, const Call& call,
-               const std::function<ExitStatus(const AdminHttpResponse&)>& on_success) {
+                      const std::function<ExitStatus(const AdminHttpResponse&)>& on_success) {
     const auto socket = resolve_admin_socket(options);
     if (!socket) {
         return exit_usage;
@@ -60,8 +60,8 @@ ExitStatus call_admin(const CliOptions& options, const Call& call,
     AdminHttpResponse response;
     try {
         AdminClient client{*socket};
-        response = client.request(call.method, call.target, call.body, call.content_type,
-                                  call.headers);
+        response =
+            client.request(call.method, call.target, call.body, call.content_type, call.headers);
     } catch (const AdminUnreachable& error) {
         return fail(exit_unreachable, error.what());
     }
@@ -92,8 +92,9 @@ ExitStatus print_body(const AdminHttpResponse& response) {
 
 // A JSON answer for people through `print`, or as it came with --json.
 std::function<ExitStatus(const AdminHttpResponse&)> shown_with(const CliOptions& options,
-                                                       bool (*print)(std::ostream&, const std::string&),
-                                                       std::string_view what) {
+                                                               bool (*print)(std::ostream&,
+                                                                             const std::string&),
+                                                               std::string_view what) {
     return [&options, print, what](const AdminHttpResponse& response) {
         if (options.json) {
             return print_body(response);
@@ -178,10 +179,10 @@ ExitStatus run_rollback(const CliOptions& options) {
         return fail(exit_usage, "rollback needs a version >= 1; `turnout history` lists them");
     }
     const json::object body{{"version", options.version}};
-    return call_admin(options,
-                      {http::verb::post, "/v1/config/rollback", json::serialize(body),
-                       "application/json"},
-                      print_version);
+    return call_admin(
+        options,
+        {http::verb::post, "/v1/config/rollback", json::serialize(body), "application/json"},
+        print_version);
 }
 
 // ---- split, reload, stop ----------------------------------------------------
@@ -234,9 +235,10 @@ void define_rollout_start(CLI::App& command, CliOptions& options) {
     command.add_option_function<std::string>(
         "--interval", [&options](const std::string& interval) { options.interval = interval; },
         "time per step (default 30s)");
-    command.add_option_function<double>(
-        "--max-error-rate", [&options](const double& rate) { options.max_error_rate = rate; },
-        "roll back above this error rate (default 0.01)")
+    command
+        .add_option_function<double>(
+            "--max-error-rate", [&options](const double& rate) { options.max_error_rate = rate; },
+            "roll back above this error rate (default 0.01)")
         ->check(CLI::Range(0.0, 1.0));
     command.add_option_function<std::string>(
         "--max-p99", [&options](const std::string& p99) { options.max_p99 = p99; },
@@ -267,11 +269,12 @@ std::variant<json::object, std::string> rollout_request(const CliOptions& option
         }
         body["steps"] = std::move(steps);
     }
-    for (const auto& [name, value] : {std::pair{"interval", &options.interval},
-                                      std::pair{"max_p99", &options.max_p99}}) {
+    for (const auto& [name, value] :
+         {std::pair{"interval", &options.interval}, std::pair{"max_p99", &options.max_p99}}) {
         if (*value && !config::parse_duration(**value)) {
-            return std::string{"--"} + (name == std::string_view{"interval"} ? "interval" : "max-p99") +
-                   " " + **value + ": give a duration like 500ms, 30s, 5m";
+            return std::string{"--"} +
+                   (name == std::string_view{"interval"} ? "interval" : "max-p99") + " " + **value +
+                   ": give a duration like 500ms, 30s, 5m";
         }
         if (*value) {
             body[name] = **value;
@@ -296,10 +299,10 @@ ExitStatus run_rollout_start(const CliOptions& options) {
     if (auto* message = std::get_if<std::string>(&body)) {
         return fail(exit_usage, *message);
     }
-    return call_admin(options,
-                      {http::verb::post, "/v1/rollouts", json::serialize(std::get<0>(body)),
-                       "application/json"},
-                      shown_with(options, print_rollout, "rollout"));
+    return call_admin(
+        options,
+        {http::verb::post, "/v1/rollouts", json::serialize(std::get<0>(body)), "application/json"},
+        shown_with(options, print_rollout, "rollout"));
 }
 
 void define_rollout_route(CLI::App& command, CliOptions& options) {
@@ -314,10 +317,9 @@ ExitStatus run_rollout_status(const CliOptions& options) {
 
 template <const char* Action>
 ExitStatus run_rollout_action(const CliOptions& options) {
-    return call_admin(options,
-                      {http::verb::post,
-                       "/v1/rollouts/" + encode_segment(options.route) + "/" + Action},
-                      shown_with(options, print_rollout, "rollout"));
+    return call_admin(
+        options, {http::verb::post, "/v1/rollouts/" + encode_segment(options.route) + "/" + Action},
+        shown_with(options, print_rollout, "rollout"));
 }
 
 constexpr char pause_action[] = "pause";
@@ -356,7 +358,7 @@ const std::vector<CliCommand>& cli_commands() {
 }
 
 std::vector<std::pair<CLI::App*, const CliCommand*>> add_cli_commands(CLI::App& app,
-                                                                     CliOptions& options) {
+                                                                      CliOptions& options) {
     std::vector<std::pair<CLI::App*, const CliCommand*>> added;
     std::map<std::string_view, CLI::App*> groups;
     for (const auto& command : cli_commands()) {
@@ -367,7 +369,8 @@ std::vector<std::pair<CLI::App*, const CliCommand*>> add_cli_commands(CLI::App& 
                 group = app.add_subcommand(std::string{command.group},
                                            command.group == "fleet"
                                                ? fleet_group_help
-                                               : "move a route to another upstream in steps: start|status|pause|resume|promote|abort");
+                                               : "move a route to another upstream in steps: "
+                                                 "start|status|pause|resume|promote|abort");
                 group->require_subcommand(1);
             }
             parent = group;
@@ -410,8 +413,8 @@ std::variant<std::vector<std::pair<std::string, std::int64_t>>, std::string> par
         std::int64_t weight = -1;
         const char* end = argument.data() + argument.size();
         if (eq == std::string::npos || eq == 0 ||
-            std::from_chars(argument.data() + eq + 1, end, weight).ptr != end || eq + 1 == argument.size() ||
-            weight < 0) {
+            std::from_chars(argument.data() + eq + 1, end, weight).ptr != end ||
+            eq + 1 == argument.size() || weight < 0) {
             return "`" + argument + "` is not UPSTREAM=WEIGHT with WEIGHT an integer >= 0";
         }
         std::string upstream = argument.substr(0, eq);

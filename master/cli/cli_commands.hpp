@@ -63,7 +63,7 @@ const std::vector<CliCommand>& cli_commands();
 // Adds every row of cli_commands() to `app` (groups as nested
 // subcommands); returns each added subcommand with its row.
 std::vector<std::pair<CLI::App*, const CliCommand*>> add_cli_commands(CLI::App& app,
-                                                                     CliOptions& options);
+                                                                      CliOptions& options);
 
 // The admin socket: --socket, else $TURNOUT_SOCKET, else admin.socket of
 // -c FILE, else run/admin.sock in the current folder. nullopt (after one

@@ -128,8 +128,8 @@ void print_rollouts(std::ostream& out, const json::value* rollouts) {
     }
     std::vector<Row> rows{{"ROUTE", "TO", "WEIGHT", "STATE"}};
     for (const auto& [route, rollout] : list) {
-        rows.push_back({route, text(*rollout, "to"), text(*rollout, "weight"),
-                        text(*rollout, "state")});
+        rows.push_back(
+            {route, text(*rollout, "to"), text(*rollout, "weight"), text(*rollout, "state")});
     }
     out << "rollouts:\n";
     print_table(out, rows, "  ");
@@ -217,17 +217,19 @@ void print_etcd_source(std::ostream& out, const json::value* etcd) {
         return;
     }
     const auto connected = field(*etcd, "connected");
-    out << "etcd prefix " << text(*etcd, "prefix") << " at " << text(*etcd, "endpoint") << "  revision "
-        << text(*etcd, "revision") << " (latest " << text(*etcd, "latest_revision") << ")  "
-        << (connected && connected->is_bool() && connected->get_bool() ? "connected" : "disconnected") << "  "
-        << text(*etcd, "state") << '\n';
+    out << "etcd prefix " << text(*etcd, "prefix") << " at " << text(*etcd, "endpoint")
+        << "  revision " << text(*etcd, "revision") << " (latest " << text(*etcd, "latest_revision")
+        << ")  "
+        << (connected && connected->is_bool() && connected->get_bool() ? "connected"
+                                                                       : "disconnected")
+        << "  " << text(*etcd, "state") << '\n';
     if (const auto error = text(*etcd, "last_error"); !error.empty() && error != "-") {
         out << "  last error: " << error << '\n';
     }
     if (const auto* errors = field(*etcd, "errors"); errors && errors->is_array()) {
         for (const auto& error : errors->get_array()) {
-            out << "  refused: " << text(error, "key") << ':' << text(error, "line") << ':' << text(error, "column")
-                << ": " << text(error, "message") << '\n';
+            out << "  refused: " << text(error, "key") << ':' << text(error, "line") << ':'
+                << text(error, "column") << ": " << text(error, "message") << '\n';
         }
     }
 }

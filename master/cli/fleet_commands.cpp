@@ -38,11 +38,13 @@ std::variant<FleetTarget, ExitStatus> resolve_target(const CliOptions& options) 
             for (const auto& error : *errors) {
                 std::cerr << error.to_string() << '\n';
             }
-            return fail(exit_usage, options.config_path + " does not load; fix it or pass --etcd URL --prefix P");
+            return fail(exit_usage, options.config_path +
+                                        " does not load; fix it or pass --etcd URL --prefix P");
         }
         const auto& source = std::get<0>(result)->source;
         if (!source) {
-            return fail(exit_usage, options.config_path + " has no source section; pass --etcd URL --prefix P");
+            return fail(exit_usage,
+                        options.config_path + " has no source section; pass --etcd URL --prefix P");
         }
         if (target.client.endpoints.empty()) {
             target.client.endpoints = source->endpoints;
@@ -62,7 +64,9 @@ std::variant<FleetTarget, ExitStatus> resolve_target(const CliOptions& options) 
         }
     }
     if (target.client.endpoints.empty() || target.prefix.empty()) {
-        return fail(exit_usage, "which etcd? pass --etcd URL --prefix P, or -c a bootstrap file with a source section");
+        return fail(
+            exit_usage,
+            "which etcd? pass --etcd URL --prefix P, or -c a bootstrap file with a source section");
     }
     if (!target.prefix.ends_with('/')) {
         return fail(exit_usage, "--prefix must end with '/', e.g. /turnout/prod/");
@@ -72,7 +76,8 @@ std::variant<FleetTarget, ExitStatus> resolve_target(const CliOptions& options) 
 
 // Runs `start(client, finish)` to completion; `finish(status)` ends it.
 ExitStatus with_client(const CliOptions& options,
-                const std::function<void(etcd::Client&, const std::string& prefix, std::function<void(ExitStatus)>)>& start) {
+                       const std::function<void(etcd::Client&, const std::string& prefix,
+                                                std::function<void(ExitStatus)>)>& start) {
     auto target = resolve_target(options);
     if (auto* status = std::get_if<ExitStatus>(&target)) {
         return *status;
@@ -100,28 +105,35 @@ fleet::Keys relative_keys(const etcd::Snapshot& snapshot, const std::string& pre
 }
 
 void add_target_options(CLI::App& command, CliOptions& options) {
-    command.add_option("--etcd", options.etcd, "etcd endpoint URL (repeatable; default: the source of -c)");
+    command.add_option("--etcd", options.etcd,
+                       "etcd endpoint URL (repeatable; default: the source of -c)");
     command.add_option("--prefix", options.prefix, "the fleet's key prefix, e.g. /turnout/prod/");
 }
 
 // ---- apply ------------------------------------------------------------------
 
 void define_apply(CLI::App& command, CliOptions& options) {
-    command.add_option("-f,--file", options.file, "config file (YAML) to store in etcd")->required();
+    command.add_option("-f,--file", options.file, "config file (YAML) to store in etcd")
+        ->required();
     command.add_option_function<std::int64_t>(
-        "--if-revision", [&options](const std::int64_t& revision) { options.if_revision = revision; },
+        "--if-revision",
+        [&options](const std::int64_t& revision) { options.if_revision = revision; },
         "apply only if no key under the prefix changed after etcd revision N");
     add_target_options(command, options);
 }
 
 // The transaction that makes the prefix hold `wanted`: changed keys put,
 // keys no longer there deleted, node reports left alone.
-etcd::Txn apply_txn(const fleet::Keys& wanted, const fleet::Keys& current, const std::string& prefix,
-                    std::optional<std::int64_t> if_revision) {
+etcd::Txn apply_txn(const fleet::Keys& wanted, const fleet::Keys& current,
+                    const std::string& prefix, std::optional<std::int64_t> if_revision) {
     etcd::Txn txn;
     if (if_revision) {
-        txn.compare.push_back({prefix, etcd::prefix_end(prefix), etcd::Compare::Target::mod_revision,
-                               etcd::Compare::Result::less, *if_revision + 1, {}});
+        txn.compare.push_back({prefix,
+                               etcd::prefix_end(prefix),
+                               etcd::Compare::Target::mod_revision,
+                               etcd::Compare::Result::less,
+                               *if_revision + 1,
+                               {}});
     }
     for (const auto& [key, value] : wanted) {
         auto found = current.find(key);
@@ -153,20 +165,24 @@ ExitStatus run_apply(const CliOptions& options) {
         return fail(exit_refused, "invalid config: nothing stored");
     }
     auto wanted = std::get<fleet::Keys>(std::move(split));
-    return with_client(options, [&](etcd::Client& client, const std::string& prefix, std::function<void(ExitStatus)> finish) {
-        client.read_prefix(prefix, [&, prefix, finish](std::optional<etcd::Snapshot> snapshot, std::string error) {
+    return with_client(options, [&](etcd::Client& client, const std::string& prefix,
+                                    std::function<void(ExitStatus)> finish) {
+        client.read_prefix(prefix, [&, prefix, finish](std::optional<etcd::Snapshot> snapshot,
+                                                       std::string error) {
             if (!snapshot) {
                 finish(fail(exit_unreachable, error));
                 return;
             }
-            auto txn = apply_txn(wanted, relative_keys(*snapshot, prefix), prefix, options.if_revision);
+            auto txn =
+                apply_txn(wanted, relative_keys(*snapshot, prefix), prefix, options.if_revision);
             client.txn(txn, [&, finish](std::optional<etcd::TxnResult> result, std::string error) {
                 if (!result) {
                     finish(fail(exit_unreachable, error));
                 } else if (!result->succeeded) {
-                    finish(fail(exit_refused, "keys under the prefix changed after revision " +
-                                                  std::to_string(*options.if_revision) +
-                                                  ": nothing stored; get the config again and retry"));
+                    finish(
+                        fail(exit_refused, "keys under the prefix changed after revision " +
+                                               std::to_string(*options.if_revision) +
+                                               ": nothing stored; get the config again and retry"));
                 } else {
                     std::cout << result->revision << '\n';
                     finish(exit_ok);
@@ -183,20 +199,23 @@ void define_get(CLI::App& command, CliOptions& options) {
 }
 
 ExitStatus run_get(const CliOptions& options) {
-    return with_client(options, [](etcd::Client& client, const std::string& prefix, std::function<void(ExitStatus)> finish) {
-        client.read_prefix(prefix, [prefix, finish](std::optional<etcd::Snapshot> snapshot, std::string error) {
-            if (!snapshot) {
-                finish(fail(exit_unreachable, error));
-                return;
-            }
-            std::vector<std::string> skipped;
-            std::cout << "# etcd revision " << snapshot->revision << "\n"
-                      << fleet::config_from_keys(relative_keys(*snapshot, prefix), skipped);
-            for (const auto& key : skipped) {
-                std::cerr << "turnout: " << prefix << key << " left out: its value is not YAML, or the key no config key\n";
-            }
-            finish(exit_ok);
-        });
+    return with_client(options, [](etcd::Client& client, const std::string& prefix,
+                                   std::function<void(ExitStatus)> finish) {
+        client.read_prefix(
+            prefix, [prefix, finish](std::optional<etcd::Snapshot> snapshot, std::string error) {
+                if (!snapshot) {
+                    finish(fail(exit_unreachable, error));
+                    return;
+                }
+                std::vector<std::string> skipped;
+                std::cout << "# etcd revision " << snapshot->revision << "\n"
+                          << fleet::config_from_keys(relative_keys(*snapshot, prefix), skipped);
+                for (const auto& key : skipped) {
+                    std::cerr << "turnout: " << prefix << key
+                              << " left out: its value is not YAML, or the key no config key\n";
+                }
+                finish(exit_ok);
+            });
     });
 }
 
@@ -209,8 +228,8 @@ void define_split(CLI::App& command, CliOptions& options) {
 }
 
 // The route's value with `split` set to `weights` (and `upstream` gone).
-std::optional<std::string> with_split(const std::string& value,
-                                      const std::vector<std::pair<std::string, std::int64_t>>& weights) {
+std::optional<std::string> with_split(
+    const std::string& value, const std::vector<std::pair<std::string, std::int64_t>>& weights) {
     YAML::Node route;
     try {
         route = YAML::Load(value);
@@ -240,9 +259,11 @@ ExitStatus run_split(const CliOptions& options) {
         return fail(exit_usage, *error);
     }
     const auto weights = std::get<0>(parsed);
-    return with_client(options, [&](etcd::Client& client, const std::string& prefix, std::function<void(ExitStatus)> finish) {
+    return with_client(options, [&](etcd::Client& client, const std::string& prefix,
+                                    std::function<void(ExitStatus)> finish) {
         const auto key = prefix + "routes/" + options.route;
-        client.read_prefix(key, [&, key, finish](std::optional<etcd::Snapshot> snapshot, std::string error) {
+        client.read_prefix(key, [&, key, finish](std::optional<etcd::Snapshot> snapshot,
+                                                 std::string error) {
             if (!snapshot) {
                 finish(fail(exit_unreachable, error));
                 return;
@@ -252,20 +273,27 @@ ExitStatus run_split(const CliOptions& options) {
                 found = kv.key == key ? &kv : found;
             }
             if (!found) {
-                finish(fail(exit_refused, "no route " + options.route + " in etcd (no key " + key + ")"));
+                finish(fail(exit_refused,
+                            "no route " + options.route + " in etcd (no key " + key + ")"));
                 return;
             }
             auto value = with_split(found->value, weights);
             if (!value) {
-                finish(fail(exit_refused, key + " does not hold a route (a YAML map); fix it first"));
+                finish(
+                    fail(exit_refused, key + " does not hold a route (a YAML map); fix it first"));
                 return;
             }
             // Only over the value just read: a write in between refuses.
             etcd::Txn txn;
-            txn.compare.push_back({key, {}, etcd::Compare::Target::mod_revision, etcd::Compare::Result::equal,
-                                   found->mod_revision, {}});
+            txn.compare.push_back({key,
+                                   {},
+                                   etcd::Compare::Target::mod_revision,
+                                   etcd::Compare::Result::equal,
+                                   found->mod_revision,
+                                   {}});
             txn.success.push_back({etcd::TxnOp::Kind::put, key, *value, 0});
-            client.txn(txn, [finish, key](std::optional<etcd::TxnResult> result, std::string error) {
+            client.txn(txn, [finish, key](std::optional<etcd::TxnResult> result,
+                                          std::string error) {
                 if (!result) {
                     finish(fail(exit_unreachable, error));
                 } else if (!result->succeeded) {
@@ -323,38 +351,47 @@ std::string field(const json::object& row, std::string_view name) {
 }
 
 ExitStatus run_status(const CliOptions& options) {
-    return with_client(options, [&](etcd::Client& client, const std::string& prefix, std::function<void(ExitStatus)> finish) {
-        client.read_prefix(prefix, [&, prefix, finish](std::optional<etcd::Snapshot> snapshot, std::string error) {
-            if (!snapshot) {
-                finish(fail(exit_unreachable, error));
-                return;
-            }
-            auto rows = node_rows(*snapshot, prefix);
-            if (options.json) {
-                std::cout << json::serialize(json::object{{"revision", snapshot->revision}, {"nodes", rows}}) << '\n';
+    return with_client(options, [&](etcd::Client& client, const std::string& prefix,
+                                    std::function<void(ExitStatus)> finish) {
+        client.read_prefix(
+            prefix, [&, prefix, finish](std::optional<etcd::Snapshot> snapshot, std::string error) {
+                if (!snapshot) {
+                    finish(fail(exit_unreachable, error));
+                    return;
+                }
+                auto rows = node_rows(*snapshot, prefix);
+                if (options.json) {
+                    std::cout << json::serialize(json::object{{"revision", snapshot->revision},
+                                                              {"nodes", rows}})
+                              << '\n';
+                    finish(exit_ok);
+                    return;
+                }
+                std::cout << "etcd revision " << snapshot->revision << ", " << rows.size()
+                          << " node(s)\n";
+                for (const auto& row : rows) {
+                    const auto& object = row.get_object();
+                    std::cout << field(object, "node") << "  revision " << field(object, "revision")
+                              << "  " << field(object, "state") << "  behind "
+                              << field(object, "behind") << "  config version "
+                              << field(object, "config_version") << '\n';
+                }
                 finish(exit_ok);
-                return;
-            }
-            std::cout << "etcd revision " << snapshot->revision << ", " << rows.size() << " node(s)\n";
-            for (const auto& row : rows) {
-                const auto& object = row.get_object();
-                std::cout << field(object, "node") << "  revision " << field(object, "revision") << "  "
-                          << field(object, "state") << "  behind " << field(object, "behind") << "  config version "
-                          << field(object, "config_version") << '\n';
-            }
-            finish(exit_ok);
-        });
+            });
     });
 }
 
 }  // namespace
 
 std::vector<CliCommand> with_fleet_commands(std::vector<CliCommand> commands) {
-    commands.push_back({"fleet", "apply", "store a whole config in etcd in one transaction; prints the revision",
+    commands.push_back({"fleet", "apply",
+                        "store a whole config in etcd in one transaction; prints the revision",
                         define_apply, run_apply});
-    commands.push_back({"fleet", "get", "print the config assembled from etcd (YAML)", define_get, run_get});
-    commands.push_back({"fleet", "split", "change one route's split in etcd: ROUTE UPSTREAM=WEIGHT...",
-                        define_split, run_split});
+    commands.push_back(
+        {"fleet", "get", "print the config assembled from etcd (YAML)", define_get, run_get});
+    commands.push_back({"fleet", "split",
+                        "change one route's split in etcd: ROUTE UPSTREAM=WEIGHT...", define_split,
+                        run_split});
     commands.push_back({"fleet", "status", "every node: revision served, state, how far behind",
                         define_status, run_status});
     return commands;

@@ -64,7 +64,8 @@ public:
     void read_prefix(std::string prefix, Done<Snapshot> done);
     void txn(const Txn& txn, Done<TxnResult> done);
     // Puts one key (bound to `lease` unless 0); answers the revision made.
-    void put(const std::string& key, const std::string& value, std::int64_t lease, Done<std::int64_t> done);
+    void put(const std::string& key, const std::string& value, std::int64_t lease,
+             Done<std::int64_t> done);
     void lease_grant(std::int64_t ttl_seconds, Done<Lease> done);
     // One keep-alive; the answer's ttl_seconds is 0 when the lease is gone.
     void lease_keepalive(std::int64_t id, Done<Lease> done);

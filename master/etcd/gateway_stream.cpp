@@ -18,7 +18,8 @@ std::shared_ptr<ssl::context> make_tls_context(const std::optional<std::string>&
         context->set_default_verify_paths(ec);
     }
     if (ec) {
-        throw std::invalid_argument("cannot load the etcd CA " + ca.value_or("(system)") + ": " + ec.message());
+        throw std::invalid_argument("cannot load the etcd CA " + ca.value_or("(system)") + ": " +
+                                    ec.message());
     }
     if (cert && key) {
         context->use_certificate_chain_file(*cert, ec);
@@ -26,8 +27,8 @@ std::shared_ptr<ssl::context> make_tls_context(const std::optional<std::string>&
             context->use_private_key_file(*key, ssl::context::pem, ec);
         }
         if (ec) {
-            throw std::invalid_argument("cannot load the etcd client certificate " + *cert + " / " + *key + ": " +
-                                        ec.message());
+            throw std::invalid_argument("cannot load the etcd client certificate " + *cert + " / " +
+                                        *key + ": " + ec.message());
         }
     }
     return context;

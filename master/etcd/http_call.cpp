@@ -26,17 +26,18 @@ constexpr std::uint64_t max_answer_bytes = 64 * 1024 * 1024;
 template <typename Stream>
 class HttpCall : public std::enable_shared_from_this<HttpCall<Stream>> {
 public:
-    HttpCall(asio::io_context& io, asio::ssl::context* tls, Endpoint endpoint, std::chrono::milliseconds timeout,
-             HttpDone done)
-        : resolver_{io}, stream_{make_stream<Stream>(io, tls)}, endpoint_{std::move(endpoint)}, timeout_{timeout},
-          done_{std::move(done)} {}
+    HttpCall(asio::io_context& io, asio::ssl::context* tls, Endpoint endpoint,
+             std::chrono::milliseconds timeout, HttpDone done)
+        : resolver_{io}, stream_{make_stream<Stream>(io, tls)}, endpoint_{std::move(endpoint)},
+          timeout_{timeout}, done_{std::move(done)} {}
 
     void start(std::string path, std::string body, const std::string& authorization) {
         request_ = gateway_request(endpoint_, path, std::move(body), authorization);
         parser_.body_limit(max_answer_bytes);
         beast::get_lowest_layer(stream_).expires_after(timeout_);
         resolver_.async_resolve(endpoint_.host, endpoint_.port,
-                                [self = this->shared_from_this()](beast::error_code ec, tcp::resolver::results_type found) {
+                                [self = this->shared_from_this()](
+                                    beast::error_code ec, tcp::resolver::results_type found) {
                                     self->on_resolve(ec, std::move(found));
                                 });
     }
@@ -53,7 +54,8 @@ private:
                     self->fail("cannot connect: " + ec.message());
                     return;
                 }
-                secure(self->stream_, self->endpoint_.host, [self](beast::error_code ec) { self->on_connect(ec); });
+                secure(self->stream_, self->endpoint_.host,
+                       [self](beast::error_code ec) { self->on_connect(ec); });
             });
     }
 
@@ -62,9 +64,10 @@ private:
             fail("TLS handshake failed: " + ec.message());
             return;
         }
-        http::async_write(stream_, request_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-            self->on_write(ec);
-        });
+        http::async_write(stream_, request_,
+                          [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->on_write(ec);
+                          });
     }
 
     void on_write(beast::error_code ec) {
@@ -72,9 +75,10 @@ private:
             fail("cannot send: " + ec.message());
             return;
         }
-        http::async_read(stream_, buffer_, parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-            self->on_read(ec);
-        });
+        http::async_read(stream_, buffer_, parser_,
+                         [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                             self->on_read(ec);
+                         });
     }
 
     void on_read(beast::error_code ec) {
@@ -88,9 +92,7 @@ private:
         done_({{}, response.result_int(), std::move(response.body())});
     }
 
-    void fail(const std::string& what) {
-        done_({endpoint_.url + ": " + what, 0, {}});
-    }
+    void fail(const std::string& what) { done_({endpoint_.url + ": " + what, 0, {}}); }
 
     tcp::resolver resolver_;
     Stream stream_;
@@ -105,7 +107,8 @@ private:
 }  // namespace
 
 http::request<http::string_body> gateway_request(const Endpoint& endpoint, const std::string& path,
-                                                std::string body, const std::string& authorization) {
+                                                 std::string body,
+                                                 const std::string& authorization) {
     http::request<http::string_body> request{http::verb::post, path, 11};
     request.set(http::field::host, endpoint.host + ":" + endpoint.port);
     request.set(http::field::content_type, "application/json");
@@ -117,13 +120,16 @@ http::request<http::string_body> gateway_request(const Endpoint& endpoint, const
     return request;
 }
 
-void http_post(asio::io_context& io, asio::ssl::context* tls, const Endpoint& endpoint, std::string path,
-               std::string body, std::string authorization, std::chrono::milliseconds timeout, HttpDone done) {
+void http_post(asio::io_context& io, asio::ssl::context* tls, const Endpoint& endpoint,
+               std::string path, std::string body, std::string authorization,
+               std::chrono::milliseconds timeout, HttpDone done) {
     if (endpoint.tls) {
-        auto call = std::make_shared<HttpCall<TlsStream>>(io, tls, endpoint, timeout, std::move(done));
+        auto call =
+            std::make_shared<HttpCall<TlsStream>>(io, tls, endpoint, timeout, std::move(done));
         call->start(std::move(path), std::move(body), authorization);
     } else {
-        auto call = std::make_shared<HttpCall<PlainStream>>(io, tls, endpoint, timeout, std::move(done));
+        auto call =
+            std::make_shared<HttpCall<PlainStream>>(io, tls, endpoint, timeout, std::move(done));
         call->start(std::move(path), std::move(body), authorization);
     }
 }

@@ -29,16 +29,15 @@ using HttpDone = std::function<void(HttpAnswer)>;
 
 // A POST of a JSON body to `path` on `endpoint`; `authorization` (etcd's
 // auth token) goes in its header when not empty. A watch sends one too.
-boost::beast::http::request<boost::beast::http::string_body> gateway_request(const Endpoint& endpoint,
-                                                                            const std::string& path,
-                                                                            std::string body,
-                                                                            const std::string& authorization);
+boost::beast::http::request<boost::beast::http::string_body> gateway_request(
+    const Endpoint& endpoint, const std::string& path, std::string body,
+    const std::string& authorization);
 
 // Calls `done` exactly once, from the event loop. `authorization`, when not
 // empty, goes in the Authorization header (etcd's auth token). `tls` is
 // used for an https endpoint (and must then be set).
-void http_post(boost::asio::io_context& io, boost::asio::ssl::context* tls, const Endpoint& endpoint,
-               std::string path, std::string body, std::string authorization, std::chrono::milliseconds timeout,
-               HttpDone done);
+void http_post(boost::asio::io_context& io, boost::asio::ssl::context* tls,
+               const Endpoint& endpoint, std::string path, std::string body,
+               std::string authorization, std::chrono::milliseconds timeout, HttpDone done);
 
 }  // namespace turnout::master::etcd

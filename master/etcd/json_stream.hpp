@@ -17,7 +17,8 @@ namespace turnout::master::etcd {
 class JsonObjectSplitter {
 public:
     // An object longer than `max_object_bytes` is an error (see feed()).
-    explicit JsonObjectSplitter(std::size_t max_object_bytes) : max_object_bytes_(max_object_bytes) {}
+    explicit JsonObjectSplitter(std::size_t max_object_bytes)
+        : max_object_bytes_(max_object_bytes) {}
 
     // Appends `piece` and returns the objects it completed, in order. False
     // in `ok` when the stream is broken (a byte other than whitespace between

@@ -159,8 +159,9 @@ json::object op_json(const TxnOp& op) {
     case TxnOp::Kind::delete_key:
         return {{"request_delete_range", json::object{{"key", base64_encode(op.key)}}}};
     case TxnOp::Kind::delete_prefix:
-        return {{"request_delete_range", json::object{{"key", base64_encode(op.key)},
-                                                      {"range_end", base64_encode(prefix_end(op.key))}}}};
+        return {{"request_delete_range",
+                 json::object{{"key", base64_encode(op.key)},
+                              {"range_end", base64_encode(prefix_end(op.key))}}}};
     case TxnOp::Kind::range:
         return {{"request_range", json::object{{"key", base64_encode(op.key)}}}};
     }
@@ -261,8 +262,9 @@ std::optional<TxnResult> parse_txn(const json::value& answer) {
     const auto* responses = object.if_contains("responses");
     if (responses && responses->is_array()) {
         for (const auto& response : responses->get_array()) {
-            const auto* range = response.is_object() ? response.get_object().if_contains("response_range")
-                                                     : nullptr;
+            const auto* range = response.is_object()
+                                    ? response.get_object().if_contains("response_range")
+                                    : nullptr;
             if (range && range->is_object()) {
                 auto kvs = parse_kvs(range->get_object());
                 if (!kvs) {
@@ -338,7 +340,8 @@ std::optional<WatchResponse> parse_watch(std::string_view text, std::string& err
             const auto* type = item.get_object().if_contains("type");
             const bool deleted = type && type->is_string() && type->get_string() == "DELETE";
             response.events.push_back(
-                {deleted ? WatchEvent::Type::delete_key : WatchEvent::Type::put, std::move(*parsed)});
+                {deleted ? WatchEvent::Type::delete_key : WatchEvent::Type::put,
+                 std::move(*parsed)});
         }
     }
     return response;
@@ -349,7 +352,8 @@ std::string error_message(std::string_view body) {
     auto value = json::parse(body, ec);
     if (!ec && value.is_object()) {
         for (const char* name : {"message", "error"}) {
-            if (const auto* field = value.get_object().if_contains(name); field && field->is_string()) {
+            if (const auto* field = value.get_object().if_contains(name);
+                field && field->is_string()) {
                 return std::string{field->get_string()};
             }
         }

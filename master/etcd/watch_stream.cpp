@@ -31,16 +31,18 @@ constexpr std::size_t max_message_bytes = 128 * 1024 * 1024;
 constexpr std::chrono::seconds connect_timeout{3};
 
 template <typename Stream>
-class GatewayWatch final : public WatchStream, public std::enable_shared_from_this<GatewayWatch<Stream>> {
+class GatewayWatch final : public WatchStream,
+                           public std::enable_shared_from_this<GatewayWatch<Stream>> {
 public:
-    GatewayWatch(asio::io_context& io, asio::ssl::context* tls, Endpoint endpoint, OnResponse on_response,
-                 OnEnd on_end)
-        : resolver_{io}, stream_{make_stream<Stream>(io, tls)}, endpoint_{std::move(endpoint)}, on_response_{std::move(on_response)},
-          on_end_{std::move(on_end)} {}
+    GatewayWatch(asio::io_context& io, asio::ssl::context* tls, Endpoint endpoint,
+                 OnResponse on_response, OnEnd on_end)
+        : resolver_{io}, stream_{make_stream<Stream>(io, tls)}, endpoint_{std::move(endpoint)},
+          on_response_{std::move(on_response)}, on_end_{std::move(on_end)} {}
 
     void begin(const std::string& token, const std::string& prefix, std::int64_t start_revision) {
-        request_ = gateway_request(endpoint_, "/v3/watch", boost::json::serialize(watch_request(prefix, start_revision)),
-                                   token);
+        request_ =
+            gateway_request(endpoint_, "/v3/watch",
+                            boost::json::serialize(watch_request(prefix, start_revision)), token);
         parser_.body_limit(boost::none);
         chunk_callback_ = [this](std::uint64_t, std::string_view data, beast::error_code&) {
             on_data(data);
@@ -49,7 +51,8 @@ public:
         parser_.on_chunk_body(chunk_callback_);
         tcp().expires_after(connect_timeout);
         resolver_.async_resolve(endpoint_.host, endpoint_.port,
-                                [self = this->shared_from_this()](beast::error_code ec, tcp::resolver::results_type found) {
+                                [self = this->shared_from_this()](
+                                    beast::error_code ec, tcp::resolver::results_type found) {
                                     if (ec) {
                                         self->end("cannot resolve: " + ec.message());
                                         return;
@@ -73,14 +76,16 @@ private:
     beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
 
     void connect(const tcp::resolver::results_type& found) {
-        tcp().async_connect(found, [self = this->shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
-            if (ec) {
-                self->end("cannot connect: " + ec.message());
-                return;
-            }
-            self->tcp().socket().set_option(asio::socket_base::keep_alive{true});
-            secure(self->stream_, self->endpoint_.host, [self](beast::error_code ec) { self->send(ec); });
-        });
+        tcp().async_connect(
+            found, [self = this->shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
+                if (ec) {
+                    self->end("cannot connect: " + ec.message());
+                    return;
+                }
+                self->tcp().socket().set_option(asio::socket_base::keep_alive{true});
+                secure(self->stream_, self->endpoint_.host,
+                       [self](beast::error_code ec) { self->send(ec); });
+            });
     }
 
     void send(beast::error_code ec) {
@@ -88,35 +93,40 @@ private:
             end("TLS handshake failed: " + ec.message());
             return;
         }
-        http::async_write(stream_, request_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-            if (ec) {
-                self->end("cannot send the watch: " + ec.message());
-                return;
-            }
-            self->read_header();
-        });
+        http::async_write(stream_, request_,
+                          [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) {
+                                  self->end("cannot send the watch: " + ec.message());
+                                  return;
+                              }
+                              self->read_header();
+                          });
     }
 
     void read_header() {
-        http::async_read_header(stream_, buffer_, parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-            if (ec) {
-                self->end("no answer to the watch: " + ec.message());
-                return;
-            }
-            const auto status = self->parser_.get().result_int();
-            if (status != 200) {
-                self->end("the watch was answered " + std::to_string(status));
-                return;
-            }
-            self->tcp().expires_never();
-            self->read_body();
-        });
+        http::async_read_header(
+            stream_, buffer_, parser_,
+            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                if (ec) {
+                    self->end("no answer to the watch: " + ec.message());
+                    return;
+                }
+                const auto status = self->parser_.get().result_int();
+                if (status != 200) {
+                    self->end("the watch was answered " + std::to_string(status));
+                    return;
+                }
+                self->tcp().expires_never();
+                self->read_body();
+            });
     }
 
     void read_body() {
-        http::async_read(stream_, buffer_, parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-            self->end(ec ? "the watch broke: " + ec.message() : "the member ended the watch");
-        });
+        http::async_read(stream_, buffer_, parser_,
+                         [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                             self->end(ec ? "the watch broke: " + ec.message()
+                                          : "the member ended the watch");
+                         });
     }
 
     // Called by the parser inside read_body, for each piece of chunk data.
@@ -129,7 +139,8 @@ private:
                 fail_later(error);
                 return;
             }
-            asio::post(tcp().get_executor(), [self = this->shared_from_this(), response = std::move(*response)]() mutable {
+            asio::post(tcp().get_executor(), [self = this->shared_from_this(),
+                                              response = std::move(*response)]() mutable {
                 if (!self->stopped_) {
                     self->on_response_(std::move(response));
                 }
@@ -141,10 +152,11 @@ private:
     }
 
     void fail_later(std::string error) {
-        asio::post(tcp().get_executor(), [self = this->shared_from_this(), error = std::move(error)] {
-            self->end(error);
-            self->stop();
-        });
+        asio::post(tcp().get_executor(),
+                   [self = this->shared_from_this(), error = std::move(error)] {
+                       self->end(error);
+                       self->stop();
+                   });
     }
 
     void end(const std::string& error) {
@@ -177,18 +189,18 @@ private:
 }  // namespace
 
 std::shared_ptr<WatchStream> WatchStream::start(asio::io_context& io, asio::ssl::context* tls,
-                                                const Endpoint& endpoint,
-                                                const std::string& token, const std::string& prefix,
+                                                const Endpoint& endpoint, const std::string& token,
+                                                const std::string& prefix,
                                                 std::int64_t start_revision, OnResponse on_response,
                                                 OnEnd on_end) {
     if (endpoint.tls) {
-        auto watch = std::make_shared<GatewayWatch<TlsStream>>(io, tls, endpoint, std::move(on_response),
-                                                               std::move(on_end));
+        auto watch = std::make_shared<GatewayWatch<TlsStream>>(
+            io, tls, endpoint, std::move(on_response), std::move(on_end));
         watch->begin(token, prefix, start_revision);
         return watch;
     }
-    auto watch = std::make_shared<GatewayWatch<PlainStream>>(io, tls, endpoint, std::move(on_response),
-                                                             std::move(on_end));
+    auto watch = std::make_shared<GatewayWatch<PlainStream>>(
+        io, tls, endpoint, std::move(on_response), std::move(on_end));
     watch->begin(token, prefix, start_revision);
     return watch;
 }

@@ -28,9 +28,10 @@ public:
     // `endpoint`. Callbacks run from the event loop, never from inside this
     // call; none runs after stop().
     // `tls` is used for an https endpoint (and must then be set).
-    static std::shared_ptr<WatchStream> start(boost::asio::io_context& io, boost::asio::ssl::context* tls,
-                                              const Endpoint& endpoint,
-                                              const std::string& token, const std::string& prefix,
+    static std::shared_ptr<WatchStream> start(boost::asio::io_context& io,
+                                              boost::asio::ssl::context* tls,
+                                              const Endpoint& endpoint, const std::string& token,
+                                              const std::string& prefix,
                                               std::int64_t start_revision, OnResponse on_response,
                                               OnEnd on_end);
 

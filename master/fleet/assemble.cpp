@@ -29,25 +29,30 @@ struct Origins {
 };
 
 // Parses one key's value; errors name the key.
-std::optional<YAML::Node> parse_value(ConfigErrors& errors, const std::string& key, const std::string& value,
-                                      const std::string& base_dir) {
+std::optional<YAML::Node> parse_value(ConfigErrors& errors, const std::string& key,
+                                      const std::string& value, const std::string& base_dir) {
     Context context(key, base_dir);
-    auto node = config::detail::read_yaml_document(context, value, "one value holds one YAML document; "
-                                                                   "remove the second '---'");
+    auto node = config::detail::read_yaml_document(context, value,
+                                                   "one value holds one YAML document; "
+                                                   "remove the second '---'");
     auto found = context.take_errors();
     errors.insert(errors.end(), found.begin(), found.end());
     return node;
 }
 
-void error_at(ConfigErrors& errors, const std::string& key, const YAML::Mark& mark, std::string message) {
+void error_at(ConfigErrors& errors, const std::string& key, const YAML::Mark& mark,
+              std::string message) {
     const bool known = mark.line >= 0;
-    errors.push_back({key, known ? mark.line + 1 : 0, known ? mark.column + 1 : 0, std::move(message)});
+    errors.push_back(
+        {key, known ? mark.line + 1 : 0, known ? mark.column + 1 : 0, std::move(message)});
 }
 
 // A listener or route value: a map whose `name`, if given, matches the key.
-bool name_from_key(ConfigErrors& errors, const std::string& key, YAML::Node& node, const std::string& name) {
+bool name_from_key(ConfigErrors& errors, const std::string& key, YAML::Node& node,
+                   const std::string& name) {
     if (!node.IsMap()) {
-        error_at(errors, key, node.Mark(), "must be a map (the object as it appears in a config file's list)");
+        error_at(errors, key, node.Mark(),
+                 "must be a map (the object as it appears in a config file's list)");
         return false;
     }
     if (auto given = node["name"]) {
@@ -62,13 +67,14 @@ bool name_from_key(ConfigErrors& errors, const std::string& key, YAML::Node& nod
     return true;
 }
 
-void add_settings(ConfigErrors& errors, const std::string& key, const YAML::Node& node, YAML::Node& root,
-                  Origins& origins) {
+void add_settings(ConfigErrors& errors, const std::string& key, const YAML::Node& node,
+                  YAML::Node& root, Origins& origins) {
     if (node.IsNull()) {
         return;
     }
     if (!node.IsMap()) {
-        error_at(errors, key, node.Mark(), "must be a map of settings such as limits and access_log");
+        error_at(errors, key, node.Mark(),
+                 "must be a map of settings such as limits and access_log");
         return;
     }
     for (const auto& entry : node) {
@@ -78,14 +84,17 @@ void add_settings(ConfigErrors& errors, const std::string& key, const YAML::Node
                 root[name] = entry.second;
                 origins.settings[name] = key;
             }
-        } else if (name == "workers" || name == "admin" || name == "state_dir" || name == "source") {
-            error_at(errors, key, entry.first.Mark(), name + ": belongs in each node's bootstrap file, not in etcd");
+        } else if (name == "workers" || name == "admin" || name == "state_dir" ||
+                   name == "source") {
+            error_at(errors, key, entry.first.Mark(),
+                     name + ": belongs in each node's bootstrap file, not in etcd");
         } else if (name == "listeners" || name == "upstreams" || name == "routes") {
             error_at(errors, key, entry.first.Mark(),
-                     name + ": each of these is a key of its own: " + key.substr(0, key.size() - 8) + name +
-                         "/NAME");
+                     name + ": each of these is a key of its own: " +
+                         key.substr(0, key.size() - 8) + name + "/NAME");
         } else {
-            error_at(errors, key, entry.first.Mark(), "unknown setting '" + name + "'; settings are limits and access_log");
+            error_at(errors, key, entry.first.Mark(),
+                     "unknown setting '" + name + "'; settings are limits and access_log");
         }
     }
 }
@@ -99,9 +108,10 @@ void add_object(ConfigErrors& errors, const Bootstrap& bootstrap, const std::str
         return;
     }
     if (name.kind == Kind::unknown) {
-        errors.push_back({key, 0, 0,
-                          "unknown key; a fleet's keys are listeners/NAME, upstreams/NAME, routes/NAME, "
-                          "settings and nodes/NAME"});
+        errors.push_back(
+            {key, 0, 0,
+             "unknown key; a fleet's keys are listeners/NAME, upstreams/NAME, routes/NAME, "
+             "settings and nodes/NAME"});
         return;
     }
     auto node = parse_value(errors, key, value, bootstrap.base_dir);
@@ -146,8 +156,8 @@ std::optional<YAML::Node> bootstrap_tree(ConfigErrors& errors, const Bootstrap& 
         const auto name = entry.first.Scalar();
         if (name == "upstreams" || name == "routes") {
             error_at(errors, bootstrap.file, entry.first.Mark(),
-                     name + ": with a source section, " + name + " come from etcd (" + bootstrap.prefix + name +
-                         "/NAME); remove it from this file");
+                     name + ": with a source section, " + name + " come from etcd (" +
+                         bootstrap.prefix + name + "/NAME); remove it from this file");
         } else if (name != "source") {
             root[name] = entry.second;
         }
@@ -185,7 +195,8 @@ std::string origin_of(const std::string& message, const Origins& origins) {
 
 }  // namespace
 
-config::LoadResult assemble_config(const Bootstrap& bootstrap, const std::map<std::string, std::string>& keys) {
+config::LoadResult assemble_config(const Bootstrap& bootstrap,
+                                   const std::map<std::string, std::string>& keys) {
     ConfigErrors errors;
     auto root = bootstrap_tree(errors, bootstrap);
     if (!root) {

@@ -12,7 +12,8 @@ using worker::ConfigDelta;
 // The names whose item differs between the two lists (added, removed or
 // changed), up to two: more than one means no single change.
 template <typename Named>
-std::vector<std::string> differing_names(const std::vector<Named>& before, const std::vector<Named>& after) {
+std::vector<std::string> differing_names(const std::vector<Named>& before,
+                                         const std::vector<Named>& after) {
     std::map<std::string_view, const Named*> old_items;
     for (const auto& item : before) {
         old_items[item.name] = &item;
@@ -54,7 +55,8 @@ std::optional<ConfigDelta> candidate(const config::Config& live, const config::C
         }
         const auto* route = find_named(next.routes, names[0]);
         return route ? ConfigDelta{ConfigDelta::Op::put_route, names[0], *route, std::nullopt}
-                     : ConfigDelta{ConfigDelta::Op::delete_route, names[0], std::nullopt, std::nullopt};
+                     : ConfigDelta{ConfigDelta::Op::delete_route, names[0], std::nullopt,
+                                   std::nullopt};
     }
     if (live.routes == next.routes) {
         auto names = differing_names(live.upstreams, next.upstreams);
@@ -62,8 +64,10 @@ std::optional<ConfigDelta> candidate(const config::Config& live, const config::C
             return std::nullopt;
         }
         const auto* upstream = find_named(next.upstreams, names[0]);
-        return upstream ? ConfigDelta{ConfigDelta::Op::put_upstream, names[0], std::nullopt, *upstream}
-                        : ConfigDelta{ConfigDelta::Op::delete_upstream, names[0], std::nullopt, std::nullopt};
+        return upstream
+                   ? ConfigDelta{ConfigDelta::Op::put_upstream, names[0], std::nullopt, *upstream}
+                   : ConfigDelta{ConfigDelta::Op::delete_upstream, names[0], std::nullopt,
+                                 std::nullopt};
     }
     return std::nullopt;
 }

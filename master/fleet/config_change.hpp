@@ -16,6 +16,7 @@ namespace turnout::master::fleet {
 // more (or nothing changed). Checked by replaying it: applied to `live` as
 // the workers and the config store will, it gives exactly `next` (so a new
 // route that would not land in its byte-order place goes whole).
-std::optional<worker::ConfigDelta> single_change(const config::Config& live, const config::Config& next);
+std::optional<worker::ConfigDelta> single_change(const config::Config& live,
+                                                 const config::Config& next);
 
 }  // namespace turnout::master::fleet

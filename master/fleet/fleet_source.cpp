@@ -27,7 +27,8 @@ etcd::ClientOptions client_options(const config::EtcdSource& source) {
     if (source.password_file) {
         std::ifstream file{*source.password_file};
         if (!file) {
-            throw std::invalid_argument("cannot read the etcd password_file " + *source.password_file);
+            throw std::invalid_argument("cannot read the etcd password_file " +
+                                        *source.password_file);
         }
         std::string password;
         std::getline(file, password);
@@ -49,16 +50,11 @@ json::array errors_json(const config::ConfigErrors& errors) {
 
 }  // namespace
 
-FleetSource::FleetSource(boost::asio::io_context& io, const config::EtcdSource& source, Bootstrap bootstrap,
-                         ApplyHook apply, std::int64_t served_revision)
-    : io_{io},
-      source_{source},
-      bootstrap_{std::move(bootstrap)},
-      apply_{std::move(apply)},
-      client_{io, client_options(source)},
-      backoff_{100ms, 5s, etcd::system_random()},
-      retry_timer_{io},
-      served_revision_{served_revision} {}
+FleetSource::FleetSource(boost::asio::io_context& io, const config::EtcdSource& source,
+                         Bootstrap bootstrap, ApplyHook apply, std::int64_t served_revision)
+    : io_{io}, source_{source}, bootstrap_{std::move(bootstrap)}, apply_{std::move(apply)},
+      client_{io, client_options(source)}, backoff_{100ms, 5s, etcd::system_random()},
+      retry_timer_{io}, served_revision_{served_revision} {}
 
 FleetSource::~FleetSource() {
     if (watch_) {
@@ -73,16 +69,17 @@ void FleetSource::start() {
 // Start-up and after a compaction: the whole prefix at one revision.
 void FleetSource::read_all() {
     const auto epoch = ++epoch_;
-    client_.read_prefix(source_.prefix, [this, epoch](std::optional<etcd::Snapshot> snapshot, std::string error) {
-        if (epoch != epoch_) {
-            return;
-        }
-        if (!snapshot) {
-            on_trouble("cannot read the prefix", error);
-            return;
-        }
-        on_snapshot(std::move(*snapshot));
-    });
+    client_.read_prefix(source_.prefix,
+                        [this, epoch](std::optional<etcd::Snapshot> snapshot, std::string error) {
+                            if (epoch != epoch_) {
+                                return;
+                            }
+                            if (!snapshot) {
+                                on_trouble("cannot read the prefix", error);
+                                return;
+                            }
+                            on_snapshot(std::move(*snapshot));
+                        });
 }
 
 void FleetSource::on_snapshot(etcd::Snapshot snapshot) {
@@ -95,8 +92,8 @@ void FleetSource::on_snapshot(etcd::Snapshot snapshot) {
     revision_ = snapshot.revision;
     last_config_.reset();
     changes_.clear();
-    spdlog::info("msg=\"read etcd prefix\" prefix={} revision={} keys={} endpoint={}", source_.prefix, revision_,
-                 keys_.size(), client_.current().url);
+    spdlog::info("msg=\"read etcd prefix\" prefix={} revision={} keys={} endpoint={}",
+                 source_.prefix, revision_, keys_.size(), client_.current().url);
     serve(revision_);
     watch(revision_ + 1);
 }
@@ -126,9 +123,10 @@ void FleetSource::on_watch(etcd::WatchResponse response) {
     backoff_.reset();
     if (response.canceled) {
         if (response.compact_revision > 0) {
-            spdlog::warn("msg=\"etcd compacted past the watch, reading the prefix again\" prefix={} "
-                         "compact_revision={}",
-                         source_.prefix, response.compact_revision);
+            spdlog::warn(
+                "msg=\"etcd compacted past the watch, reading the prefix again\" prefix={} "
+                "compact_revision={}",
+                source_.prefix, response.compact_revision);
             read_all();
         } else {
             on_trouble("etcd cancelled the watch", response.cancel_reason);
@@ -173,8 +171,9 @@ void FleetSource::on_trouble(const std::string& what, const std::string& error) 
     client_.fail_over();
     const auto wait = backoff_.next();
     spdlog::log(was_connected ? spdlog::level::warn : spdlog::level::info,
-        "msg=\"etcd unavailable, serving what this node has\" error=\"{}\" retry_ms={} next_endpoint={}",
-        last_error_, wait.count(), client_.current().url);
+                "msg=\"etcd unavailable, serving what this node has\" error=\"{}\" retry_ms={} "
+                "next_endpoint={}",
+                last_error_, wait.count(), client_.current().url);
     const bool have_snapshot = revision_ > 0;
     retry_timer_.expires_after(wait);
     retry_timer_.async_wait([this, have_snapshot](boost::system::error_code ec) {
@@ -197,7 +196,9 @@ void FleetSource::serve(std::int64_t revision) {
         apply_again_ = true;
         return;
     }
-    auto edited = last_config_ && !refused_ ? apply_key_changes(last_config_, changes_, source_.prefix) : Edited{};
+    auto edited = last_config_ && !refused_
+                      ? apply_key_changes(last_config_, changes_, source_.prefix)
+                      : Edited{};
     auto config = std::move(edited.config);
     changes_.clear();
     if (!config) {
@@ -222,7 +223,8 @@ void FleetSource::served(std::int64_t revision, const AdminResult& outcome) {
         refusal_.clear();
     } else {
         last_config_.reset();
-        const auto* message = outcome.body.is_object() ? outcome.body.get_object().if_contains("error") : nullptr;
+        const auto* message =
+            outcome.body.is_object() ? outcome.body.get_object().if_contains("error") : nullptr;
         refuse(revision, {{source_.prefix, 0, 0,
                            message && message->is_string() ? std::string{message->get_string()}
                                                            : json::serialize(outcome.body)}});
@@ -235,7 +237,8 @@ void FleetSource::served(std::int64_t revision, const AdminResult& outcome) {
 
 void FleetSource::refuse(std::int64_t revision, config::ConfigErrors errors) {
     for (const auto& error : errors) {
-        spdlog::error("msg=\"etcd config refused, serving the last good version\" revision={} served_revision={} "
+        spdlog::error("msg=\"etcd config refused, serving the last good version\" revision={} "
+                      "served_revision={} "
                       "error=\"{}\"",
                       revision, served_revision_, error.to_string());
     }

@@ -30,10 +30,9 @@ namespace turnout::master::fleet {
 // Serves `config` as the version made from etcd revision `revision`; answers
 // as an admin change does (200 once the workers serve it).
 // `delta`, when set, is the one change that turns `base` into `config`.
-using ApplyHook = std::function<void(std::shared_ptr<const config::Config> config,
-                                     std::shared_ptr<const config::Config> base,
-                                     std::optional<worker::ConfigDelta> delta, std::int64_t revision,
-                                     AdminCallback done)>;
+using ApplyHook = std::function<void(
+    std::shared_ptr<const config::Config> config, std::shared_ptr<const config::Config> base,
+    std::optional<worker::ConfigDelta> delta, std::int64_t revision, AdminCallback done)>;
 
 class FleetSource {
 public:

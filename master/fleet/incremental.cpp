@@ -16,19 +16,24 @@ bool lands_in_order(const config::Config& config, const std::string& name) {
 worker::ConfigDelta delta_of(const config::Config& config, const KeyName& name, bool deleted) {
     using Op = worker::ConfigDelta::Op;
     if (name.kind == KeyName::Kind::route) {
-        return deleted ? worker::ConfigDelta{Op::delete_route, name.name, std::nullopt, std::nullopt}
-                       : worker::ConfigDelta{Op::put_route, name.name, *config.find_route(name.name), std::nullopt};
+        return deleted
+                   ? worker::ConfigDelta{Op::delete_route, name.name, std::nullopt, std::nullopt}
+                   : worker::ConfigDelta{Op::put_route, name.name, *config.find_route(name.name),
+                                         std::nullopt};
     }
     return deleted ? worker::ConfigDelta{Op::delete_upstream, name.name, std::nullopt, std::nullopt}
-                   : worker::ConfigDelta{Op::put_upstream, name.name, std::nullopt, *config.find_upstream(name.name)};
+                   : worker::ConfigDelta{Op::put_upstream, name.name, std::nullopt,
+                                         *config.find_upstream(name.name)};
 }
 
 config::EditResult apply_one(const config::Config& config, const KeyName& name,
                              const std::optional<std::string>& value, const std::string& key) {
     if (name.kind == KeyName::Kind::route) {
-        return value ? config::put_route(config, name.name, *value, key) : config::delete_route(config, name.name);
+        return value ? config::put_route(config, name.name, *value, key)
+                     : config::delete_route(config, name.name);
     }
-    return value ? config::put_upstream(config, name.name, *value, key) : config::delete_upstream(config, name.name);
+    return value ? config::put_upstream(config, name.name, *value, key)
+                 : config::delete_upstream(config, name.name);
 }
 
 }  // namespace
@@ -44,8 +49,10 @@ Edited apply_key_changes(std::shared_ptr<const config::Config> base, const KeyCh
         if (name.kind == KeyName::Kind::node_report) {
             continue;
         }
-        const bool object = name.kind == KeyName::Kind::route || name.kind == KeyName::Kind::upstream;
-        if (!object || (name.kind == KeyName::Kind::route && value && !lands_in_order(*base, name.name))) {
+        const bool object =
+            name.kind == KeyName::Kind::route || name.kind == KeyName::Kind::upstream;
+        if (!object ||
+            (name.kind == KeyName::Kind::route && value && !lands_in_order(*base, name.name))) {
             return {};
         }
         if (!value && (name.kind == KeyName::Kind::route ? !base->find_route(name.name)

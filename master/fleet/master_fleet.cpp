@@ -46,9 +46,10 @@ std::optional<std::string> Master::config_owner() const {
         return std::nullopt;
     }
     const auto& source = *file_config_->source;
-    return fmt::format("this node takes its config from etcd (prefix {} at {}): change it there, e.g. "
-                       "turnout fleet apply -f FILE -c {}",
-                       source.prefix, config::detail::join(source.endpoints), options_.config_path);
+    return fmt::format(
+        "this node takes its config from etcd (prefix {} at {}): change it there, e.g. "
+        "turnout fleet apply -f FILE -c {}",
+        source.prefix, config::detail::join(source.endpoints), options_.config_path);
 }
 
 void Master::start_fleet() {
@@ -65,18 +66,22 @@ void Master::start_fleet() {
     try {
         fleet_ = std::make_unique<fleet::FleetSource>(
             io_, source, std::move(bootstrap),
-            [this](std::shared_ptr<const config::Config> config, std::shared_ptr<const config::Config> base,
-                   std::optional<worker::ConfigDelta> delta, std::int64_t revision, AdminCallback done) {
-                apply_fleet_version(std::move(config), std::move(base), std::move(delta), revision, std::move(done));
+            [this](std::shared_ptr<const config::Config> config,
+                   std::shared_ptr<const config::Config> base,
+                   std::optional<worker::ConfigDelta> delta, std::int64_t revision,
+                   AdminCallback done) {
+                apply_fleet_version(std::move(config), std::move(base), std::move(delta), revision,
+                                    std::move(done));
             },
             resumed);
     } catch (const std::invalid_argument& error) {
-        spdlog::error("msg=\"cannot use the etcd source, serving what this node has\" error=\"{}\"", error.what());
+        spdlog::error("msg=\"cannot use the etcd source, serving what this node has\" error=\"{}\"",
+                      error.what());
         return;
     }
-    node_reporter_ = std::make_unique<fleet::NodeReporter>(io_, fleet_->client(),
-                                                           fleet::node_key(source.prefix, source.node),
-                                                           [this] { return node_report(); });
+    node_reporter_ = std::make_unique<fleet::NodeReporter>(
+        io_, fleet_->client(), fleet::node_key(source.prefix, source.node),
+        [this] { return node_report(); });
     fleet_->start();
     node_reporter_->start();
 }
@@ -89,15 +94,15 @@ void Master::apply_fleet_version(std::shared_ptr<const config::Config> config,
                                  std::shared_ptr<const config::Config> base,
                                  std::optional<worker::ConfigDelta> delta, std::int64_t revision,
                                  AdminCallback done) {
-    changes_.enqueue([this, config = std::move(config), base = std::move(base), delta = std::move(delta), revision,
-             done = std::move(done)](Job job) mutable {
+    changes_.enqueue([this, config = std::move(config), base = std::move(base),
+                      delta = std::move(delta), revision, done = std::move(done)](Job job) mutable {
         if (delta && base == live_) {
-            const auto summary = fmt::format("{}{}: {} {} {}", revision_summary, revision,
-                                             delta->route || delta->upstream ? "put" : "delete",
-                                             delta->route || delta->op == worker::ConfigDelta::Op::delete_route
-                                                 ? "route"
-                                                 : "upstream",
-                                             delta->name);
+            const auto summary = fmt::format(
+                "{}{}: {} {} {}", revision_summary, revision,
+                delta->route || delta->upstream ? "put" : "delete",
+                delta->route || delta->op == worker::ConfigDelta::Op::delete_route ? "route"
+                                                                                   : "upstream",
+                delta->name);
             commit_and_push(std::move(config), "etcd", summary, std::move(delta), std::move(done),
                             std::move(job));
             return;
@@ -107,7 +112,8 @@ void Master::apply_fleet_version(std::shared_ptr<const config::Config> config,
             return;
         }
         delta = fleet::single_change(*live_, *config);
-        const auto summary = fmt::format("{}{}: {}", revision_summary, revision, summarize_change(*live_, *config));
+        const auto summary =
+            fmt::format("{}{}: {}", revision_summary, revision, summarize_change(*live_, *config));
         commit_and_push(std::move(config), "etcd", summary, std::move(delta), std::move(done),
                         std::move(job));
     });

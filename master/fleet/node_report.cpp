@@ -21,7 +21,8 @@ constexpr unsigned ticks_per_keepalive = 3;
 
 }  // namespace
 
-NodeReporter::NodeReporter(boost::asio::io_context& io, etcd::Client& client, std::string key, Describe describe)
+NodeReporter::NodeReporter(boost::asio::io_context& io, etcd::Client& client, std::string key,
+                           Describe describe)
     : client_{client}, key_{std::move(key)}, describe_{std::move(describe)}, timer_{io} {}
 
 void NodeReporter::start() {
@@ -52,19 +53,20 @@ void NodeReporter::tick() {
     ++ticks_;
     auto body = json::serialize(describe_());
     if (lease_ == 0) {
-        client_.lease_grant(lease_ttl_seconds, [this, body](std::optional<etcd::Lease> lease, std::string) {
-            if (!lease) {
-                next_tick();
-                return;
-            }
-            lease_ = lease->id;
-            if (stopped_) {
-                stop();  // granted while stopping: give it back at once
-                return;
-            }
-            last_put_.clear();
-            put(body);
-        });
+        client_.lease_grant(lease_ttl_seconds,
+                            [this, body](std::optional<etcd::Lease> lease, std::string) {
+                                if (!lease) {
+                                    next_tick();
+                                    return;
+                                }
+                                lease_ = lease->id;
+                                if (stopped_) {
+                                    stop();  // granted while stopping: give it back at once
+                                    return;
+                                }
+                                last_put_.clear();
+                                put(body);
+                            });
         return;
     }
     if (body != last_put_) {
@@ -88,14 +90,15 @@ void NodeReporter::put(std::string body) {
     auto value = json::parse(body).as_object();
     const auto now = std::chrono::system_clock::now().time_since_epoch();
     value["time"] = iso8601_utc(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
-    client_.put(key_, json::serialize(value), lease_, [this, body](std::optional<std::int64_t> revision, std::string) {
-        if (revision) {
-            last_put_ = body;
-        } else {
-            lease_ = 0;  // unknown whether it still exists: start over
-        }
-        next_tick();
-    });
+    client_.put(key_, json::serialize(value), lease_,
+                [this, body](std::optional<std::int64_t> revision, std::string) {
+                    if (revision) {
+                        last_put_ = body;
+                    } else {
+                        lease_ = 0;  // unknown whether it still exists: start over
+                    }
+                    next_tick();
+                });
 }
 
 }  // namespace turnout::master::fleet

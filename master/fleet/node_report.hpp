@@ -23,7 +23,8 @@ public:
     // The report's content (without "time", added at each put).
     using Describe = std::function<boost::json::object()>;
 
-    NodeReporter(boost::asio::io_context& io, etcd::Client& client, std::string key, Describe describe);
+    NodeReporter(boost::asio::io_context& io, etcd::Client& client, std::string key,
+                 Describe describe);
 
     void start();
     // A stopping node: no more reports, and its key goes now (the lease is

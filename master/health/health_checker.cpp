@@ -9,7 +9,9 @@ namespace turnout::master {
 HealthChecker::HealthChecker(boost::asio::io_context& io, OnChange on_change)
     : io_{io}, on_change_{std::move(on_change)} {}
 
-HealthChecker::~HealthChecker() { stop(); }
+HealthChecker::~HealthChecker() {
+    stop();
+}
 
 void HealthChecker::configure(const config::Config& config) {
     std::map<TargetKey, std::shared_ptr<TargetProbe>> probes;
@@ -26,15 +28,14 @@ void HealthChecker::configure(const config::Config& config) {
                 probes_.erase(existing);
                 continue;
             }
-            auto probe = std::make_shared<TargetProbe>(io_, upstream.name, target,
-                                                       *upstream.health_check, upstream.tls,
-                                                       on_change_);
+            auto probe = std::make_shared<TargetProbe>(
+                io_, upstream.name, target, *upstream.health_check, upstream.tls, on_change_);
             probe->start();
             probes.emplace(std::move(key), std::move(probe));
         }
     }
-    const bool dropped_unhealthy = std::any_of(probes_.begin(), probes_.end(),
-                                               [](const auto& entry) { return !entry.second->healthy(); });
+    const bool dropped_unhealthy = std::any_of(
+        probes_.begin(), probes_.end(), [](const auto& entry) { return !entry.second->healthy(); });
     stop();
     probes_ = std::move(probes);
     if (dropped_unhealthy) {

@@ -23,14 +23,8 @@ constexpr std::uint32_t max_check_body = 64 * 1024;
 TargetProbe::TargetProbe(boost::asio::io_context& io, std::string upstream, config::Target target,
                          config::HealthCheck check, std::optional<config::UpstreamTls> tls,
                          std::function<void()> on_change)
-    : io_{io},
-      upstream_{std::move(upstream)},
-      target_{std::move(target)},
-      check_{std::move(check)},
-      tls_{std::move(tls)},
-      on_change_{std::move(on_change)},
-      timer_{io},
-      deadline_{io} {
+    : io_{io}, upstream_{std::move(upstream)}, target_{std::move(target)}, check_{std::move(check)},
+      tls_{std::move(tls)}, on_change_{std::move(on_change)}, timer_{io}, deadline_{io} {
     request_.method(http::verb::get);
     request_.target(check_.path);
     request_.version(11);
@@ -42,7 +36,9 @@ TargetProbe::TargetProbe(boost::asio::io_context& io, std::string upstream, conf
     }
 }
 
-void TargetProbe::start() { probe(); }
+void TargetProbe::start() {
+    probe();
+}
 
 void TargetProbe::stop() {
     stopped_ = true;
@@ -84,8 +80,9 @@ void TargetProbe::probe() {
             self->stream_->close();
         }
     });
-    stream_->socket().async_connect(target_.address.endpoint,
-                                    [self = shared_from_this()](error_code ec) { self->on_connect(ec); });
+    stream_->socket().async_connect(
+        target_.address.endpoint,
+        [self = shared_from_this()](error_code ec) { self->on_connect(ec); });
 }
 
 void TargetProbe::on_connect(error_code ec) {
@@ -106,7 +103,8 @@ void TargetProbe::on_connect(error_code ec) {
 
 void TargetProbe::on_handshake(error_code ec) {
     if (ec) {
-        on_result(false, "tls: " + server::upstream_tls_failure(stream_->tls().native_handle(), ec));
+        on_result(false,
+                  "tls: " + server::upstream_tls_failure(stream_->tls().native_handle(), ec));
         return;
     }
     send_check();

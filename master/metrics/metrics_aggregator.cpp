@@ -39,8 +39,7 @@ void append_requests(std::string& text, const server::MetricsSnapshot& totals) {
                   "Time from a request's arrival to the end of its response.");
     for (const auto& [key, series] : totals.requests) {
         append_histogram_samples(text, "turnout_request_duration_seconds",
-                                 {{"route", key.first}, {"upstream", key.second}},
-                                 series.duration);
+                                 {{"route", key.first}, {"upstream", key.second}}, series.duration);
     }
 }
 

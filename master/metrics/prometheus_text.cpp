@@ -100,8 +100,8 @@ void append_gauge(std::string& text, std::string_view name, std::string_view hel
     append_sample(text, name, labels, value);
 }
 
-void append_counter(std::string& text, std::string_view name, std::string_view help,
-                    Labels labels, double value) {
+void append_counter(std::string& text, std::string_view name, std::string_view help, Labels labels,
+                    double value) {
     append_family(text, name, "counter", help);
     append_sample(text, name, labels, value);
 }

@@ -40,8 +40,8 @@ void append_histogram_samples(std::string& text, std::string_view name, Labels l
 // A family with a single series, header included.
 void append_gauge(std::string& text, std::string_view name, std::string_view help, Labels labels,
                   double value);
-void append_counter(std::string& text, std::string_view name, std::string_view help,
-                    Labels labels, double value);
+void append_counter(std::string& text, std::string_view name, std::string_view help, Labels labels,
+                    double value);
 void append_histogram(std::string& text, std::string_view name, std::string_view help,
                       Labels labels, const server::Histogram& histogram);
 

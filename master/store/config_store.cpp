@@ -195,7 +195,8 @@ void ConfigStore::read_folder() {
     }
 }
 
-std::optional<std::string> ConfigStore::read_body(std::uint64_t version, const char* extension) const {
+std::optional<std::string> ConfigStore::read_body(std::uint64_t version,
+                                                  const char* extension) const {
     auto text = files::read_file(folder_ + "/" + file_name(version, extension));
     auto header = text ? decode_header(*text, version) : std::nullopt;
     if (!header) {
@@ -254,8 +255,9 @@ VersionInfo ConfigStore::commit(const std::string& config, const std::string& so
 VersionInfo ConfigStore::commit_change(std::uint64_t base, const std::string& change,
                                        const std::string& source, const std::string& summary) {
     if (base == 0 || !versions_.contains(base)) {
-        files::throw_errno(EINVAL, "store a change to version " + std::to_string(base) +
-                                       ", which is not stored, in",
+        files::throw_errno(EINVAL,
+                           "store a change to version " + std::to_string(base) +
+                               ", which is not stored, in",
                            folder_);
     }
     return write_version(base, change, source, summary);
@@ -269,7 +271,8 @@ VersionInfo ConfigStore::write_version(std::uint64_t base, const std::string& bo
     header.body_bytes = body.size();
     header.body_fnv1a = files::checksum(body.data(), body.size());
     const bool whole = base == 0;
-    files::write_durably(folder_, file_name(header.info.version, whole ? whole_extension : change_extension),
+    files::write_durably(folder_,
+                         file_name(header.info.version, whole ? whole_extension : change_extension),
                          encode_header(header) + body);
     highest_ = header.info.version;
     Entry& entry = versions_[header.info.version];
@@ -292,7 +295,8 @@ bool ConfigStore::wants_checkpoint(std::uint64_t version) const {
 
 void ConfigStore::write_checkpoint(const VersionInfo& info, const std::string& config) const {
     Header header{info, 0, config.size(), files::checksum(config.data(), config.size())};
-    files::write_durably(folder_, file_name(info.version, whole_extension), encode_header(header) + config);
+    files::write_durably(folder_, file_name(info.version, whole_extension),
+                         encode_header(header) + config);
 }
 
 void ConfigStore::add_checkpoint(std::uint64_t version) {
@@ -354,7 +358,8 @@ void ConfigStore::save_record(const std::string& kind, const std::string& name,
     files::write_durably(folder, name, content);
 }
 
-std::vector<std::pair<std::string, std::string>> ConfigStore::load_records(const std::string& kind) const {
+std::vector<std::pair<std::string, std::string>> ConfigStore::load_records(
+    const std::string& kind) const {
     std::vector<std::pair<std::string, std::string>> records;
     const std::string folder = state_dir_ + "/" + kind;
     std::vector<std::string> names;

@@ -94,8 +94,8 @@ private:
     };
 
     void read_folder();
-    VersionInfo write_version(std::uint64_t base, const std::string& body, const std::string& source,
-                              const std::string& summary);
+    VersionInfo write_version(std::uint64_t base, const std::string& body,
+                              const std::string& source, const std::string& summary);
     std::optional<std::string> read_body(std::uint64_t version, const char* extension) const;
     void prune();
 

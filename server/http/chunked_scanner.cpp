@@ -9,9 +9,12 @@ namespace turnout::server {
 namespace {
 
 int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
@@ -28,8 +31,8 @@ ChunkedScanner::Result ChunkedScanner::scan(std::string_view bytes) {
     while (i < bytes.size() && state_ != State::done && state_ != State::bad) {
         if (state_ == State::data) {
             // Chunk data is skipped in one step, whatever its bytes.
-            const auto take = static_cast<std::size_t>(
-                std::min<std::uint64_t>(remaining_, bytes.size() - i));
+            const auto take =
+                static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, bytes.size() - i));
             i += take;
             remaining_ -= take;
             if (remaining_ == 0) {

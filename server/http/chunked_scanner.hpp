@@ -40,7 +40,7 @@ private:
         ext_bws,         // BWS before ";"
         ext_name_start,  // after ";"
         ext_name,
-        ext_name_bws,    // BWS after a name: ";" or "=" must follow
+        ext_name_bws,  // BWS after a name: ";" or "=" must follow
         ext_value_start,
         ext_token,
         ext_quoted,

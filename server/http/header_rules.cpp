@@ -16,16 +16,15 @@ namespace http = boost::beast::http;
 namespace {
 
 constexpr std::array<http::field, 6> hop_by_hop_fields{
-    http::field::keep_alive,        http::field::proxy_connection, http::field::te,
-    http::field::trailer,           http::field::transfer_encoding, http::field::upgrade,
+    http::field::keep_alive, http::field::proxy_connection,  http::field::te,
+    http::field::trailer,    http::field::transfer_encoding, http::field::upgrade,
 };
 
 // Headers a client may not strip by naming them in Connection: without Host
 // the upstream cannot route the request, and without Content-Length it would
 // read the body as the next request (smuggling).
 bool may_be_nominated(std::string_view name) {
-    return !boost::beast::iequals(name, "host") &&
-           !boost::beast::iequals(name, "content-length") &&
+    return !boost::beast::iequals(name, "host") && !boost::beast::iequals(name, "content-length") &&
            !boost::beast::iequals(name, "connection");
 }
 

@@ -11,10 +11,14 @@ namespace turnout::server {
 // By byte value: letters, digits and the bytes of `extra`.
 constexpr std::array<bool, 256> alnum_and(std::string_view extra) {
     std::array<bool, 256> table{};
-    for (int c = '0'; c <= '9'; ++c) table[c] = true;
-    for (int c = 'a'; c <= 'z'; ++c) table[c] = true;
-    for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
-    for (char c : extra) table[static_cast<unsigned char>(c)] = true;
+    for (int c = '0'; c <= '9'; ++c)
+        table[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c)
+        table[c] = true;
+    for (int c = 'A'; c <= 'Z'; ++c)
+        table[c] = true;
+    for (char c : extra)
+        table[static_cast<unsigned char>(c)] = true;
     return table;
 }
 
@@ -22,7 +26,9 @@ constexpr std::array<bool, 256> alnum_and(std::string_view extra) {
 // codings) are made of.
 inline constexpr std::array<bool, 256> tchar_table = alnum_and("!#$%&'*+-.^_`|~");
 
-inline bool is_tchar(char c) { return tchar_table[static_cast<unsigned char>(c)]; }
+inline bool is_tchar(char c) {
+    return tchar_table[static_cast<unsigned char>(c)];
+}
 
 // Removes optional whitespace (SP and HTAB) from both ends.
 inline std::string_view trim_ows(std::string_view text) {

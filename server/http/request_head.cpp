@@ -34,7 +34,9 @@ bool made_of(std::string_view text, const std::array<bool, 256>& allowed) {
     return true;
 }
 
-bool is_token(std::string_view text) { return made_of(text, tchar_table); }
+bool is_token(std::string_view text) {
+    return made_of(text, tchar_table);
+}
 
 // `[` and `]` only around an IP literal that opens the value, followed by
 // nothing or a port (RFC 3986 §3.2.2): "[::1" or "a]b" would be read as
@@ -53,7 +55,9 @@ bool has_sound_brackets(std::string_view host) {
     return close + 1 == host.size() || host[close + 1] == ':';
 }
 
-bool is_host(std::string_view text) { return made_of(text, host_chars) && has_sound_brackets(text); }
+bool is_host(std::string_view text) {
+    return made_of(text, host_chars) && has_sound_brackets(text);
+}
 
 // field-value: visible characters, obs-text, and SP / HTAB between them.
 bool is_field_value(std::string_view text) {
@@ -245,7 +249,8 @@ std::size_t leading_empty_lines(std::string_view head) {
 }
 
 HeadEnd find_head_end(std::string_view bytes, std::size_t from) {
-    for (auto i = bytes.find('\n', from); i != std::string_view::npos; i = bytes.find('\n', i + 1)) {
+    for (auto i = bytes.find('\n', from); i != std::string_view::npos;
+         i = bytes.find('\n', i + 1)) {
         if (i == 0 || bytes[i - 1] != '\r') {
             return HeadEnd{0, true};
         }
@@ -282,7 +287,8 @@ std::optional<RequestHeadRejection> check_request_head(std::string_view head,
             return RequestHeadRejection{status::bad_request, "obs_fold"};
         }
         if (++fields > max_headers) {
-            return RequestHeadRejection{status::request_header_fields_too_large, "too_many_headers"};
+            return RequestHeadRejection{status::request_header_fields_too_large,
+                                        "too_many_headers"};
         }
         const auto colon = line.find(':');
         const auto name = line.substr(0, colon);

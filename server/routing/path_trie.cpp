@@ -168,8 +168,8 @@ void PathTrie::prune(std::uint32_t node) {
             return;
         }
         auto& siblings = nodes_[parent].children;
-        siblings.erase(std::lower_bound(siblings.begin(), siblings.end(),
-                                        first_byte(n.label), by_byte));
+        siblings.erase(
+            std::lower_bound(siblings.begin(), siblings.end(), first_byte(n.label), by_byte));
         free_node(node);
         node = parent;
     }

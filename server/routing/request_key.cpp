@@ -21,8 +21,7 @@ std::string_view find_cookie(std::string_view cookie_header, std::string_view na
 }
 
 std::string_view request_key(const config::KeySource& source,
-                             const boost::beast::http::fields& fields,
-                             std::string_view client_ip) {
+                             const boost::beast::http::fields& fields, std::string_view client_ip) {
     using Kind = config::KeySource::Kind;
     switch (source.kind) {
     case Kind::none:

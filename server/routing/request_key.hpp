@@ -14,8 +14,7 @@ namespace turnout::server {
 // The key's value, or an empty view when the request carries none (such a
 // request is not sticky). The view points into `fields` or `client_ip`.
 std::string_view request_key(const config::KeySource& source,
-                             const boost::beast::http::fields& fields,
-                             std::string_view client_ip);
+                             const boost::beast::http::fields& fields, std::string_view client_ip);
 
 // The value of cookie `name` in one Cookie header value, or empty.
 std::string_view find_cookie(std::string_view cookie_header, std::string_view name);

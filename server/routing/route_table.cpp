@@ -36,8 +36,7 @@ char to_lower(char c) {
 // The request's Host as routes name it: without ":port" (also after an
 // "[IPv6]"), without a trailing dot, lower-cased into `buffer`. Returns an
 // empty view when it does not fit, which only the any-host routes match.
-std::string_view normalize_host(std::string_view host,
-                                std::array<char, max_host_bytes>& buffer) {
+std::string_view normalize_host(std::string_view host, std::array<char, max_host_bytes>& buffer) {
     if (!host.empty() && host.front() == '[') {
         std::size_t close = host.find(']');
         if (close != std::string_view::npos) {
@@ -101,9 +100,8 @@ bool has_header_value(const boost::beast::http::fields& headers, std::string_vie
 // path were matched by the index.
 bool route_accepts(const config::Route& route, const RouteRequest& request) {
     const config::RouteMatch& match = route.match;
-    if (!match.methods.empty() &&
-        std::find(match.methods.begin(), match.methods.end(), request.method) ==
-            match.methods.end()) {
+    if (!match.methods.empty() && std::find(match.methods.begin(), match.methods.end(),
+                                            request.method) == match.methods.end()) {
         return false;
     }
     for (const auto& [name, value] : match.headers) {
@@ -187,9 +185,7 @@ const detail::RouteSlot* RouteTable::Index::find_wildcard(std::string_view host,
 }
 
 const detail::RouteSlot* RouteTable::Index::find(const RouteRequest& request) const {
-    auto accept = [&request](const config::Route& route) {
-        return route_accepts(route, request);
-    };
+    auto accept = [&request](const config::Route& route) { return route_accepts(route, request); };
     std::array<char, max_host_bytes> buffer;
     std::string_view host = normalize_host(request.host, buffer);
     if (!host.empty()) {

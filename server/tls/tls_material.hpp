@@ -24,7 +24,7 @@ struct CertificatePem {
 };
 
 struct ListenerTlsMaterial {
-    std::string min_version = "1.2";             // "1.2" or "1.3"
+    std::string min_version = "1.2";           // "1.2" or "1.3"
     std::vector<CertificatePem> certificates;  // the first is the default
     bool operator==(const ListenerTlsMaterial&) const = default;
 };

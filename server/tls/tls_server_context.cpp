@@ -50,9 +50,9 @@ std::unique_ptr<ssl::context> make_context(const ListenerTlsMaterial& material,
     // Resumption is by tickets only: a ticket decrypts on any worker, a
     // session cache would live in one.
     SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
-    SSL_CTX_set_session_id_context(native,
-                                   reinterpret_cast<const unsigned char*>(session_id_context.data()),
-                                   session_id_context.size());
+    SSL_CTX_set_session_id_context(
+        native, reinterpret_cast<const unsigned char*>(session_id_context.data()),
+        session_id_context.size());
     if (ticket_keys.size() == TlsServerContext::ticket_keys_size) {
         std::string keys{ticket_keys};
         SSL_CTX_set_tlsext_ticket_keys(native, keys.data(), static_cast<long>(keys.size()));
@@ -121,7 +121,8 @@ std::shared_ptr<TlsServerContext> TlsServerContext::create(const ListenerTlsMate
             return nullptr;
         }
         const std::size_t index = self->contexts_.size();
-        for (const auto& name : certificate_names(SSL_CTX_get0_certificate(context->native_handle()))) {
+        for (const auto& name :
+             certificate_names(SSL_CTX_get0_certificate(context->native_handle()))) {
             self->sni_.add(index, name);
         }
         self->contexts_.push_back(std::move(context));

@@ -18,10 +18,8 @@ constexpr std::uint32_t max_ejection_multiple = 10;
 }  // namespace
 
 ActiveUpstream::ActiveUpstream(boost::asio::io_context& io, config::Upstream upstream)
-    : config_{std::move(upstream)},
-      balancer_{make_balancer(config_)},
-      health_(config_.targets.size()),
-      in_flight_(config_.targets.size(), 0) {
+    : config_{std::move(upstream)}, balancer_{make_balancer(config_)},
+      health_(config_.targets.size()), in_flight_(config_.targets.size(), 0) {
     pools_.reserve(config_.targets.size());
     for (const auto& target : config_.targets) {
         pools_.push_back(std::make_shared<TargetPool>(io, target, config_.keepalive));

@@ -12,7 +12,9 @@ TargetPool::TargetPool(asio::io_context& io, const config::Target& target,
                        const config::Keepalive& keepalive)
     : target_{target}, keepalive_{keepalive}, sweep_timer_{io} {}
 
-TargetPool::~TargetPool() { close_all(); }
+TargetPool::~TargetPool() {
+    close_all();
+}
 
 std::optional<TransportStream> TargetPool::checkout(bool peek) {
     const auto now = clock::now();

@@ -45,7 +45,6 @@ public:
     // Closes every parked connection (worker shutdown).
     void close_all();
 
-
 private:
     using clock = std::chrono::steady_clock;
     struct Idle {

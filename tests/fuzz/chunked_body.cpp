@@ -200,7 +200,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view stream(reinterpret_cast<const char*>(data) + 2, size - 2);
 
     const Outcome in_reads = read_body(stream, setup, Reads(data[0]));
-    const Outcome at_once = read_body(stream, Setup{setup.body_limit, stream.size() + 1}, Reads({}));
+    const Outcome at_once =
+        read_body(stream, Setup{setup.body_limit, stream.size() + 1}, Reads({}));
     // A framing error found in a later read stops a body that has partly
     // gone out already (the upstream sees it cut short, never complete), and
     // with two problems in a body which is met first depends on the reads
@@ -210,7 +211,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (in_reads.done) {
         FUZZ_CHECK(in_reads == at_once);
     } else {
-        const auto& [shorter, longer] = std::minmax(in_reads.body, at_once.body,
+        const auto& [shorter, longer] = std::minmax(
+            in_reads.body, at_once.body,
             [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
         FUZZ_CHECK(longer.starts_with(shorter));
     }

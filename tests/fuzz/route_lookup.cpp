@@ -35,12 +35,11 @@ const std::string long_host = std::string(63, 'a') + "." + std::string(63, 'b') 
                               std::string(63, 'c') + "." + std::string(61, 'd') + ".com";
 
 const std::vector<std::string> route_hosts{
-    "", "api.example.com", "*.example.com", "*.b.example.com", "x.b.example.com",
-    "127.0.0.1", long_host, "*.com"};
+    "",          "api.example.com", "*.example.com", "*.b.example.com", "x.b.example.com",
+    "127.0.0.1", long_host,         "*.com"};
 
 config::Route make_route(std::string name, std::string host, std::string path, bool exact,
-                         std::vector<std::string> methods = {},
-                         config::HeaderList headers = {}) {
+                         std::vector<std::string> methods = {}, config::HeaderList headers = {}) {
     config::Route route;
     route.name = std::move(name);
     route.match.host = std::move(host);
@@ -59,8 +58,7 @@ std::vector<config::Route> fixed_routes() {
         make_route("api", "api.example.com", "/", false),
         make_route("api-v1-get", "api.example.com", "/v1/", false, {"GET"}),
         make_route("api-users", "api.example.com", "/v1/users", true, {"POST", "PUT"}),
-        make_route("api-v1-canary", "api.example.com", "/v1/", false, {},
-                   {{"X-Canary", "1"}}),
+        make_route("api-v1-canary", "api.example.com", "/v1/", false, {}, {{"X-Canary", "1"}}),
         make_route("wild", "*.example.com", "/", false),
         make_route("wild-v1-env", "*.example.com", "/v1/", false, {},
                    {{"x-env", "canary"}, {"x-tenant", "a"}}),
@@ -113,8 +111,9 @@ config::Route route_from(std::string_view line) {
     std::string_view path = take_field(line);
     std::string_view flags = line;
     const std::size_t host_index = host.empty() ? 0 : static_cast<unsigned char>(host[0]);
-    config::Route route = make_route(std::string(name), route_hosts[host_index % route_hosts.size()],
-                                     "/" + std::string(path), flags.find('x') != flags.npos);
+    config::Route route =
+        make_route(std::string(name), route_hosts[host_index % route_hosts.size()],
+                   "/" + std::string(path), flags.find('x') != flags.npos);
     for (char flag : flags) {
         auto& methods = route.match.methods;
         const std::string method = flag == 'G' ? "GET" : flag == 'P' ? "POST" : "";

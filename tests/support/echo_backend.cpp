@@ -195,9 +195,9 @@ private:
         parser_->body_limit(boost::none);
         body_length_ = 0;
         http::async_read_header(stream_, buffer_, *parser_,
-            [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                self->on_read_header(ec);
-            });
+                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                    self->on_read_header(ec);
+                                });
     }
 
     void on_read_header(beast::error_code ec) {
@@ -210,12 +210,12 @@ private:
         if (beast::iequals(req[http::field::expect], "100-continue")) {
             continue_.emplace(http::status::continue_, req.version());
             http::async_write(stream_, *continue_,
-                [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                    if (ec) {
-                        return self->fail(ec, "write 100-continue");
-                    }
-                    self->do_read_body();
-                });
+                              [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                  if (ec) {
+                                      return self->fail(ec, "write 100-continue");
+                                  }
+                                  self->do_read_body();
+                              });
             return;
         }
         do_read_body();
@@ -228,9 +228,9 @@ private:
         parser_->get().body().data = io_buf_.data();
         parser_->get().body().size = io_buf_.size();
         http::async_read(stream_, buffer_, *parser_,
-            [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                self->on_read_body(ec);
-            });
+                         [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                             self->on_read_body(ec);
+                         });
     }
 
     void on_read_body(beast::error_code ec) {
@@ -279,10 +279,11 @@ private:
         std::string body_hash = hash_.hex_digest();
         if (path == "/__stats") {
             return send_string("application/json",
-                "{\"connections\":" + std::to_string(state_.connections) +
-                ",\"requests\":" + std::to_string(state_.requests) +
-                ",\"completed\":" + std::to_string(state_.completed) +
-                ",\"health_checks\":" + std::to_string(state_.health_checks) + "}\n");
+                               "{\"connections\":" + std::to_string(state_.connections) +
+                                   ",\"requests\":" + std::to_string(state_.requests) +
+                                   ",\"completed\":" + std::to_string(state_.completed) +
+                                   ",\"health_checks\":" + std::to_string(state_.health_checks) +
+                                   "}\n");
         }
         if (path == "/__health") {
             state_.health_status = options_.status;
@@ -305,18 +306,17 @@ private:
         std::string headers;
         for (const auto& field : req) {
             headers += headers.empty() ? "[" : ",";
-            headers += "[" + json_string(field.name_string()) + "," + json_string(field.value()) + "]";
+            headers +=
+                "[" + json_string(field.name_string()) + "," + json_string(field.value()) + "]";
         }
         unsigned v = req.version();
         return "{\"server\":" + json_string(state_.name) +
                ",\"method\":" + json_string(req.method_string()) +
-               ",\"target\":" + json_string(req.target()) +
-               ",\"path\":" + json_string(path) +
+               ",\"target\":" + json_string(req.target()) + ",\"path\":" + json_string(path) +
                ",\"version\":\"" + std::to_string(v / 10) + "." + std::to_string(v % 10) + "\"" +
                ",\"headers\":" + (headers.empty() ? "[]" : headers + "]") +
-               ",\"body_length\":" + std::to_string(body_length_) +
-               ",\"body_sha256\":\"" + body_hash + "\"" +
-               ",\"connection_id\":" + std::to_string(id_) +
+               ",\"body_length\":" + std::to_string(body_length_) + ",\"body_sha256\":\"" +
+               body_hash + "\"" + ",\"connection_id\":" + std::to_string(id_) +
                ",\"request_on_connection\":" + std::to_string(request_on_connection_) + "}\n";
     }
 
@@ -349,9 +349,9 @@ private:
             }
         }
         http::async_write(stream_, *res_,
-            [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                self->on_response_sent(ec);
-            });
+                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->on_response_sent(ec);
+                          });
     }
 
     // Streams `bytes=N` pattern bytes in 64 KiB writes.
@@ -373,12 +373,12 @@ private:
         stream_res_->body().more = true;
         serializer_.emplace(*stream_res_);
         http::async_write_header(stream_, *serializer_,
-            [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                if (ec) {
-                    return self->fail(ec, "write header");
-                }
-                self->do_write_piece();
-            });
+                                 [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                     if (ec) {
+                                         return self->fail(ec, "write header");
+                                     }
+                                     self->do_write_piece();
+                                 });
     }
 
     void do_write_piece() {
@@ -388,7 +388,8 @@ private:
             body.size = 0;
             body.more = false;
         } else {
-            std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, io_buf_.size()));
+            std::size_t n =
+                static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, io_buf_.size()));
             fill_pattern(io_buf_.data(), n, sent_);
             body.data = io_buf_.data();
             body.size = n;
@@ -397,9 +398,9 @@ private:
             sent_ += n;
         }
         http::async_write(stream_, *serializer_,
-            [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                self->on_write_piece(ec);
-            });
+                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->on_write_piece(ec);
+                          });
     }
 
     void on_write_piece(beast::error_code ec) {

@@ -97,7 +97,7 @@ private:
     static std::string normalize_host(std::string_view host) {
         if (host.starts_with('[')) {
             host = host.substr(0, host.find(']') == std::string_view::npos ? host.size()
-                                                                            : host.find(']') + 1);
+                                                                           : host.find(']') + 1);
         } else if (std::count(host.begin(), host.end(), ':') == 1) {
             host = host.substr(0, host.find(':'));
         }
@@ -127,7 +127,8 @@ private:
     static bool accepts(const config::RouteMatch& match, std::string_view method,
                         const boost::beast::http::fields& headers) {
         const auto& methods = match.methods;
-        if (!methods.empty() && std::find(methods.begin(), methods.end(), method) == methods.end()) {
+        if (!methods.empty() &&
+            std::find(methods.begin(), methods.end(), method) == methods.end()) {
             return false;
         }
         return std::all_of(match.headers.begin(), match.headers.end(), [&](const auto& header) {

@@ -29,12 +29,14 @@ TEST_CASE("a config file becomes one key per object, bootstrap keys left out", "
     for (const auto& [key, value] : keys) {
         names.push_back(key);
     }
-    CHECK(names == std::vector<std::string>{"listeners/web", "routes/main", "settings", "upstreams/app"});
+    CHECK(names ==
+          std::vector<std::string>{"listeners/web", "routes/main", "settings", "upstreams/app"});
     CHECK_THAT(keys.at("settings"), Catch::Matchers::Contains("idle_timeout: 30s"));
 }
 
 TEST_CASE("a file without listeners is fine: nodes bring their own", "[fleet]") {
-    auto result = keys_from_config("upstreams:\n  app: { targets: [127.0.0.1:9001] }\n", "f.yaml", "/");
+    auto result =
+        keys_from_config("upstreams:\n  app: { targets: [127.0.0.1:9001] }\n", "f.yaml", "/");
     REQUIRE(std::holds_alternative<Keys>(result));
     CHECK(std::get<Keys>(result).size() == 1);
 }

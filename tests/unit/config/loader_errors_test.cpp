@@ -134,13 +134,13 @@ routes:
 }
 
 TEST_CASE("a listener address that does not parse is an error", "[config]") {
-    require_error(yaml(R"(
+    require_error(
+        yaml(R"(
 listeners:
   - { name: web, address: "localhost" }
 )"),
-                  2, 27,
-                  {"listeners[0].address: must be an address like 127.0.0.1:8080",
-                   "got \"localhost\""});
+        2, 27,
+        {"listeners[0].address: must be an address like 127.0.0.1:8080", "got \"localhost\""});
 }
 
 TEST_CASE("a target address that does not parse or cannot be reached is an error", "[config]") {
@@ -230,9 +230,9 @@ TEST_CASE("durations need a unit and may not be negative", "[config]") {
 }
 
 TEST_CASE("sizes take only k, m and g as units", "[config]") {
-    require_error(preamble + "limits:\n  max_header_bytes: 16kb\n", 9, 21,
-                  {"limits.max_header_bytes: must be a size like 512, 16k, 1m or 1g",
-                   "got \"16kb\""});
+    require_error(
+        preamble + "limits:\n  max_header_bytes: 16kb\n", 9, 21,
+        {"limits.max_header_bytes: must be a size like 512, 16k, 1m or 1g", "got \"16kb\""});
     require_error(preamble + "limits:\n  max_body_bytes: -1\n", 9, 19,
                   {"limits.max_body_bytes: must be a size"});
 }
@@ -257,7 +257,8 @@ routes:
 }
 
 TEST_CASE("a match with both path and path_prefix is an error", "[config]") {
-    require_error(preamble + yaml(R"(
+    require_error(
+        preamble + yaml(R"(
 routes:
   - name: r
     upstream: app
@@ -265,9 +266,8 @@ routes:
       path: /a
       path_prefix: /b
 )"),
-                  13, 20,
-                  {"routes[0].match.path_prefix: give either path (exact) or path_prefix",
-                   "not both"});
+        13, 20,
+        {"routes[0].match.path_prefix: give either path (exact) or path_prefix", "not both"});
 }
 
 TEST_CASE("match values are checked", "[config]") {
@@ -283,9 +283,9 @@ TEST_CASE("match values are checked", "[config]") {
     require_error(route + "{ methods: [] }\n", 11, 23, {"routes[0].match.methods: an empty list"});
     require_error(route + "{ headers: { \"X Bad\": 1 } }\n", 11, 25,
                   {"routes[0].match.headers.X Bad: is not a valid header name"});
-    require_error(route + "{ headers: { X-A: 1, x-a: 2 } }\n", 11, 33,
-                  {"routes[0].match.headers.x-a: duplicate header name 'x-a'",
-                   "first used at line 11"});
+    require_error(
+        route + "{ headers: { X-A: 1, x-a: 2 } }\n", 11, 33,
+        {"routes[0].match.headers.x-a: duplicate header name 'x-a'", "first used at line 11"});
 }
 
 TEST_CASE("hash_key goes with balance: hash and only with it", "[config]") {
@@ -339,8 +339,7 @@ TEST_CASE("a config without listeners is an error", "[config]") {
 TEST_CASE("a YAML syntax error is one error at its place", "[config]") {
     require_error(preamble + "workers: auto: 2\n", 8, 14,
                   {"YAML syntax error", "illegal map value"});
-    require_error(preamble + "routes: [{ name: r, upstream: app }\n", 9, 1,
-                  {"YAML syntax error"});
+    require_error(preamble + "routes: [{ name: r, upstream: app }\n", 9, 1, {"YAML syntax error"});
 }
 
 TEST_CASE("a second YAML document is an error", "[config]") {

@@ -27,7 +27,8 @@ TEST_CASE("a bootstrap with a source needs no listeners", "[config]") {
 )"));
     REQUIRE(config->source);
     const auto& source = *config->source;
-    CHECK(source.endpoints == std::vector<std::string>{"http://127.0.0.1:2379", "https://etcd-2:2379"});
+    CHECK(source.endpoints ==
+          std::vector<std::string>{"http://127.0.0.1:2379", "https://etcd-2:2379"});
     CHECK(source.prefix == "/turnout/prod/");
     CHECK(source.node == "edge-1");
     CHECK(source.ca == "/etc/turnout/ca.pem");
@@ -52,33 +53,41 @@ TEST_CASE("source mistakes are reported where they are", "[config]") {
         require_error(head + "    prefix: /p/\n", 4, 5, {"missing key 'endpoints'"});
     }
     SECTION("an empty endpoint list") {
-        require_error(head + "    endpoints: []\n    prefix: /p/\n", 4, 16, {"at least one endpoint"});
+        require_error(head + "    endpoints: []\n    prefix: /p/\n", 4, 16,
+                      {"at least one endpoint"});
     }
     SECTION("an endpoint that is no URL") {
         require_error(head + "    endpoints: [\"127.0.0.1:2379\"]\n    prefix: /p/\n", 4, 17,
                       {"endpoints[0]", "http://127.0.0.1:2379"});
     }
     SECTION("an endpoint with a path") {
-        require_error(head + "    endpoints: [\"http://h:2379/v3\"]\n    prefix: /p/\n", 4, 17, {"no path"});
+        require_error(head + "    endpoints: [\"http://h:2379/v3\"]\n    prefix: /p/\n", 4, 17,
+                      {"no path"});
     }
     SECTION("a prefix not ending with a slash") {
-        require_error(head + "    endpoints: [\"http://h:2379\"]\n    prefix: /p\n", 5, 13, {"must end with '/'"});
+        require_error(head + "    endpoints: [\"http://h:2379\"]\n    prefix: /p\n", 5, 13,
+                      {"must end with '/'"});
     }
     SECTION("a node name with a space") {
-        require_error(head + "    endpoints: [\"http://h:2379\"]\n    prefix: /p/\n    node: edge 1\n", 6, 11,
-                      {"node", "letters, digits"});
+        require_error(head +
+                          "    endpoints: [\"http://h:2379\"]\n    prefix: /p/\n    node: edge 1\n",
+                      6, 11, {"node", "letters, digits"});
     }
     SECTION("a username without a password file") {
-        require_error(head + "    endpoints: [\"http://h:2379\"]\n    prefix: /p/\n    username: u\n", 4, 5,
-                      {"username and password_file go together"});
+        require_error(head +
+                          "    endpoints: [\"http://h:2379\"]\n    prefix: /p/\n    username: u\n",
+                      4, 5, {"username and password_file go together"});
     }
     SECTION("a client cert without its key") {
-        require_error(head + "    endpoints: [\"http://h:2379\"]\n    prefix: /p/\n    tls: { cert: c.pem }\n", 6,
-                      10, {"cert and key go together"});
+        require_error(
+            head +
+                "    endpoints: [\"http://h:2379\"]\n    prefix: /p/\n    tls: { cert: c.pem }\n",
+            6, 10, {"cert and key go together"});
     }
     SECTION("an unknown key") {
-        require_error(head + "    endpoints: [\"http://h:2379\"]\n    prefix: /p/\n    prefixx: /q/\n", 6, 5,
-                      {"prefixx"});
+        require_error(head +
+                          "    endpoints: [\"http://h:2379\"]\n    prefix: /p/\n    prefixx: /q/\n",
+                      6, 5, {"prefixx"});
     }
     SECTION("a source other than etcd") {
         const auto errors = describe(load_errors("source:\n  consul: {}\n"));

@@ -30,7 +30,8 @@ TEST_CASE("changes run one at a time, in the order they came", "[change_queue]")
     CHECK(queue.waiting() == 0);
 }
 
-TEST_CASE("a change that returns without finishing still ends, and the next one runs", "[change_queue]") {
+TEST_CASE("a change that returns without finishing still ends, and the next one runs",
+          "[change_queue]") {
     ChangeQueue queue;
     std::vector<std::string> log;
     queue.enqueue([&](ChangeQueue::Job) { log.push_back("refused"); });

@@ -52,9 +52,9 @@ TEST_CASE("Listener certificates are read whole, with their paths", "[tls]") {
     const auto b = make_certificate("b.test");
     Config config;
     config.listeners.push_back(Listener{"web", {}, std::nullopt});
-    config.listeners.push_back(tls_listener(
-        "websecure", {{write(dir, "a.pem", a.cert), write(dir, "a.key", a.key)},
-                      {write(dir, "b.pem", b.cert), write(dir, "b.key", b.key)}}));
+    config.listeners.push_back(
+        tls_listener("websecure", {{write(dir, "a.pem", a.cert), write(dir, "a.key", a.key)},
+                                   {write(dir, "b.pem", b.cert), write(dir, "b.key", b.key)}}));
     const std::string keys(80, 'k');
     auto read = read_listener_tls(config, keys, "turnout.yaml");
     auto* material = std::get_if<TlsMaterial>(&read);
@@ -83,8 +83,8 @@ TEST_CASE("A certificate file that does not load fails with its path", "[tls]") 
         REQUIRE(errors);
         REQUIRE(errors->size() == 1);
         CHECK(errors->front().file == "turnout.yaml");
-        CHECK(errors->front().message ==
-              "listener websecure: certificate " + missing + " cannot be read: No such file or directory");
+        CHECK(errors->front().message == "listener websecure: certificate " + missing +
+                                             " cannot be read: No such file or directory");
     }
     SECTION("broken, or a key of another certificate, on two listeners: both reported") {
         const auto broken = write(dir, "broken.pem", "-----BEGIN CERTIFICATE-----\nnot base64\n");
@@ -96,7 +96,8 @@ TEST_CASE("A certificate file that does not load fails with its path", "[tls]") 
         REQUIRE(errors);
         const auto texts = messages(*errors);
         REQUIRE(texts.size() == 2);
-        CHECK_THAT(texts[0], Catch::StartsWith("listener one: certificate " + broken + " does not load"));
+        CHECK_THAT(texts[0],
+                   Catch::StartsWith("listener one: certificate " + broken + " does not load"));
         CHECK(texts[1] == "listener two: key " + other_key + " does not match certificate " + cert);
     }
 }
@@ -112,8 +113,8 @@ TEST_CASE("An upstream CA file is checked only when it is used", "[tls]") {
     upstream.tls->ca = write(dir, "junk.pem", "not a certificate");
     const auto errors = check_upstream_ca(upstream, "f.yaml");
     REQUIRE(errors.size() == 1);
-    CHECK_THAT(errors.front().message,
-               Catch::StartsWith("upstream internal: CA file " + upstream.tls->ca + " does not load"));
+    CHECK_THAT(errors.front().message, Catch::StartsWith("upstream internal: CA file " +
+                                                         upstream.tls->ca + " does not load"));
 
     upstream.tls->verify = false;
     CHECK(check_upstream_ca(upstream, "f.yaml").empty());

@@ -8,7 +8,9 @@ using turnout::log_value;
 
 namespace {
 
-std::string logged(std::string_view text) { return fmt::format("error={}", log_value(text)); }
+std::string logged(std::string_view text) {
+    return fmt::format("error={}", log_value(text));
+}
 
 }  // namespace
 

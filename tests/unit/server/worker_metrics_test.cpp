@@ -111,12 +111,11 @@ TEST_CASE("a snapshot survives the trip through JSON", "[metrics]") {
 }
 
 TEST_CASE("snapshots that are not what to_json writes are refused", "[metrics]") {
-    const std::string good_series =
-        R"({"route":"a","upstream":"u","codes":{"200":1},"errors":0,)"
-        R"("buckets":[1,0,0,0,0,0,0,0,0,0,0,0,0,0],"sum":0.001})";
+    const std::string good_series = R"({"route":"a","upstream":"u","codes":{"200":1},"errors":0,)"
+                                    R"("buckets":[1,0,0,0,0,0,0,0,0,0,0,0,0,0],"sum":0.001})";
     const auto with = [](const std::string& requests, const std::string& errors) {
-        return R"({"connections_active":0,"requests":[)" + requests +
-               R"(],"upstream_errors":[)" + errors + "]}";
+        return R"({"connections_active":0,"requests":[)" + requests + R"(],"upstream_errors":[)" +
+               errors + "]}";
     };
     CHECK(decode(with(good_series, "")));
     CHECK_FALSE(decode("[]"));

@@ -57,7 +57,9 @@ void check_same(const std::vector<Message>& got, const std::vector<Message>& wan
     }
 }
 
-bool is_open(int fd) { return ::fcntl(fd, F_GETFD) != -1; }
+bool is_open(int fd) {
+    return ::fcntl(fd, F_GETFD) != -1;
+}
 
 int open_dev_null() {
     int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);

@@ -128,9 +128,10 @@ TEST_CASE("admin: rollout endpoints reach the control plane", "[admin]") {
     }
     CHECK(h.call(verb::post, "/v1/rollouts", "not json").status == 400);
     CHECK(h.control.calls() ==
-          std::vector<std::string>{R"(start_rollout {"route":"api","to":"v2"})", "rollout_status api",
-                                   "rollout_action api pause", "rollout_action api resume",
-                                   "rollout_action api promote", "rollout_action api abort"});
+          std::vector<std::string>{R"(start_rollout {"route":"api","to":"v2"})",
+                                   "rollout_status api", "rollout_action api pause",
+                                   "rollout_action api resume", "rollout_action api promote",
+                                   "rollout_action api abort"});
 }
 
 TEST_CASE("admin: bad requests", "[admin]") {
@@ -170,7 +171,8 @@ TEST_CASE("admin: bad requests", "[admin]") {
     SECTION("malformed HTTP: 400 and close") {
         stream_protocol::socket raw{h.io};
         raw.connect(stream_protocol::endpoint{h.admin.socket});
-        asio::write(raw, asio::buffer(std::string{"GET /v1/status HTTP/1.1\r\nBad Header\r\n\r\n"}));
+        asio::write(raw,
+                    asio::buffer(std::string{"GET /v1/status HTTP/1.1\r\nBad Header\r\n\r\n"}));
         std::string answer;
         boost::system::error_code ec;
         asio::read(raw, asio::dynamic_buffer(answer), ec);
@@ -190,14 +192,27 @@ TEST_CASE("admin: GET /v1/help lists the whole table", "[admin]") {
                        std::string{endpoint.at("path").as_string()});
         CHECK(!endpoint.at("help").as_string().empty());
     }
-    for (const auto* spec_row :
-         {"GET /v1/status", "GET /v1/config", "PUT /v1/config", "POST /v1/config/validate",
-          "GET /v1/config/history", "POST /v1/config/rollback", "PUT /v1/routes/{name}",
-          "DELETE /v1/routes/{name}", "PUT /v1/upstreams/{name}", "DELETE /v1/upstreams/{name}",
-          "PUT /v1/routes/{name}/split", "POST /v1/rollouts", "GET /v1/rollouts/{route}",
-          "POST /v1/rollouts/{route}/pause", "POST /v1/rollouts/{route}/resume",
-          "POST /v1/rollouts/{route}/promote", "POST /v1/rollouts/{route}/abort",
-          "GET /v1/metrics", "POST /v1/stop", "POST /v1/config/reload", "GET /v1/help"}) {
+    for (const auto* spec_row : {"GET /v1/status",
+                                 "GET /v1/config",
+                                 "PUT /v1/config",
+                                 "POST /v1/config/validate",
+                                 "GET /v1/config/history",
+                                 "POST /v1/config/rollback",
+                                 "PUT /v1/routes/{name}",
+                                 "DELETE /v1/routes/{name}",
+                                 "PUT /v1/upstreams/{name}",
+                                 "DELETE /v1/upstreams/{name}",
+                                 "PUT /v1/routes/{name}/split",
+                                 "POST /v1/rollouts",
+                                 "GET /v1/rollouts/{route}",
+                                 "POST /v1/rollouts/{route}/pause",
+                                 "POST /v1/rollouts/{route}/resume",
+                                 "POST /v1/rollouts/{route}/promote",
+                                 "POST /v1/rollouts/{route}/abort",
+                                 "GET /v1/metrics",
+                                 "POST /v1/stop",
+                                 "POST /v1/config/reload",
+                                 "GET /v1/help"}) {
         CHECK(std::find(seen.begin(), seen.end(), spec_row) != seen.end());
     }
 }
@@ -226,9 +241,7 @@ TEST_CASE("admin: the socket file", "[admin]") {
     config::Admin admin;
     admin.socket = (dir / "admin.sock").string();
     SECTION("a stale socket is replaced") {
-        {
-            stream_protocol::acceptor stale{io, stream_protocol::endpoint{admin.socket}};
-        }
+        { stream_protocol::acceptor stale{io, stream_protocol::endpoint{admin.socket}}; }
         REQUIRE(::lstat(admin.socket.c_str(), &info) == 0);
         AdminServer server{io, admin, control};
         CHECK(::stat(admin.socket.c_str(), &info) == 0);
@@ -327,4 +340,3 @@ TEST_CASE("admin: request parsing helpers", "[admin]") {
     CHECK(peer_allowed(1001, 1000, {1001}));
     CHECK(!peer_allowed(1002, 1000, {1001}));
 }
-

@@ -48,8 +48,8 @@ public:
     }
     void apply_config(std::string yaml, std::string source, std::optional<std::uint64_t> if_match,
                       AdminCallback done) override {
-        record("apply_config " + source + " if_match=" +
-               (if_match ? std::to_string(*if_match) : "none") + " yaml=" + yaml);
+        record("apply_config " + source +
+               " if_match=" + (if_match ? std::to_string(*if_match) : "none") + " yaml=" + yaml);
         answer_with(std::move(done));
     }
     AdminResult validate_config(const std::string& yaml) override {
@@ -121,15 +121,21 @@ public:
 
     AdminResult answer{200, json::object{{"version", 8}, {"apply_ms", 3}}};
     // GET /v1/rollouts/{route}'s answer, shaped as Rollout::to_json's.
-    json::object rollout{
-        {"route", "api"}, {"to", "v2"}, {"state", "stepping"}, {"weight", 5}, {"step", 1},
-        {"reason", ""}, {"spec", json::object{{"steps", json::array{1, 5, 100}}}},
-        {"split", json::array{json::object{{"upstream", "v1"}, {"weight", 95}},
-                              json::object{{"upstream", "v2"}, {"weight", 5}}}},
-        {"deadline_in_ms", 27000},
-        {"transitions", json::array{json::object{{"time_ms", 0}, {"from", "pending"},
-                                                 {"to", "stepping"}, {"weight", 1},
-                                                 {"reason", "started"}}}}};
+    json::object rollout{{"route", "api"},
+                         {"to", "v2"},
+                         {"state", "stepping"},
+                         {"weight", 5},
+                         {"step", 1},
+                         {"reason", ""},
+                         {"spec", json::object{{"steps", json::array{1, 5, 100}}}},
+                         {"split", json::array{json::object{{"upstream", "v1"}, {"weight", 95}},
+                                               json::object{{"upstream", "v2"}, {"weight", 5}}}},
+                         {"deadline_in_ms", 27000},
+                         {"transitions", json::array{json::object{{"time_ms", 0},
+                                                                  {"from", "pending"},
+                                                                  {"to", "stepping"},
+                                                                  {"weight", 1},
+                                                                  {"reason", "started"}}}}};
     bool defer = false;
     bool throw_in_status = false;
 
@@ -152,7 +158,8 @@ private:
 };
 
 inline std::filesystem::path make_temp_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "turnout-admin-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "turnout-admin-XXXXXX").string();
     REQUIRE(::mkdtemp(pattern.data()) != nullptr);
     return pattern;
 }

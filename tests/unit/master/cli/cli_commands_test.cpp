@@ -63,10 +63,12 @@ TEST_CASE("admin: CLI commands and their exit statuses", "[admin]") {
         CHECK(h.control.last_call() == "apply_config api if_match=7 yaml=workers: 2\n");
     }
     SECTION("an invalid config: 1, each detail as FILE:LINE:COL") {
-        h.control.answer = {400, error_json("invalid config", {{"api", 3, 5, "unknown key `wrkers`"}})};
+        h.control.answer = {400,
+                            error_json("invalid config", {{"api", 3, 5, "unknown key `wrkers`"}})};
         const auto run = run_cli("apply", apply, h.admin.socket);
         CHECK(run.status == 1);
-        CHECK_THAT(run.err, Catch::StartsWith(file + ":3:5: unknown key `wrkers`\nturnout: invalid config"));
+        CHECK_THAT(run.err,
+                   Catch::StartsWith(file + ":3:5: unknown key `wrkers`\nturnout: invalid config"));
     }
     SECTION("412 is a refusal (1); a 5xx means the master is broken (3)") {
         h.control.answer = {412, error_json("stale")};
@@ -84,7 +86,8 @@ TEST_CASE("admin: CLI commands and their exit statuses", "[admin]") {
         CHECK(run_cli("split", split, h.admin.socket).status == 2);
     }
     SECTION("status, history, stop, rollback") {
-        CHECK_THAT(run_cli("status", {}, h.admin.socket).out, Catch::StartsWith("version 5  pid 42"));
+        CHECK_THAT(run_cli("status", {}, h.admin.socket).out,
+                   Catch::StartsWith("version 5  pid 42"));
         CHECK_THAT(run_cli("history", {}, h.admin.socket).out,
                    Catch::Contains("5        1970-01-01T00:00:00.000Z"));
         CliOptions rollback;
@@ -134,7 +137,8 @@ TEST_CASE("admin: the CLI finds the socket: --socket, $TURNOUT_SOCKET, -c FILE, 
                            "listeners: [{ name: web, address: 127.0.0.1:8080 }]\n"
                            "upstreams: { app: { targets: [127.0.0.1:9001] } }\n";
     const char* saved = std::getenv("TURNOUT_SOCKET");
-    const std::optional<std::string> old_env = saved ? std::optional<std::string>{saved} : std::nullopt;
+    const std::optional<std::string> old_env =
+        saved ? std::optional<std::string>{saved} : std::nullopt;
     ::unsetenv("TURNOUT_SOCKET");
 
     CliOptions options;

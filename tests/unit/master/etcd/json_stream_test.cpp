@@ -11,8 +11,10 @@ namespace {
 // Two objects as the gateway sends them, with the awkward parts: braces and
 // brackets inside strings, escaped quotes, an escaped backslash before a
 // quote, nested objects and arrays, a newline between objects.
-const std::string first = R"({"result":{"header":{"revision":"7"},"events":[{"kv":{"key":"e30=","value":"a}\"{]["}}]}})";
-const std::string second = R"({"result":{"note":"ends with a backslash \\","list":[[],{}],"canceled":true}})";
+const std::string first =
+    R"({"result":{"header":{"revision":"7"},"events":[{"kv":{"key":"e30=","value":"a}\"{]["}}]}})";
+const std::string second =
+    R"({"result":{"note":"ends with a backslash \\","list":[[],{}],"canceled":true}})";
 const std::string stream = first + "\n" + second + "\n";
 
 std::vector<std::string> feed_in_pieces(const std::vector<std::size_t>& cuts) {

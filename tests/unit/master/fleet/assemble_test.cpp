@@ -35,7 +35,8 @@ const Keys good = {
     {"nodes/edge-1", "{\"state\": \"serving\"}"},
 };
 
-std::shared_ptr<const turnout::config::Config> assemble_ok(const Keys& keys, const Bootstrap& from = bootstrap()) {
+std::shared_ptr<const turnout::config::Config> assemble_ok(const Keys& keys,
+                                                           const Bootstrap& from = bootstrap()) {
     auto result = assemble_config(from, keys);
     if (auto* errors = std::get_if<ConfigErrors>(&result)) {
         FAIL("expected a config, got:\n" << describe(*errors));
@@ -44,7 +45,8 @@ std::shared_ptr<const turnout::config::Config> assemble_ok(const Keys& keys, con
 }
 
 // Exactly one error, in `key` at line:column, its message holding `fragment`.
-void require_error(const Keys& keys, const std::string& key, int line, int column, std::string_view fragment) {
+void require_error(const Keys& keys, const std::string& key, int line, int column,
+                   std::string_view fragment) {
     auto result = assemble_config(bootstrap(), keys);
     auto* errors = std::get_if<ConfigErrors>(&result);
     REQUIRE(errors);
@@ -79,19 +81,21 @@ TEST_CASE("keys assemble into one config, routes in byte order of their names", 
 }
 
 TEST_CASE("a bootstrap's own listeners override the fleet's", "[fleet]") {
-    auto config = assemble_ok(good, bootstrap(bootstrap_text + "listeners:\n  - { name: local, address: 127.0.0.1:9999 }\n"));
+    auto config =
+        assemble_ok(good, bootstrap(bootstrap_text +
+                                    "listeners:\n  - { name: local, address: 127.0.0.1:9999 }\n"));
     REQUIRE(config->listeners.size() == 1);
     CHECK(config->listeners[0].name == "local");
 }
 
 TEST_CASE("bad YAML in a value names the key and the place in the value", "[fleet]") {
-    require_error(with(good, "upstreams/app", "targets: [127.0.0.1:9001\n"), "/t/upstreams/app", 2, 1,
-                  "YAML syntax error");
+    require_error(with(good, "upstreams/app", "targets: [127.0.0.1:9001\n"), "/t/upstreams/app", 2,
+                  1, "YAML syntax error");
 }
 
 TEST_CASE("a route naming a missing upstream names the route's key", "[fleet]") {
-    require_error(with(good, "routes/b-api", "match: { path_prefix: /api/ }\nupstream: nope\n"), "/t/routes/b-api",
-                  2, 11, "nope");
+    require_error(with(good, "routes/b-api", "match: { path_prefix: /api/ }\nupstream: nope\n"),
+                  "/t/routes/b-api", 2, 11, "nope");
 }
 
 TEST_CASE("an invalid upstream value names the upstream's key", "[fleet]") {
@@ -100,12 +104,13 @@ TEST_CASE("an invalid upstream value names the upstream's key", "[fleet]") {
 }
 
 TEST_CASE("an invalid listener names the listener's key", "[fleet]") {
-    require_error(with(good, "listeners/web", "address: nowhere\n"), "/t/listeners/web", 1, 10, "address");
+    require_error(with(good, "listeners/web", "address: nowhere\n"), "/t/listeners/web", 1, 10,
+                  "address");
 }
 
 TEST_CASE("a name in the value must match the key's", "[fleet]") {
-    require_error(with(good, "routes/b-api", "{ name: other, upstream: app }"), "/t/routes/b-api", 1, 9,
-                  "must be 'b-api'");
+    require_error(with(good, "routes/b-api", "{ name: other, upstream: app }"), "/t/routes/b-api",
+                  1, 9, "must be 'b-api'");
 }
 
 TEST_CASE("a route value must be a map", "[fleet]") {
@@ -119,7 +124,8 @@ TEST_CASE("settings hold limits and access_log only", "[fleet]") {
 }
 
 TEST_CASE("an invalid setting names the settings key", "[fleet]") {
-    require_error(with(good, "settings", "limits:\n  idle_timeout: soon\n"), "/t/settings", 2, 17, "idle_timeout");
+    require_error(with(good, "settings", "limits:\n  idle_timeout: soon\n"), "/t/settings", 2, 17,
+                  "idle_timeout");
 }
 
 TEST_CASE("an unknown key is refused", "[fleet]") {

@@ -33,7 +33,8 @@ TEST_CASE("one route changed in place travels as a put of that route", "[fleet]"
 }
 
 TEST_CASE("one route removed travels as its delete", "[fleet]") {
-    auto next = load_ok(preamble + "routes:\n  - { name: c, match: { path_prefix: /c/ }, upstream: canary }\n");
+    auto next = load_ok(
+        preamble + "routes:\n  - { name: c, match: { path_prefix: /c/ }, upstream: canary }\n");
     auto delta = single_change(*live, *next);
     REQUIRE(delta);
     CHECK(delta->op == Op::delete_route);
@@ -41,7 +42,8 @@ TEST_CASE("one route removed travels as its delete", "[fleet]") {
 }
 
 TEST_CASE("a new route that sorts last travels as a put, one in the middle goes whole", "[fleet]") {
-    auto last = load_ok(preamble + routes + "  - { name: d, match: { path_prefix: /d/ }, upstream: app }\n");
+    auto last = load_ok(preamble + routes +
+                        "  - { name: d, match: { path_prefix: /d/ }, upstream: app }\n");
     auto delta = single_change(*live, *last);
     REQUIRE(delta);
     CHECK(delta->op == Op::put_route);

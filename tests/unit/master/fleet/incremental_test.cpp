@@ -19,9 +19,11 @@ auto base = load_ok(preamble + R"(routes:
 }  // namespace
 
 TEST_CASE("a route put and an upstream put are edited in", "[fleet]") {
-    auto next = apply_key_changes(base, {{"routes/b", "match: { path_prefix: /bb/ }\nupstream: canary\n"},
-                                         {"upstreams/extra", "targets: [127.0.0.1:9009]\n"}},
-                                  "/t/").config;
+    auto next = apply_key_changes(base,
+                                  {{"routes/b", "match: { path_prefix: /bb/ }\nupstream: canary\n"},
+                                   {"upstreams/extra", "targets: [127.0.0.1:9009]\n"}},
+                                  "/t/")
+                    .config;
     REQUIRE(next);
     CHECK(next->routes[0].split[0].upstream == "canary");
     CHECK(next->find_upstream("extra"));
@@ -29,13 +31,16 @@ TEST_CASE("a route put and an upstream put are edited in", "[fleet]") {
 }
 
 TEST_CASE("a route and the upstream it used go in one change, route first", "[fleet]") {
-    auto next = apply_key_changes(base, {{"routes/d", std::nullopt}, {"upstreams/canary", std::nullopt}}, "/t/").config;
+    auto next = apply_key_changes(
+                    base, {{"routes/d", std::nullopt}, {"upstreams/canary", std::nullopt}}, "/t/")
+                    .config;
     REQUIRE(next);
     CHECK_FALSE(next->find_route("d"));
     CHECK_FALSE(next->find_upstream("canary"));
 }
 
-TEST_CASE("a new route sorting last is appended; one sorting earlier needs a full assembly", "[fleet]") {
+TEST_CASE("a new route sorting last is appended; one sorting earlier needs a full assembly",
+          "[fleet]") {
     CHECK(apply_key_changes(base, {{"routes/e", "upstream: app"}}, "/t/").config);
     CHECK_FALSE(apply_key_changes(base, {{"routes/c", "upstream: app"}}, "/t/").config);
 }
@@ -48,7 +53,9 @@ TEST_CASE("other keys, or an edit refused, need a full assembly", "[fleet]") {
 }
 
 TEST_CASE("node reports and deletes of what is not there change nothing", "[fleet]") {
-    auto next = apply_key_changes(base, {{"nodes/edge-1", "{}"}, {"routes/zz", std::nullopt}}, "/t/").config;
+    auto next =
+        apply_key_changes(base, {{"nodes/edge-1", "{}"}, {"routes/zz", std::nullopt}}, "/t/")
+            .config;
     REQUIRE(next);
     CHECK(*next == *base);
 }
@@ -61,7 +68,8 @@ TEST_CASE("one edit comes with its delta, more than one without", "[fleet]") {
     auto gone = apply_key_changes(base, {{"routes/d", std::nullopt}}, "/t/");
     REQUIRE(gone.delta);
     CHECK(gone.delta->op == turnout::worker::ConfigDelta::Op::delete_route);
-    auto two = apply_key_changes(base, {{"routes/b", "upstream: canary"}, {"routes/d", "upstream: app"}}, "/t/");
+    auto two = apply_key_changes(
+        base, {{"routes/b", "upstream: canary"}, {"routes/d", "upstream: app"}}, "/t/");
     REQUIRE(two.config);
     CHECK_FALSE(two.delta);
 }

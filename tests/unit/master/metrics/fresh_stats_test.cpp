@@ -20,7 +20,8 @@ struct Waiting {
     std::vector<int> ran;
     FreshStats stats{[this] { return live; }};
 
-    void wait(int label, std::uint64_t number, FreshStats::clock::time_point deadline = t0 + 500ms) {
+    void wait(int label, std::uint64_t number,
+              FreshStats::clock::time_point deadline = t0 + 500ms) {
         stats.wait(number, deadline, [this, label] { ran.push_back(label); });
     }
 
@@ -131,7 +132,7 @@ TEST_CASE("a pid that comes back is a new worker and answers afresh", "[fresh_st
     const auto number = w.stats.next_request();
     w.stats.answered(102, number);
     w.live = {101};
-    w.stats.settle(t0);  // 102 died: forgotten
+    w.stats.settle(t0);   // 102 died: forgotten
     w.live = {101, 102};  // a new worker got the pid again
     w.wait(1, number);
     w.answer(101, number);

@@ -114,8 +114,8 @@ TEST_CASE("Prometheus text for one worker, with the master's families first", "[
     const char* les[] = {"0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1",
                          "0.25",  "0.5",    "1",     "2.5",  "5",     "10",   "+Inf"};
     for (int i = 0; i < 14; ++i) {
-        expected += duration + "_bucket" + labels + ",le=\"" + les[i] + "\"} " +
-                    (i < 2 ? "0" : "1") + "\n";
+        expected +=
+            duration + "_bucket" + labels + ",le=\"" + les[i] + "\"} " + (i < 2 ? "0" : "1") + "\n";
     }
     expected += duration + "_sum" + labels + "} 0.003\n";
     expected += duration + "_count" + labels + "} 1\n";
@@ -141,8 +141,8 @@ TEST_CASE("every Prometheus sample line parses, escaped labels included", "[metr
     aggregator.update(1, 101, worker_snapshot(2, 2, 1));
 
     std::string text;
-    turnout::master::append_counter(text, "turnout_worker_restarts_total", "Restarts.\nMore",
-                                    {}, 3);
+    turnout::master::append_counter(text, "turnout_worker_restarts_total", "Restarts.\nMore", {},
+                                    3);
     turnout::master::append_family(text, "turnout_target_healthy", "gauge", "Target health.");
     turnout::master::append_sample(text, "turnout_target_healthy",
                                    {{"upstream", "v1"}, {"target", "10.0.0.1:80"}}, 1);

@@ -60,7 +60,8 @@ TEST_CASE("checkpoints shorten the chain and a damaged one is passed over", "[st
     store.commit(config_text(1), "file", "one");
     std::uint64_t version = 1;
     for (std::size_t i = 1; i < ConfigStore::changes_per_checkpoint; ++i) {
-        version = store.commit_change(version, change_text(static_cast<int>(i)), "api", "c").version;
+        version =
+            store.commit_change(version, change_text(static_cast<int>(i)), "api", "c").version;
         CHECK_FALSE(store.wants_checkpoint(version));
     }
     auto info = store.commit_change(version, change_text(99), "api", "last");

@@ -138,7 +138,8 @@ TEST_CASE("stray temp files and damaged versions are ignored", "[store]") {
                                                           "00000007.config"});
     }
 
-    SECTION("files of an older layout or with broken metadata are skipped, their numbers not reused") {
+    SECTION(
+        "files of an older layout or with broken metadata are skipped, their numbers not reused") {
         write_text(versions / "00000003.json", "{\"version\":3}");
         write_text(versions / "00000004.config", "{not a header\n{}");
         ConfigStore store(dir.path().string());

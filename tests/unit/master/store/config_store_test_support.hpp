@@ -39,8 +39,12 @@ inline void write_text(const fs::path& path, const std::string& text) {
     REQUIRE(out.good());
 }
 
-inline std::string config_text(int n) { return "{\"workers\":" + std::to_string(n) + "}"; }
-inline std::string change_text(int n) { return "{\"op\":\"put_route\",\"n\":" + std::to_string(n) + "}"; }
+inline std::string config_text(int n) {
+    return "{\"workers\":" + std::to_string(n) + "}";
+}
+inline std::string change_text(int n) {
+    return "{\"op\":\"put_route\",\"n\":" + std::to_string(n) + "}";
+}
 
 inline std::string read_text(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);

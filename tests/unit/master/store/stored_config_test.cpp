@@ -31,12 +31,15 @@ TEST_CASE("a whole config plus its stored changes decodes to the edited config",
         live = std::move(next);
     };
 
-    auto added = edited(config::put_route(*live, "new", "match: { path: /new }\nupstream: app-v2\n", "PUT"));
+    auto added =
+        edited(config::put_route(*live, "new", "match: { path: /new }\nupstream: app-v2\n", "PUT"));
     record(added, {ConfigDelta::Op::put_route, "new", *added->find_route("new"), std::nullopt});
     auto split = edited(config::put_split(*live, "api", {{"app-v2", 3}, {"app-v1", 1}}));
     record(split, {ConfigDelta::Op::put_route, "api", *split->find_route("api"), std::nullopt});
-    auto upstream = edited(config::put_upstream(*live, "extra", "targets: [127.0.0.1:9100]\n", "PUT"));
-    record(upstream, {ConfigDelta::Op::put_upstream, "extra", std::nullopt, *upstream->find_upstream("extra")});
+    auto upstream =
+        edited(config::put_upstream(*live, "extra", "targets: [127.0.0.1:9100]\n", "PUT"));
+    record(upstream, {ConfigDelta::Op::put_upstream, "extra", std::nullopt,
+                      *upstream->find_upstream("extra")});
     record(edited(config::delete_route(*live, "exact")),
            {ConfigDelta::Op::delete_route, "exact", std::nullopt, std::nullopt});
     record(edited(config::delete_upstream(*live, "extra")),

@@ -34,10 +34,11 @@ Outcome scan(const std::string& body, std::size_t step = 1 << 20) {
 }  // namespace
 
 TEST_CASE("well-framed chunked bodies pass, in any split", "[chunked]") {
-    for (const std::string& body : std::vector<std::string>{"0\r\n\r\n", "5\r\nhello\r\n0\r\n\r\n", "5;ext=1\r\nhello\r\n0\r\n\r\n",
-                                   "A\r\n0123456789\r\n0\r\nX-Trailer: 1\r\n\r\n",
-                                   "5 ;a=b\r\nhello\r\n000\r\n\r\n", "ffff\r\n" + std::string(0xffff, 'x') + "\r\n0\r\n\r\n",
-                                   "0000000000000005\r\nhello\r\n0\r\n\r\n"}) {
+    for (const std::string& body : std::vector<std::string>{
+             "0\r\n\r\n", "5\r\nhello\r\n0\r\n\r\n", "5;ext=1\r\nhello\r\n0\r\n\r\n",
+             "A\r\n0123456789\r\n0\r\nX-Trailer: 1\r\n\r\n", "5 ;a=b\r\nhello\r\n000\r\n\r\n",
+             "ffff\r\n" + std::string(0xffff, 'x') + "\r\n0\r\n\r\n",
+             "0000000000000005\r\nhello\r\n0\r\n\r\n"}) {
         for (std::size_t step : {1, 2, 3, 7, 1 << 20}) {
             INFO(body.substr(0, 20) << " step " << step);
             const auto outcome = scan(body, step);
@@ -57,15 +58,15 @@ TEST_CASE("bytes after the last chunk are left for the next request", "[chunked]
 }
 
 TEST_CASE("ambiguous chunk framing is refused", "[chunked]") {
-    for (const std::string& body :
-         std::vector<std::string>{"+5\r\nhello\r\n0\r\n\r\n", "-5\r\nhello\r\n0\r\n\r\n", "0x5\r\nhello\r\n0\r\n\r\n",
-          "\r\nhello\r\n0\r\n\r\n", "g\r\n", "00000000000000005\r\nhello\r\n0\r\n\r\n",
-          "5\nhello\r\n0\r\n\r\n", "5\r\nhelloXX\r\n0\r\n\r\n", "5\r\nhello\n0\r\n\r\n",
-          "5;a\nb\r\n", "0\r\nX: 1\n\r\n", "0\r\n\n", "0\r\n\rX",
-          // found by the chunked_body fuzz target: obs-fold in the trailer
-          // section, DEL in a quoted extension value
-          "0\r\nX: 1\r\n y\r\n\r\n", "0\r\n\tX: 1\r\n\r\n", "5;q=\"a\x7f\"\r\nhello\r\n0\r\n\r\n",
-          "5;q=\"a\x01\"\r\nhello\r\n0\r\n\r\n"}) {
+    for (const std::string& body : std::vector<std::string>{
+             "+5\r\nhello\r\n0\r\n\r\n", "-5\r\nhello\r\n0\r\n\r\n", "0x5\r\nhello\r\n0\r\n\r\n",
+             "\r\nhello\r\n0\r\n\r\n", "g\r\n", "00000000000000005\r\nhello\r\n0\r\n\r\n",
+             "5\nhello\r\n0\r\n\r\n", "5\r\nhelloXX\r\n0\r\n\r\n", "5\r\nhello\n0\r\n\r\n",
+             "5;a\nb\r\n", "0\r\nX: 1\n\r\n", "0\r\n\n", "0\r\n\rX",
+             // found by the chunked_body fuzz target: obs-fold in the trailer
+             // section, DEL in a quoted extension value
+             "0\r\nX: 1\r\n y\r\n\r\n", "0\r\n\tX: 1\r\n\r\n",
+             "5;q=\"a\x7f\"\r\nhello\r\n0\r\n\r\n", "5;q=\"a\x01\"\r\nhello\r\n0\r\n\r\n"}) {
         INFO(body);
         CHECK(scan(body).bad);
         CHECK(scan(body, 1).bad);
@@ -77,11 +78,10 @@ TEST_CASE("ambiguous chunk framing is refused", "[chunked]") {
 // in them is found at once, behind good chunks too.
 TEST_CASE("a bad byte anywhere in what is buffered is found in one scan", "[chunked]") {
     const std::string good = "5\r\nhello\r\n";
-    for (const std::string& bad :
-         std::vector<std::string>{"0x5\r\nhello\r\n", "+5\r\nhello\r\n", "5 junk\r\nhello\r\n",
-                                  "\r\nhello\r\n", "00000000000000005\r\nhello\r\n",
-                                  "5;a\nb\r\nhello\r\n", "5\r\r\nhello\r\n", "5\r\nhello\n",
-                                  "5\r\nhelloXX\r\n"}) {
+    for (const std::string& bad : std::vector<std::string>{
+             "0x5\r\nhello\r\n", "+5\r\nhello\r\n", "5 junk\r\nhello\r\n", "\r\nhello\r\n",
+             "00000000000000005\r\nhello\r\n", "5;a\nb\r\nhello\r\n", "5\r\r\nhello\r\n",
+             "5\r\nhello\n", "5\r\nhelloXX\r\n"}) {
         for (const std::string& before : {std::string{}, good, good + good}) {
             INFO(before + bad);
             ChunkedScanner scanner;
@@ -95,8 +95,9 @@ TEST_CASE("a bad byte anywhere in what is buffered is found in one scan", "[chun
 // Beast reads trailer fields as header fields, and refuses some of these
 // itself, but only after the chunks before them went upstream.
 TEST_CASE("trailer fields are token: value", "[chunked]") {
-    for (const std::string& body : std::vector<std::string>{
-             "0\r\nX-A: 1\r\nX-B:\r\n\r\n", "0\r\nX-A:\t1 \r\n\r\n", "0\r\nX: caf\xc3\xa9\r\n\r\n"}) {
+    for (const std::string& body :
+         std::vector<std::string>{"0\r\nX-A: 1\r\nX-B:\r\n\r\n", "0\r\nX-A:\t1 \r\n\r\n",
+                                  "0\r\nX: caf\xc3\xa9\r\n\r\n"}) {
         INFO(body);
         CHECK_FALSE(scan(body).bad);
         CHECK(scan(body).done);
@@ -104,7 +105,9 @@ TEST_CASE("trailer fields are token: value", "[chunked]") {
     for (const std::string& body : std::vector<std::string>{
              "0\r\nX : 1\r\n\r\n", "0\r\nX\t: 1\r\n\r\n", "0\r\n: 1\r\n\r\n", "0\r\nX Y: 1\r\n\r\n",
              "0\r\nno colon\r\n\r\n", "0\r\nX(: 1\r\n\r\n", std::string("0\r\nX: a\0b\r\n\r\n", 14),
-             "0\r\nX: a\x01" "b\r\n\r\n", "0\r\nX: a\x7f\r\n\r\n", "0\r\nX: a\rb\r\n\r\n"}) {
+             "0\r\nX: a\x01"
+             "b\r\n\r\n",
+             "0\r\nX: a\x7f\r\n\r\n", "0\r\nX: a\rb\r\n\r\n"}) {
         INFO(body);
         CHECK(scan(body).bad);
         CHECK(scan(body, 1).bad);
@@ -122,9 +125,9 @@ TEST_CASE("chunk extensions follow RFC 9112's grammar", "[chunked]") {
         CHECK_FALSE(scan(body).bad);
         CHECK(scan(body, 1).done);
     }
-    for (const std::string& size_line : std::vector<std::string>{
-             "5 junk", "5;", "5; ", "5;a=", "5;a b", "5;a=\"x\"y", "5;a=b c", "5 ", "5;=b",
-             "5;a=\"x", "5;a=b=c", "5;a,b", "5;a=(b)"}) {
+    for (const std::string& size_line :
+         std::vector<std::string>{"5 junk", "5;", "5; ", "5;a=", "5;a b", "5;a=\"x\"y", "5;a=b c",
+                                  "5 ", "5;=b", "5;a=\"x", "5;a=b=c", "5;a,b", "5;a=(b)"}) {
         INFO(size_line);
         const auto body = size_line + "\r\nhello\r\n0\r\n\r\n";
         CHECK(scan(body).bad);

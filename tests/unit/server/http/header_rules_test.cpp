@@ -116,8 +116,7 @@ TEST_CASE("X-Forwarded-For is set, or appended to", "[server][header_rules]") {
     http::fields proxied;
     proxied.insert("X-Forwarded-For", "203.0.113.7");
     add_forwarded_headers(proxied, "10.0.0.1", "http");
-    CHECK(values(proxied, "X-Forwarded-For") ==
-          std::vector<std::string>{"203.0.113.7, 10.0.0.1"});
+    CHECK(values(proxied, "X-Forwarded-For") == std::vector<std::string>{"203.0.113.7, 10.0.0.1"});
 
     // Several fields are one list (RFC 9110 §5.3), kept in order.
     http::fields split;
@@ -136,8 +135,7 @@ TEST_CASE("X-Forwarded-Proto and X-Forwarded-Host are ours", "[server][header_ru
     fields.insert("X-Forwarded-Host", "evil.example");
     add_forwarded_headers(fields, "10.0.0.1", "https");
     CHECK(values(fields, "X-Forwarded-Proto") == std::vector<std::string>{"https"});
-    CHECK(values(fields, "X-Forwarded-Host") ==
-          std::vector<std::string>{"shop.example.com:8443"});
+    CHECK(values(fields, "X-Forwarded-Host") == std::vector<std::string>{"shop.example.com:8443"});
     CHECK(values(fields, "Host") == std::vector<std::string>{"shop.example.com:8443"});
 
     // No Host (HTTP/1.0): no X-Forwarded-Host, not even the client's.

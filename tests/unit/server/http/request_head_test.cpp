@@ -36,7 +36,8 @@ TEST_CASE("intact requests are accepted, unusual ones included", "[request_head]
     CHECK(verdict(post + "Transfer-Encoding:chunked\r\n\r\n").empty());
     CHECK(verdict(post + "Content-Length: 0\r\n\r\n").empty());
     CHECK(verdict(post + "Content-Length:  18446744073709551615 \r\n\r\n").empty());
-    CHECK(verdict("GET / HTTP/1.1\r\nHost: [::1]:8080\r\nX-Empty:\r\nX-Utf8: caf\xc3\xa9\r\n\r\n").empty());
+    CHECK(verdict("GET / HTTP/1.1\r\nHost: [::1]:8080\r\nX-Empty:\r\nX-Utf8: caf\xc3\xa9\r\n\r\n")
+              .empty());
     CHECK(verdict("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n").empty());
     CHECK(verdict("\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n").empty());
 }
@@ -50,8 +51,10 @@ TEST_CASE("Content-Length and Transfer-Encoding together are refused in either o
 }
 
 TEST_CASE("Content-Length must be one plain decimal number", "[request_head]") {
-    CHECK(verdict(post + "Content-Length: 5\r\nContent-Length: 6\r\n\r\n") == "duplicate_content_length");
-    CHECK(verdict(post + "Content-Length: 5\r\nContent-Length: 5\r\n\r\n") == "duplicate_content_length");
+    CHECK(verdict(post + "Content-Length: 5\r\nContent-Length: 6\r\n\r\n") ==
+          "duplicate_content_length");
+    CHECK(verdict(post + "Content-Length: 5\r\nContent-Length: 5\r\n\r\n") ==
+          "duplicate_content_length");
     for (const char* value : {"+1", "-1", "0x1", "1Z", "", "5, 5", "1 2", "18446744073709551616",
                               "99999999999999999999999"}) {
         INFO(value);
@@ -79,11 +82,13 @@ TEST_CASE("Transfer-Encoding must end in one chunked", "[request_head]") {
     CHECK(verdict(post + "Transfer-Encoding: chunked;q=1\r\n\r\n") == "bad_transfer_encoding");
     CHECK(verdict(post + "Transfer-Encoding: chunked,\r\n\r\n") == "bad_transfer_encoding");
     CHECK(verdict(post + "Transfer-Encoding:\r\n\r\n") == "bad_transfer_encoding");
-    CHECK(verdict("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n") == "transfer_encoding_http10");
+    CHECK(verdict("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n") ==
+          "transfer_encoding_http10");
 }
 
 TEST_CASE("an unknown coding before chunked is 501", "[request_head]") {
-    CHECK(verdict(post + "Transfer-Encoding: gzip, chunked\r\n\r\n") == "unsupported_transfer_encoding");
+    CHECK(verdict(post + "Transfer-Encoding: gzip, chunked\r\n\r\n") ==
+          "unsupported_transfer_encoding");
     CHECK(status_of(post + "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n") ==
           status::not_implemented);
     CHECK(status_of(post + "Transfer-Encoding: chunked, gzip\r\n\r\n") == status::bad_request);
@@ -100,7 +105,8 @@ TEST_CASE("field lines are strict", "[request_head]") {
     CHECK(verdict(get + "no colon\r\n\r\n") == "bad_header_name");
     CHECK(verdict(get + std::string("X\0Y: a\r\n\r\n", 10)) == "bad_header_name");
     CHECK(verdict(get + std::string("X: a\0b\r\n\r\n", 10)) == "bad_header_value");
-    CHECK(verdict(get + "X: a\x01" "b\r\n\r\n") == "bad_header_value");
+    CHECK(verdict(get + "X: a\x01"
+                        "b\r\n\r\n") == "bad_header_value");
     CHECK(verdict(get + "X: a\x7f\r\n\r\n") == "bad_header_value");
     CHECK(verdict(get + "X: a\rb\r\n\r\n") == "bad_line_ending");
 }
@@ -129,9 +135,9 @@ TEST_CASE("a Host bracket opens an IP literal at the front and closes it", "[req
 
 TEST_CASE("the asterisk-form target belongs to OPTIONS alone", "[request_head]") {
     CHECK(verdict("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n").empty());
-    for (const char* line : {"GET * HTTP/1.1", "HEAD * HTTP/1.1", "POST * HTTP/1.1",
-                             "options * HTTP/1.1", "OPTIONS *x HTTP/1.1", "OPTIONS ** HTTP/1.1",
-                             "GET *?a HTTP/1.0"}) {
+    for (const char* line :
+         {"GET * HTTP/1.1", "HEAD * HTTP/1.1", "POST * HTTP/1.1", "options * HTTP/1.1",
+          "OPTIONS *x HTTP/1.1", "OPTIONS ** HTTP/1.1", "GET *?a HTTP/1.0"}) {
         INFO(line);
         CHECK(verdict(std::string(line) + "\r\nHost: a\r\n\r\n") == "bad_request_target");
         CHECK(status_of(std::string(line) + "\r\nHost: a\r\n\r\n") == status::bad_request);
@@ -139,7 +145,8 @@ TEST_CASE("the asterisk-form target belongs to OPTIONS alone", "[request_head]")
 }
 
 TEST_CASE("CONNECT is refused with 405: turnout opens no tunnels", "[request_head]") {
-    for (const char* line : {"CONNECT a:443 HTTP/1.1", "CONNECT / HTTP/1.1", "CONNECT * HTTP/1.0"}) {
+    for (const char* line :
+         {"CONNECT a:443 HTTP/1.1", "CONNECT / HTTP/1.1", "CONNECT * HTTP/1.0"}) {
         INFO(line);
         CHECK(verdict(std::string(line) + "\r\nHost: a\r\n\r\n") == "connect_not_supported");
         CHECK(status_of(std::string(line) + "\r\nHost: a\r\n\r\n") == status::method_not_allowed);

@@ -51,9 +51,9 @@ TEST_CASE("the route table agrees with a model over random changes", "[server][r
     std::mt19937 rng(20240611);
     RouteTable table;
     RouteTableModel model;
-    static const std::vector<std::string> request_hosts{
-        "a.example.com", "A.EXAMPLE.COM:80", "x.b.example.com", "y.b.example.com",
-        "b.example.com", "other.org"};
+    static const std::vector<std::string> request_hosts{"a.example.com",   "A.EXAMPLE.COM:80",
+                                                        "x.b.example.com", "y.b.example.com",
+                                                        "b.example.com",   "other.org"};
 
     for (int step = 0; step < 3000; ++step) {
         std::string name = "r" + std::to_string(std::uniform_int_distribution<int>(0, 59)(rng));

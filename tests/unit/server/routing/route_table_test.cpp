@@ -141,8 +141,7 @@ TEST_CASE("methods filter, falling through to the next candidate", "[server][rou
 
 TEST_CASE("headers filter: any-case name, exact value", "[server][route_table]") {
     RouteTable table({
-        with_header(with_header(make_route("canary", "", "/"), "X-Env", "canary"), "X-Team",
-                    "a"),
+        with_header(with_header(make_route("canary", "", "/"), "X-Env", "canary"), "X-Team", "a"),
         make_route("stable", "", "/"),
     });
     http::fields headers;
@@ -157,8 +156,7 @@ TEST_CASE("headers filter: any-case name, exact value", "[server][route_table]")
     CHECK(pick(table, "h", "/", "GET", headers) == "stable");
 }
 
-TEST_CASE("any value of a repeated header can match, and only its own",
-          "[server][route_table]") {
+TEST_CASE("any value of a repeated header can match, and only its own", "[server][route_table]") {
     RouteTable table({
         with_header(make_route("canary", "", "/"), "X-Env", "canary"),
         make_route("stable", "", "/"),
@@ -216,8 +214,8 @@ TEST_CASE("host case, :port and a trailing dot are ignored", "[server][route_tab
 }
 
 TEST_CASE("a configured host in upper case still matches", "[server][route_table]") {
-    RouteTable table({make_route("exact", "API.example.com", "/"),
-                      make_route("wild", "*.EXAMPLE.org", "/")});
+    RouteTable table(
+        {make_route("exact", "API.example.com", "/"), make_route("wild", "*.EXAMPLE.org", "/")});
     CHECK(pick(table, "api.example.com", "/") == "exact");
     CHECK(pick(table, "www.example.org", "/") == "wild");
 }
@@ -248,8 +246,7 @@ TEST_CASE("upsert replaces a route in place and keeps its rank", "[server][route
     CHECK(pick(table, "h", "/") == "second");
 }
 
-TEST_CASE("upsert that moves a route keeps its rank at the new place",
-          "[server][route_table]") {
+TEST_CASE("upsert that moves a route keeps its rank at the new place", "[server][route_table]") {
     RouteTable table({
         make_route("moving", "a.example.com", "/old/"),
         make_route("resident", "b.example.com", "/new/"),
@@ -275,8 +272,7 @@ TEST_CASE("upsert can turn a prefix route exact and back", "[server][route_table
     CHECK(table.size() == 1);
 }
 
-TEST_CASE("remove takes one route out and reports whether it was there",
-          "[server][route_table]") {
+TEST_CASE("remove takes one route out and reports whether it was there", "[server][route_table]") {
     RouteTable table({
         make_route("api", "a.example.com", "/api/"),
         make_route("root", "a.example.com", "/"),
@@ -302,14 +298,13 @@ TEST_CASE("a moved-from route table is empty, and usable again", "[server][route
     RouteTable table({make_route("a", "", "/")});
     RouteTable moved = std::move(table);
     CHECK(pick(moved, "h", "/") == "a");
-    CHECK(table.size() == 0);            // NOLINT(bugprone-use-after-move)
+    CHECK(table.size() == 0);              // NOLINT(bugprone-use-after-move)
     CHECK(pick(table, "h", "/").empty());  // NOLINT(bugprone-use-after-move)
     table.upsert(make_route("b", "", "/"));
     CHECK(pick(table, "h", "/") == "b");
 }
 
-TEST_CASE("a route entry carries a split picker built from the route",
-          "[server][route_table]") {
+TEST_CASE("a route entry carries a split picker built from the route", "[server][route_table]") {
     Route route = make_route("split", "", "/");
     route.split = {{"app-v1", 3}, {"app-v2", 1}};
     turnout::server::RouteEntry entry(route);

@@ -40,9 +40,9 @@ std::vector<double> percents(const std::vector<std::size_t>& counts, std::size_t
 }  // namespace
 
 TEST_CASE("split picks meet the weights over every 1,000 requests", "[server][split]") {
-    auto weights = GENERATE(std::vector<std::uint32_t>{90, 10}, std::vector<std::uint32_t>{70, 30},
-                            std::vector<std::uint32_t>{1, 1, 1},
-                            std::vector<std::uint32_t>{50, 25, 0, 25});
+    auto weights =
+        GENERATE(std::vector<std::uint32_t>{90, 10}, std::vector<std::uint32_t>{70, 30},
+                 std::vector<std::uint32_t>{1, 1, 1}, std::vector<std::uint32_t>{50, 25, 0, 25});
     SplitPicker picker = make_picker(weights);
     std::uint32_t total = 0;
     for (std::uint32_t w : weights) {

@@ -21,7 +21,8 @@ TEST_CASE("TLS material survives the trip to the workers", "[tls]") {
 TEST_CASE("TLS material that is not what to_json writes does not decode", "[tls]") {
     using turnout::server::tls_material_from_json;
     CHECK_FALSE(tls_material_from_json(boost::json::parse(R"({"listeners": {}})")));
-    CHECK_FALSE(tls_material_from_json(boost::json::parse(R"({"listeners": {}, "ticket_keys": "0g"})")));
+    CHECK_FALSE(
+        tls_material_from_json(boost::json::parse(R"({"listeners": {}, "ticket_keys": "0g"})")));
     CHECK_FALSE(tls_material_from_json(boost::json::parse(
         R"({"listeners": {"web": {"min_version": "1.2", "certificates": [{"cert": "x"}]}}, "ticket_keys": ""})")));
     CHECK(tls_material_from_json(boost::json::parse(R"({"listeners": {}, "ticket_keys": ""})")));

@@ -17,7 +17,8 @@ using turnout::test::make_certificate;
 namespace {
 
 CertificatePem pem_for(const std::string& name, const turnout::test::TestCertificate& made) {
-    return CertificatePem{"/certs/" + name + ".pem", "/certs/" + name + ".key", made.cert, made.key};
+    return CertificatePem{"/certs/" + name + ".pem", "/certs/" + name + ".key", made.cert,
+                          made.key};
 }
 
 ListenerTlsMaterial three_certificates(std::string min_version = "1.2") {
@@ -198,12 +199,14 @@ TEST_CASE("Certificates that do not load are refused with their path", "[tls]") 
     const auto other = make_certificate("other.test");
     std::string error;
     SECTION("a certificate that is not PEM") {
-        ListenerTlsMaterial material{"1.2", {{"/certs/bad.pem", "/certs/good.key", "junk", good.key}}};
+        ListenerTlsMaterial material{"1.2",
+                                     {{"/certs/bad.pem", "/certs/good.key", "junk", good.key}}};
         CHECK_FALSE(TlsServerContext::create(material, {}, error));
         CHECK_THAT(error, Catch::Contains("certificate /certs/bad.pem does not load"));
     }
     SECTION("a key that is not PEM") {
-        ListenerTlsMaterial material{"1.2", {{"/certs/good.pem", "/certs/bad.key", good.cert, "junk"}}};
+        ListenerTlsMaterial material{"1.2",
+                                     {{"/certs/good.pem", "/certs/bad.key", good.cert, "junk"}}};
         CHECK_FALSE(TlsServerContext::create(material, {}, error));
         CHECK_THAT(error, Catch::Contains("key /certs/bad.key does not load"));
     }
@@ -216,8 +219,8 @@ TEST_CASE("Certificates that do not load are refused with their path", "[tls]") 
     }
     SECTION("a later certificate failing fails the whole listener") {
         ListenerTlsMaterial material{"1.2",
-                                    {{"/certs/good.pem", "/certs/good.key", good.cert, good.key},
-                                     {"/certs/empty.pem", "/certs/good.key", "", good.key}}};
+                                     {{"/certs/good.pem", "/certs/good.key", good.cert, good.key},
+                                      {"/certs/empty.pem", "/certs/good.key", "", good.key}}};
         CHECK_FALSE(TlsServerContext::create(material, {}, error));
         CHECK_THAT(error, Catch::Contains("/certs/empty.pem"));
     }

@@ -125,8 +125,8 @@ TEST_CASE("round robin never picks a target of weight 0", "[server][balancer]") 
 }
 
 TEST_CASE("make_balancer gives a working balancer for every kind", "[server][balancer]") {
-    auto kind = GENERATE(Balance::round_robin, Balance::least_request, Balance::random_two,
-                         Balance::hash);
+    auto kind =
+        GENERATE(Balance::round_robin, Balance::least_request, Balance::random_two, Balance::hash);
     Upstream upstream;
     upstream.name = "app";
     upstream.targets = make_targets({1, 1});

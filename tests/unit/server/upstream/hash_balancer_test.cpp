@@ -84,8 +84,7 @@ TEST_CASE("hash: keys spread evenly and by weight", "[server][balancer]") {
     check_shares({0, 1, 1});
 }
 
-TEST_CASE("hash: adding one of 6 targets moves about a sixth, all to it",
-          "[server][balancer]") {
+TEST_CASE("hash: adding one of 6 targets moves about a sixth, all to it", "[server][balancer]") {
     auto five = make_targets({1, 1, 1, 1, 1});
     HashBalancer before(five);
     // The new target goes in the middle of the list: positions do not matter.
