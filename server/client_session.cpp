@@ -4,6 +4,7 @@
 #include "server/http/request_head.hpp"
 #include "server/serving_state.hpp"
 #include "server/session_registry.hpp"
+#include "server/tunnel.hpp"
 
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
@@ -25,6 +26,8 @@ namespace {
 // client still sends, so the kernel does not answer it with a reset that
 // destroys the error response we just wrote.
 constexpr std::chrono::seconds linger_timeout{2};
+
+constexpr std::string_view continue_100 = "HTTP/1.1 100 Continue\r\n\r\n";
 
 bool is_http_error(const error_code& ec) {
     return ec.category() == http::make_error_code(http::error::bad_method).category();
@@ -215,7 +218,20 @@ void ClientSession::on_header_error(error_code ec) {
     }
 }
 
+void ClientSession::send_continue(WriteHandler handler) {
+    arm_deadline(limits_.send_timeout);
+    asio::async_write(socket_, asio::buffer(continue_100),
+                      [self = shared_from_this(),
+                       handler = std::move(handler)](error_code ec, std::size_t) { handler(ec); });
+}
+
+// Reads under idle_timeout: a client may pause between body pieces, but
+// not forever.
 void ClientSession::read_body(BodyHandler handler) {
+    auto& body = parser_->get().body();
+    body.data = exchange_buffers_->body.data();
+    body.size = body_buffer_size;
+    arm_deadline(limits_.idle_timeout);
     body_handler_ = std::move(handler);
     parse_body();
 }
@@ -273,7 +289,7 @@ bool ClientSession::scan_chunks() {
 void ClientSession::finish_body_read(error_code ec) {
     auto handler = std::move(body_handler_);
     body_handler_ = nullptr;
-    handler(ec);
+    handler(ec, ec ? 0 : body_buffer_size - parser_->get().body().size);
 }
 
 void ClientSession::route_request() {
@@ -303,11 +319,43 @@ void ClientSession::route_request() {
         send_error(http::status::not_found, "no_route", request.keep_alive() && no_body);
         return;
     }
-    if (!body_buffer_) {
-        body_buffer_ = std::make_unique<char[]>(body_buffer_size);
+    if (!exchange_buffers_) {
+        exchange_buffers_ = std::make_unique<ExchangeBuffers>();
     }
     phase_ = Phase::exchange;
     std::make_shared<ProxyExchange>(shared_from_this(), std::move(route), state_)->start();
+}
+
+void ClientSession::send_response(Response& response, WriteHandler handler) {
+    exchange_buffers_->response.emplace(response);
+    send_response_body(std::move(handler));
+}
+
+void ClientSession::send_response_body(WriteHandler handler) {
+    arm_deadline(limits_.send_timeout);
+    http::async_write(
+        socket_, *exchange_buffers_->response,
+        [self = shared_from_this(), handler = std::move(handler)](error_code ec, std::size_t) {
+            if (ec == http::error::need_buffer) {
+                ec = {};  // the piece was sent whole; more is to come
+            }
+            handler(ec);
+        });
+}
+
+void ClientSession::end_exchange(bool keep_alive) {
+    deadline_.disarm();
+    exchange_buffers_->response.reset();
+    finish_exchange(keep_alive);
+}
+
+// The session stays in its exchange phase while the tunnel runs: drain()
+// leaves it alone, and the tunnel closes the session when it ends.
+void ClientSession::upgrade(TransportStream upstream, boost::beast::flat_buffer upstream_early) {
+    deadline_.disarm();
+    exchange_buffers_->response.reset();
+    std::make_shared<Tunnel>(shared_from_this(), std::move(upstream), std::move(upstream_early))
+        ->start();
 }
 
 void ClientSession::finish_exchange(bool keep_alive) {

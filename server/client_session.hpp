@@ -2,19 +2,22 @@
 
 // One client connection: reads requests one after another (keep-alive),
 // enforces the limits of SPEC §3, routes each request and hands it to a
-// ProxyExchange, and answers with turnout's own errors when it cannot.
+// ProxyExchange, and answers with turnout's own errors when it cannot. The
+// exchange sees it only as its Downstream.
 
 #include "config/config.hpp"
 #include "server/http/chunked_scanner.hpp"
 #include "server/deadline.hpp"
+#include "server/downstream.hpp"
 #include "server/http/error_response.hpp"
 #include "server/transport_stream.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/serializer.hpp>
 
-#include <functional>
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,9 +33,8 @@ struct ListenerContext {
     std::string name;
 };
 
-class ClientSession : public std::enable_shared_from_this<ClientSession> {
+class ClientSession final : public Downstream, public std::enable_shared_from_this<ClientSession> {
 public:
-    using RequestParser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
     static constexpr std::size_t body_buffer_size = 64 * 1024;
 
     // `socket` is plain, or TLS not yet handshaken.
@@ -47,33 +49,32 @@ public:
     // Immediate stop.
     void close();
 
-    // For the ProxyExchange serving the current request.
+    // For the Tunnel that takes the connection over after an upgrade.
     TransportStream& socket() { return socket_; }
     boost::beast::flat_buffer& buffer() { return buffer_; }
-    RequestParser& parser() { return *parser_; }
-    char* body_buffer() { return body_buffer_.get(); }
-    const std::string& client_ip() const { return client_ip_; }
-    const ListenerContext& listener() const { return *listener_; }
     const config::Limits& limits() const { return limits_; }
-    bool draining() const { return draining_; }
-    void arm_deadline(std::chrono::milliseconds after) { deadline_.arm(socket_, after); }
-    void disarm_deadline() { deadline_.disarm(); }
-    bool deadline_expired() const { return deadline_.expired(); }
+    const ListenerContext& listener() const { return *listener_; }
 
-    // Reads more of the request body into the parser's body buffer (set by
-    // the caller), and calls back once some arrived, the buffer is full, or
-    // the body ended. A chunked body is checked by ChunkedScanner before
-    // Beast parses it; a bad one fails with http::error::bad_chunk.
-    using BodyHandler = std::function<void(boost::system::error_code)>;
-    void read_body(BodyHandler handler);
-
-    // The exchange is over. keep_alive: the request was read whole and the
-    // response written whole, so the connection may carry the next request.
-    void finish_exchange(bool keep_alive);
-
-    // Answers the current request with turnout's own error, then reads the
-    // next request or closes.
-    void send_error(boost::beast::http::status status, std::string_view reason, bool keep_alive);
+    // Downstream, for the ProxyExchange serving the current request.
+    boost::asio::any_io_executor get_executor() override { return socket_.get_executor(); }
+    Request& request() override { return parser_->get(); }
+    bool request_chunked() const override { return parser_->chunked(); }
+    bool request_complete() const override { return parser_->is_done(); }
+    const std::string& client_ip() const override { return client_ip_; }
+    bool is_tls() const override { return socket_.is_tls(); }
+    bool draining() const override { return draining_; }
+    std::span<char> body_buffer() override { return exchange_buffers_->body; }
+    void send_continue(WriteHandler handler) override;
+    // A chunked body is checked by ChunkedScanner before Beast parses it.
+    void read_body(BodyHandler handler) override;
+    void send_response(Response& response, WriteHandler handler) override;
+    void send_response_body(WriteHandler handler) override;
+    void end_exchange(bool keep_alive) override;
+    // Also for the session's own refusals; then reads the next request or closes.
+    void send_error(boost::beast::http::status status, std::string_view reason,
+                    bool keep_alive) override;
+    void upgrade(TransportStream upstream, boost::beast::flat_buffer upstream_early) override;
+    void abort() override { close(); }
 
 private:
     enum class Phase { idle, header, exchange, closing };
@@ -84,6 +85,7 @@ private:
     void on_header(boost::system::error_code ec);
     void on_header_error(boost::system::error_code ec);
     void route_request();
+    void finish_exchange(bool keep_alive);
     void parse_body();
     void finish_body_read(boost::system::error_code ec);
     bool scan_chunks();
@@ -95,6 +97,19 @@ private:
     void handshake();
     void on_handshake(boost::system::error_code ec);
     void send_close_notify();
+
+    void arm_deadline(std::chrono::milliseconds after) { deadline_.arm(socket_, after); }
+
+    using RequestParser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
+    using ResponseSerializer =
+        boost::beast::http::response_serializer<boost::beast::http::buffer_body>;
+    // What a proxied exchange needs besides the parser, allocated once per
+    // connection, at its first routed request: a connection that only
+    // idles, or only gets turnout's own errors, never holds it.
+    struct ExchangeBuffers {
+        std::array<char, body_buffer_size> body;
+        std::optional<ResponseSerializer> response;
+    };
 
     TransportStream socket_;
     ServingState& state_;
@@ -108,7 +123,7 @@ private:
     std::size_t body_scanned_ = 0;  // bytes at the front of buffer_ ChunkedScanner has seen
     ChunkedScanner chunked_scanner_;
     BodyHandler body_handler_;
-    std::unique_ptr<char[]> body_buffer_;
+    std::unique_ptr<ExchangeBuffers> exchange_buffers_;
     std::optional<ErrorResponse> error_response_;
     config::Limits limits_;
     Phase phase_ = Phase::idle;

@@ -38,7 +38,7 @@ void ClientSession::on_handshake(error_code ec) {
 // client's own; then drains the TCP connection like a plain close.
 void ClientSession::send_close_notify() {
     socket_.tls().async_shutdown([self = shared_from_this()](error_code ec) {
-        if (ec == boost::asio::error::operation_aborted && self->deadline_expired()) {
+        if (ec == boost::asio::error::operation_aborted && self->deadline_.expired()) {
             self->close();
             return;
         }

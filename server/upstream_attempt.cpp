@@ -1,0 +1,251 @@
+#include "server/upstream_attempt.hpp"
+
+#include "server/logfmt.hpp"
+#include "server/upstream/active_upstream.hpp"
+#include "server/upstream/target_pool.hpp"
+#include "server/upstream/upstream_tls.hpp"
+
+#include <boost/asio/ssl/stream_base.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <spdlog/spdlog.h>
+
+namespace turnout::server {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+
+namespace {
+
+constexpr std::uint32_t max_response_header_bytes = 64 * 1024;
+
+}  // namespace
+
+UpstreamAttempt::UpstreamAttempt(const asio::any_io_executor& executor)
+    : socket_{executor}, deadline_{executor} {}
+
+void UpstreamAttempt::begin(ActiveUpstream& upstream, std::size_t target) {
+    upstream_ = &upstream;
+    config_ = &upstream.config();
+    target_ = target;
+    buffer_.clear();
+}
+
+bool UpstreamAttempt::take_pooled(ActiveUpstream& upstream, std::size_t target, bool peek) {
+    auto pooled = upstream.pool(target).checkout(peek);
+    if (!pooled) {
+        return false;
+    }
+    begin(upstream, target);
+    socket_ = std::move(*pooled);
+    reused_ = true;
+    phase_ = Phase::sending;
+    return true;
+}
+
+void UpstreamAttempt::connect(ActiveUpstream& upstream, std::size_t target, Handler done) {
+    begin(upstream, target);
+    reused_ = false;
+    phase_ = Phase::connecting;
+    socket_ = TransportStream{socket_.get_executor()};  // a fresh, plain one
+    deadline_.arm(socket_, config_->timeouts.connect);
+    socket_.socket().async_connect(
+        config_->targets[target].address.endpoint,
+        [this, done = std::move(done)](error_code ec) mutable { on_connect(ec, std::move(done)); });
+}
+
+void UpstreamAttempt::on_connect(error_code ec, Handler done) {
+    if (!ec) {
+        socket_.socket().set_option(asio::ip::tcp::no_delay{true}, ec);
+        if (config_->tls) {
+            start_tls(std::move(done));
+            return;
+        }
+        phase_ = Phase::sending;
+        done(AttemptError::none);
+        return;
+    }
+    const bool timed_out = deadline_.expired();
+    spdlog::warn("msg=\"upstream connect failed\" upstream={} target={} error={}",
+                 log_value(config_->name), log_value(target_text()),
+                 log_value(timed_out ? "timeout" : ec.message()));
+    done(timed_out ? AttemptError::connect_timeout : AttemptError::connect_failed);
+}
+
+// The handshake is part of connecting: it runs under the connect timeout,
+// and a failure means the request never left.
+void UpstreamAttempt::start_tls(Handler done) {
+    const auto& context = upstream_->tls_context();
+    if (!context) {
+        done(AttemptError::no_tls_context);
+        return;
+    }
+    socket_.start_tls(context);
+    prepare_upstream_tls(socket_.tls().native_handle(), *config_->tls,
+                         config_->targets[target_].address);
+    deadline_.arm(socket_, config_->timeouts.connect);
+    socket_.tls().async_handshake(asio::ssl::stream_base::client,
+                                  [this, done = std::move(done)](error_code ec) mutable {
+                                      on_handshake(ec, std::move(done));
+                                  });
+}
+
+void UpstreamAttempt::on_handshake(error_code ec, Handler done) {
+    if (!ec) {
+        phase_ = Phase::sending;
+        done(AttemptError::none);
+        return;
+    }
+    const bool timed_out = deadline_.expired();
+    spdlog::warn(
+        "msg=\"upstream TLS handshake failed\" upstream={} target={} error={}",
+        log_value(config_->name), log_value(target_text()),
+        log_value(timed_out ? "timeout" : upstream_tls_failure(socket_.tls().native_handle(), ec)));
+    done(timed_out ? AttemptError::connect_timeout : AttemptError::tls_failed);
+}
+
+void UpstreamAttempt::send_head(Request& request, bool whole, Handler done) {
+    request_serializer_.emplace(request);
+    deadline_.arm(socket_, config_->timeouts.response);
+    auto on_sent = [this, done = std::move(done)](error_code ec, std::size_t) mutable {
+        this->on_sent(ec, std::move(done));
+    };
+    if (whole) {
+        http::async_write(socket_, *request_serializer_, std::move(on_sent));
+    } else {
+        http::async_write_header(socket_, *request_serializer_, std::move(on_sent));
+    }
+}
+
+void UpstreamAttempt::send_body(Handler done) {
+    deadline_.arm(socket_, config_->timeouts.response);
+    http::async_write(socket_, *request_serializer_,
+                      [this, done = std::move(done)](error_code ec, std::size_t) mutable {
+                          on_sent(ec, std::move(done));
+                      });
+}
+
+void UpstreamAttempt::on_sent(error_code ec, Handler done) {
+    if (ec == http::error::need_buffer) {
+        ec = {};  // the body piece was sent whole; more is to come
+    }
+    if (!ec) {
+        done(AttemptError::none);
+    } else if (deadline_.expired()) {
+        done(AttemptError::timeout);
+    } else {
+        phase_ = Phase::send_failed;
+        done(AttemptError::send_failed);
+    }
+}
+
+void UpstreamAttempt::read_response_head(bool skip_body, Handler done) {
+    skip_body_ = skip_body;
+    read_head(std::move(done));
+}
+
+void UpstreamAttempt::read_head(Handler done) {
+    response_parser_.emplace();
+    response_parser_->body_limit(boost::none);
+    response_parser_->header_limit(max_response_header_bytes);
+    response_parser_->skip(skip_body_);
+    deadline_.arm(socket_, config_->timeouts.response);
+    http::async_read_header(socket_, buffer_, *response_parser_,
+                            [this, done = std::move(done)](error_code ec, std::size_t) mutable {
+                                on_head(ec, std::move(done));
+                            });
+}
+
+// A head that fails before any byte is a reset (or, when the request could
+// not be written whole, the write's failure), since the target may have
+// acted on the request; one that fails after some is a bad response.
+void UpstreamAttempt::on_head(error_code ec, Handler done) {
+    if (ec) {
+        if (deadline_.expired()) {
+            done(AttemptError::timeout);
+        } else if (response_parser_->got_some()) {
+            done(AttemptError::bad_response);
+        } else {
+            done(phase_ == Phase::send_failed ? AttemptError::send_failed : AttemptError::reset);
+        }
+        return;
+    }
+    const auto code = response_parser_->get().result_int();
+    if (code >= 100 && code < 200 && code != 101) {
+        read_head(std::move(done));  // informational: the final response follows
+        return;
+    }
+    phase_ = Phase::receiving;
+    keep_alive_ = response_parser_->get().keep_alive();
+    done(AttemptError::none);
+}
+
+// The start of the body often arrives with the head (a small body whole):
+// parsing it now lets head and body go out to the client in one write.
+std::optional<std::size_t> UpstreamAttempt::take_buffered_body(std::span<char> into) {
+    auto& parser = *response_parser_;
+    auto& body = parser.get().body();
+    body.data = into.data();
+    body.size = into.size();
+    while (buffer_.size() > 0 && body.size > 0 && !parser.is_done()) {
+        error_code ec;
+        const auto used = parser.put(buffer_.data(), ec);
+        buffer_.consume(used);
+        if (ec == http::error::need_buffer || ec == http::error::need_more) {
+            break;
+        }
+        if (ec) {
+            return std::nullopt;
+        }
+        if (used == 0) {
+            break;
+        }
+    }
+    return into.size() - body.size;
+}
+
+void UpstreamAttempt::read_body(std::span<char> into, BodyHandler done) {
+    auto& body = response_parser_->get().body();
+    body.data = into.data();
+    body.size = into.size();
+    deadline_.arm(socket_, config_->timeouts.response);
+    http::async_read_some(
+        socket_, buffer_, *response_parser_,
+        [this, room = into.size(), done = std::move(done)](error_code ec, std::size_t) {
+            if (ec == http::error::need_buffer) {
+                ec = {};
+            }
+            done(ec, ec ? 0 : room - response_parser_->get().body().size);
+        });
+}
+
+void UpstreamAttempt::release(TargetPool& pool) {
+    deadline_.disarm();
+    const bool reusable =
+        keep_alive_ && response_parser_->is_done() && request_sent() && buffer_.size() == 0;
+    phase_ = Phase::closed;
+    if (reusable) {
+        pool.checkin(std::move(socket_));
+    } else {
+        socket_.close();
+    }
+}
+
+TransportStream UpstreamAttempt::take_connection() {
+    deadline_.disarm();
+    phase_ = Phase::closed;
+    return std::move(socket_);
+}
+
+void UpstreamAttempt::close() {
+    deadline_.disarm();
+    phase_ = Phase::closed;
+    socket_.close();
+}
+
+const std::string& UpstreamAttempt::target_text() const {
+    return config_->targets[target_].address.text;
+}
+
+}  // namespace turnout::server

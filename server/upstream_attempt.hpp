@@ -1,0 +1,141 @@
+#pragma once
+
+// One try of a request at one target (Envoy's UpstreamRequest): a
+// connection, taken from the target's pool or connected (with TLS when the
+// upstream has it), the request head and body sent on it, the response head
+// and body read from it, and at the end the connection parked for reuse or
+// closed. It decides nothing about retries: each step reports an
+// AttemptError, and ProxyExchange, which owns the retry loop, decides. A
+// ProxyExchange holds one UpstreamAttempt and starts it again for each try,
+// so a retry allocates nothing.
+
+#include "server/deadline.hpp"
+#include "server/transport_stream.hpp"
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/serializer.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+
+namespace turnout::config {
+struct Upstream;
+}
+
+namespace turnout::server {
+
+class ActiveUpstream;
+class TargetPool;
+
+enum class AttemptError : std::uint8_t {
+    none,
+    connect_failed,   // refused, unreachable: the request never left
+    connect_timeout,  // connect or TLS handshake past the connect timeout
+    tls_failed,       // the TLS handshake failed: the request never left
+    no_tls_context,   // the upstream's TLS settings could not be loaded: no target will do
+    timeout,          // the target went silent past the response timeout
+    send_failed,      // the target stopped reading the request (it may have answered)
+    reset,            // the connection closed before any response byte
+    bad_response,     // the response head did not parse
+};
+
+class UpstreamAttempt {
+public:
+    using error_code = boost::system::error_code;
+    using Request = boost::beast::http::request<boost::beast::http::buffer_body>;
+    using Response = boost::beast::http::response<boost::beast::http::buffer_body>;
+    using Handler = std::function<void(AttemptError)>;
+    // Called with how many bytes of response body were read; an error is a
+    // connection cut mid-body.
+    using BodyHandler = std::function<void(error_code, std::size_t)>;
+
+    explicit UpstreamAttempt(const boost::asio::any_io_executor& executor);
+    UpstreamAttempt(const UpstreamAttempt&) = delete;
+    UpstreamAttempt& operator=(const UpstreamAttempt&) = delete;
+
+    // Starts a try at `target` on a connection parked in its pool, if one
+    // is (see TargetPool::checkout for `peek`); false when none is.
+    bool take_pooled(ActiveUpstream& upstream, std::size_t target, bool peek);
+    // Starts a try at `target` on a new connection; `done` once it is
+    // connected (and TLS is up), or with connect_failed, connect_timeout,
+    // tls_failed or no_tls_context.
+    void connect(ActiveUpstream& upstream, std::size_t target, Handler done);
+    // Whether this try runs on a pooled connection, which the target may
+    // have closed while it was parked.
+    bool reused() const { return reused_; }
+
+    // Sends the request head, with the body its body() points at; whole:
+    // that is the entire request (body().more false), else the body
+    // follows with send_body. `done` with none, timeout or send_failed.
+    void send_head(Request& request, bool whole, Handler done);
+    // Sends the body piece the request's body() now points at.
+    void send_body(Handler done);
+    // The request went out whole (on this try or, before the next one
+    // sends, on the last).
+    bool request_sent() const { return request_serializer_ && request_serializer_->is_done(); }
+
+    // Reads the final response head (informational ones are skipped).
+    // skip_body: the request was HEAD. `done` with none, timeout,
+    // bad_response, or, when no response byte came: send_failed after a
+    // failed send (the target may have answered early, or not), else reset.
+    void read_response_head(bool skip_body, Handler done);
+    Response& response() { return response_parser_->get(); }
+    bool response_complete() const { return response_parser_->is_done(); }
+    bool response_length_known() const { return response_parser_->content_length().has_value(); }
+    // Parses the response body bytes that arrived with the head into
+    // `into`: how many, or nullopt when they do not parse.
+    std::optional<std::size_t> take_buffered_body(std::span<char> into);
+    // Reads more response body into `into`.
+    void read_body(std::span<char> into, BodyHandler done);
+
+    // The try is over and its exchange complete: the connection goes back
+    // to `pool` when it can carry another request, else it is closed.
+    void release(TargetPool& pool);
+    // The connection and what the upstream sent behind its 101, for a tunnel.
+    TransportStream take_connection();
+    boost::beast::flat_buffer take_early_bytes() { return std::move(buffer_); }
+    // Ends the try at once, the connection closed.
+    void close();
+
+private:
+    using RequestSerializer =
+        boost::beast::http::request_serializer<boost::beast::http::buffer_body>;
+    using ResponseParser = boost::beast::http::response_parser<boost::beast::http::buffer_body>;
+
+    enum class Phase : std::uint8_t {
+        idle,
+        connecting,   // TCP connect, then the TLS handshake
+        sending,      // the request head and body go out
+        send_failed,  // the target stopped reading; its answer may still be read
+        receiving,    // the final response head arrived; its body follows
+        closed,       // closed, released or handed to a tunnel
+    };
+
+    void begin(ActiveUpstream& upstream, std::size_t target);
+    void on_connect(error_code ec, Handler done);
+    void start_tls(Handler done);
+    void on_handshake(error_code ec, Handler done);
+    void on_sent(error_code ec, Handler done);
+    void read_head(Handler done);
+    void on_head(error_code ec, Handler done);
+    const std::string& target_text() const;
+
+    TransportStream socket_;
+    Deadline deadline_;
+    boost::beast::flat_buffer buffer_;
+    std::optional<RequestSerializer> request_serializer_;
+    std::optional<ResponseParser> response_parser_;
+    ActiveUpstream* upstream_ = nullptr;
+    const config::Upstream* config_ = nullptr;
+    std::size_t target_ = 0;
+    Phase phase_ = Phase::idle;
+    bool reused_ = false;
+    bool skip_body_ = false;   // the request was HEAD
+    bool keep_alive_ = false;  // the response head allows another request on the connection
+};
+
+}  // namespace turnout::server
