@@ -264,7 +264,7 @@ void Master::arm_stats_wait_timer() {
     });
 }
 
-// Signals only record intent; the loop acts on them (STYLE §9).
+// Signals only record intent; the loop acts on them.
 void Master::watch_signals() {
     signals_.async_wait([this](boost::system::error_code ec, int signal) {
         if (ec) {

@@ -1,8 +1,8 @@
 #pragma once
 
-// The master's table of worker slots (STYLE §10): per slot, the process
-// serving it, its state, the config version it acknowledged, and how often
-// it was restarted. Starting a worker is fork + exec of this binary as
+// The master's table of worker slots: per slot, the process serving it,
+// its state, the config version it acknowledged, and how often it was
+// restarted. Starting a worker is fork + exec of this binary as
 // `turnout worker --slot N`, its control channel on fd 3.
 
 #include "worker/control_channel.hpp"

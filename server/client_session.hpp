@@ -53,7 +53,6 @@ public:
     TransportStream& socket() { return socket_; }
     boost::beast::flat_buffer& buffer() { return buffer_; }
     const config::Limits& limits() const { return limits_; }
-    const ListenerContext& listener() const { return *listener_; }
 
     // Downstream, for the ProxyExchange serving the current request.
     boost::asio::any_io_executor get_executor() override { return socket_.get_executor(); }

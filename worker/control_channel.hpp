@@ -1,8 +1,8 @@
 #pragma once
 
-// The master↔worker channel (STYLE §8): one Unix socket pair per worker
-// slot carrying small typed, length-prefixed messages, with file
-// descriptors passed alongside (SCM_RIGHTS). Both ends use this class.
+// The master↔worker channel: one Unix socket pair per worker slot carrying
+// small typed, length-prefixed messages, with file descriptors passed
+// alongside (SCM_RIGHTS). Both ends use this class.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>

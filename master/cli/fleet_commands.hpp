@@ -3,7 +3,7 @@
 // `turnout fleet apply|get|split|status`: the CLI talking to etcd itself
 // (docs/operations.md, "Fleet mode"), with --etcd URL --prefix P or the
 // source section of a bootstrap file (-c FILE). Same exit statuses as the
-// admin commands: 0 success, 1 refused, 2 usage error, 3 cannot reach etcd.
+// admin commands (exit_status.hpp), with etcd in the master's place.
 
 #include "master/cli/cli_commands.hpp"
 
