@@ -8,6 +8,7 @@
 // from under them.
 
 #include "config/config.hpp"
+#include "config/string_map.hpp"
 #include "server/access_log.hpp"
 #include "server/upstream/active_upstream.hpp"
 #include "server/tls/handshake_failure_log.hpp"
@@ -23,7 +24,6 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 namespace turnout::server {
 
@@ -75,13 +75,6 @@ public:
     void close_idle_upstreams();
 
 private:
-    struct NameHash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const {
-            return std::hash<std::string_view>{}(s);
-        }
-    };
-
     std::shared_ptr<ActiveUpstream> make_upstream(const config::Upstream& upstream) const;
     void open_access_log(const std::optional<std::string>& destination);
     void apply_health(ActiveUpstream& upstream) const;
@@ -94,8 +87,7 @@ private:
     RouteTable routes_;
     ListenerTls listener_tls_;
     HandshakeFailureLog handshake_failures_;
-    std::unordered_map<std::string, std::shared_ptr<ActiveUpstream>, NameHash, std::equal_to<>>
-        upstreams_;
+    config::StringMap<std::shared_ptr<ActiveUpstream>> upstreams_;
 };
 
 }  // namespace turnout::server

@@ -1,12 +1,11 @@
 #include "server/routing/route_table.hpp"
 
+#include "config/string_map.hpp"
 #include "server/routing/path_trie.hpp"
 
 #include <algorithm>
 #include <array>
-#include <functional>
 #include <string>
-#include <unordered_map>
 #include <utility>
 
 namespace turnout::server {
@@ -17,17 +16,6 @@ namespace {
 // that does not fit cannot name a configured host and only the any-host
 // routes can match it.
 constexpr std::size_t max_host_bytes = 256;
-
-struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-        return std::hash<std::string_view>{}(s);
-    }
-};
-
-// Keyed by std::string, looked up by std::string_view without a copy.
-template <typename T>
-using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
 
 char to_lower(char c) {
     return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
@@ -119,10 +107,10 @@ RouteEntry::RouteEntry(config::Route r) : route(std::move(r)), split(route.split
 // Host groups by specificity, each with its own path trie, and the routes by
 // name so one can be replaced or removed without touching the others.
 struct RouteTable::Index {
-    StringMap<detail::PathTrie> exact_hosts;
-    StringMap<detail::PathTrie> wildcard_hosts;  // "*.example.com" as ".example.com"
+    config::StringMap<detail::PathTrie> exact_hosts;
+    config::StringMap<detail::PathTrie> wildcard_hosts;  // "*.example.com" as ".example.com"
     detail::PathTrie any_host;
-    StringMap<detail::RouteSlot> by_name;
+    config::StringMap<detail::RouteSlot> by_name;
     std::uint64_t next_order = 0;
 
     void insert_slot(detail::RouteSlot slot);
