@@ -12,6 +12,7 @@
 #include "master/tls_files.hpp"
 #include "server/logfmt.hpp"
 
+#include <boost/assert.hpp>
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
@@ -139,6 +140,12 @@ int Master::run() {
 }
 
 void Master::start_worker(WorkerSlot& slot) {
+    // A slot holds one worker at a time: the next starts once the last one
+    // was reaped, its channel closed.
+    BOOST_ASSERT_MSG(slot.slot < slots_.size() && &slots_[slot.slot] == &slot,
+                     "a slot sits at its own index of the process table");
+    BOOST_ASSERT_MSG(slot.state == SlotState::dead && slot.pid <= 0 && !slot.channel,
+                     "a slot starts a worker only once its last one is gone");
     SpawnedWorker spawned;
     try {
         spawned = spawn_worker_process(slot.slot);
@@ -172,6 +179,7 @@ void Master::start_worker(WorkerSlot& slot) {
 }
 
 void Master::on_worker_message(unsigned index, pid_t pid, worker::Message message) {
+    BOOST_ASSERT(index < slots_.size());
     auto& slot = slots_[index];
     if (message.kind == worker::MessageKind::stats) {
         const auto json = config::parse_json(message.payload);

@@ -7,6 +7,7 @@
 #include "server/tunnel.hpp"
 
 #include <boost/asio/write.hpp>
+#include <boost/assert.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -89,6 +90,7 @@ void ClientSession::close() {
 // Waits for the first byte of the next request under idle_timeout; the
 // header deadline starts only once the client has begun a request.
 void ClientSession::wait_for_request() {
+    BOOST_ASSERT_MSG(phase_ == Phase::idle, "a request starts once the last one ended");
     if (draining_) {
         close_gracefully();
         return;
@@ -228,6 +230,7 @@ void ClientSession::send_continue(WriteHandler handler) {
 // Reads under idle_timeout: a client may pause between body pieces, but
 // not forever.
 void ClientSession::read_body(BodyHandler handler) {
+    BOOST_ASSERT_MSG(!body_handler_, "one body read at a time");
     auto& body = parser_->get().body();
     body.data = exchange_buffers_->body.data();
     body.size = body_buffer_size;
@@ -293,6 +296,7 @@ void ClientSession::finish_body_read(error_code ec) {
 }
 
 void ClientSession::route_request() {
+    BOOST_ASSERT(phase_ == Phase::header);
     auto& request = parser_->get();
     const bool no_body = parser_->is_done();
     const auto host = request[http::field::host];
@@ -327,6 +331,7 @@ void ClientSession::route_request() {
 }
 
 void ClientSession::send_response(Response& response, WriteHandler handler) {
+    BOOST_ASSERT_MSG(!exchange_buffers_->response, "one response per exchange");
     exchange_buffers_->response.emplace(response);
     send_response_body(std::move(handler));
 }
@@ -374,6 +379,9 @@ void ClientSession::send_error(http::status status, std::string_view reason, boo
     if (phase_ == Phase::closing) {
         return;
     }
+    BOOST_ASSERT_MSG(!error_response_, "one error response at a time");
+    BOOST_ASSERT_MSG(!exchange_buffers_ || !exchange_buffers_->response,
+                     "an error answers only before the response head");
     keep_alive = keep_alive && !draining_;
     const unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
     error_response_.emplace(make_error_response(status, reason, version, keep_alive));

@@ -5,6 +5,7 @@
 #include "server/serving_state.hpp"
 #include "server/http/websocket_upgrade.hpp"
 
+#include <boost/assert.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 
@@ -129,6 +130,8 @@ void ProxyExchange::pick_target() {
         fail_upstream(status::bad_gateway, "no_target");
         return;
     }
+    // Every balancer picks one of the upstream's targets, never an excluded one.
+    BOOST_ASSERT(*picked < excluded_.size() && excluded_[*picked] == 0);
     if (target_) {
         upstream_->request_finished(*target_);
     }

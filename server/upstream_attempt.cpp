@@ -6,6 +6,7 @@
 #include "server/upstream/upstream_tls.hpp"
 
 #include <boost/asio/ssl/stream_base.hpp>
+#include <boost/assert.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -25,7 +26,11 @@ constexpr std::uint32_t max_response_header_bytes = 64 * 1024;
 UpstreamAttempt::UpstreamAttempt(const asio::any_io_executor& executor)
     : socket_{executor}, deadline_{executor} {}
 
+// The phases run idle or closed → (connecting →) sending (→ send_failed) →
+// receiving → closed; the asserts below hold each step to them.
 void UpstreamAttempt::begin(ActiveUpstream& upstream, std::size_t target) {
+    BOOST_ASSERT_MSG(phase_ == Phase::idle || phase_ == Phase::closed,
+                     "a try starts once the last one is over");
     upstream_ = &upstream;
     config_ = &upstream.config();
     target_ = target;
@@ -106,6 +111,7 @@ void UpstreamAttempt::on_handshake(error_code ec, Handler done) {
 }
 
 void UpstreamAttempt::send_head(Request& request, bool whole, Handler done) {
+    BOOST_ASSERT(phase_ == Phase::sending);
     request_serializer_.emplace(request);
     deadline_.arm(socket_, config_->timeouts.response);
     auto on_sent = [this, done = std::move(done)](error_code ec, std::size_t) mutable {
@@ -119,6 +125,7 @@ void UpstreamAttempt::send_head(Request& request, bool whole, Handler done) {
 }
 
 void UpstreamAttempt::send_body(Handler done) {
+    BOOST_ASSERT(phase_ == Phase::sending);
     deadline_.arm(socket_, config_->timeouts.response);
     http::async_write(socket_, *request_serializer_,
                       [this, done = std::move(done)](error_code ec, std::size_t) mutable {
@@ -141,6 +148,7 @@ void UpstreamAttempt::on_sent(error_code ec, Handler done) {
 }
 
 void UpstreamAttempt::read_response_head(bool skip_body, Handler done) {
+    BOOST_ASSERT(phase_ == Phase::sending || phase_ == Phase::send_failed);
     skip_body_ = skip_body;
     read_head(std::move(done));
 }
@@ -184,6 +192,7 @@ void UpstreamAttempt::on_head(error_code ec, Handler done) {
 // The start of the body often arrives with the head (a small body whole):
 // parsing it now lets head and body go out to the client in one write.
 std::optional<std::size_t> UpstreamAttempt::take_buffered_body(std::span<char> into) {
+    BOOST_ASSERT(phase_ == Phase::receiving);
     auto& parser = *response_parser_;
     auto& body = parser.get().body();
     body.data = into.data();
@@ -206,6 +215,7 @@ std::optional<std::size_t> UpstreamAttempt::take_buffered_body(std::span<char> i
 }
 
 void UpstreamAttempt::read_body(std::span<char> into, BodyHandler done) {
+    BOOST_ASSERT(phase_ == Phase::receiving);
     auto& body = response_parser_->get().body();
     body.data = into.data();
     body.size = into.size();
@@ -221,6 +231,7 @@ void UpstreamAttempt::read_body(std::span<char> into, BodyHandler done) {
 }
 
 void UpstreamAttempt::release(TargetPool& pool) {
+    BOOST_ASSERT(phase_ == Phase::receiving);
     deadline_.disarm();
     const bool reusable =
         keep_alive_ && response_parser_->is_done() && request_sent() && buffer_.size() == 0;
@@ -233,6 +244,7 @@ void UpstreamAttempt::release(TargetPool& pool) {
 }
 
 TransportStream UpstreamAttempt::take_connection() {
+    BOOST_ASSERT(phase_ == Phase::receiving);
     deadline_.disarm();
     phase_ = Phase::closed;
     return std::move(socket_);

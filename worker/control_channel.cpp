@@ -3,6 +3,7 @@
 #include "server/logfmt.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/assert.hpp>
 #include <spdlog/spdlog.h>
 
 #include <fcntl.h>
@@ -82,6 +83,8 @@ void FrameDecoder::feed(const char* data, std::size_t size, std::vector<int> fds
         return;
     }
     const std::uint64_t frame_offset = consumed_ + cursor_;
+    // The cursor only moves forward, so attached fds stay in stream order.
+    BOOST_ASSERT(pending_fds_.empty() || pending_fds_.back().frame_offset <= frame_offset);
     if (!pending_fds_.empty() && pending_fds_.back().frame_offset == frame_offset) {
         auto& attached = pending_fds_.back().fds;
         attached.insert(attached.end(), fds.begin(), fds.end());
@@ -117,6 +120,7 @@ void FrameDecoder::find_frame_starts() {
 }
 
 std::optional<Message> FrameDecoder::next() {
+    BOOST_ASSERT(head_ <= cursor_ && cursor_ <= buffer_.size());
     // Frames before cursor_ were checked by find_frame_starts(); the one at
     // cursor_ is checked there too before it can be complete.
     if (failed_ && head_ == cursor_) {
@@ -131,6 +135,7 @@ std::optional<Message> FrameDecoder::next() {
         return std::nullopt;
     }
     const char* frame = buffer_.data() + head_ + header_bytes;
+    BOOST_ASSERT(valid_length(length) && known_kind(static_cast<unsigned char>(frame[0])));
     Message message;
     message.kind = static_cast<MessageKind>(static_cast<unsigned char>(frame[0]));
     message.version = read_be64(frame + 1);

@@ -1,5 +1,7 @@
 #include "server/routing/path_trie.hpp"
 
+#include <boost/assert.hpp>
+
 #include <algorithm>
 
 namespace turnout::server::detail {
@@ -55,11 +57,16 @@ std::uint32_t PathTrie::new_node(std::uint32_t parent, std::string_view label) {
     auto& children = nodes_[parent].children;
     unsigned char byte = first_byte(label);
     auto it = std::lower_bound(children.begin(), children.end(), byte, by_byte);
+    // make_node() descends into the child that starts with this byte, if any.
+    BOOST_ASSERT_MSG(it == children.end() || it->first != byte,
+                     "siblings' labels start with different bytes");
     children.insert(it, {byte, index});
     return index;
 }
 
 std::uint32_t PathTrie::split_edge(std::uint32_t node, std::size_t at) {
+    BOOST_ASSERT_MSG(at > 0 && at < nodes_[node].label.size(),
+                     "a cut leaves both labels non-empty");
     // allocate() may move nodes_, so no reference into it is held across.
     std::uint32_t fork = allocate();
     std::uint32_t parent = nodes_[node].parent;
@@ -81,6 +88,7 @@ void PathTrie::replace_child(std::uint32_t parent, std::uint32_t from, std::uint
             return;
         }
     }
+    BOOST_ASSERT_MSG(false, "a node is among its parent's children");
 }
 
 void PathTrie::free_node(std::uint32_t node) {
@@ -168,8 +176,11 @@ void PathTrie::prune(std::uint32_t node) {
             return;
         }
         auto& siblings = nodes_[parent].children;
-        siblings.erase(
-            std::lower_bound(siblings.begin(), siblings.end(), first_byte(n.label), by_byte));
+        const auto edge =
+            std::lower_bound(siblings.begin(), siblings.end(), first_byte(n.label), by_byte);
+        BOOST_ASSERT_MSG(edge != siblings.end() && edge->second == node,
+                         "a node is among its parent's children");
+        siblings.erase(edge);
         free_node(node);
         node = parent;
     }

@@ -3,6 +3,8 @@
 #include "config/string_map.hpp"
 #include "server/routing/path_trie.hpp"
 
+#include <boost/assert.hpp>
+
 #include <algorithm>
 #include <array>
 #include <string>
@@ -133,19 +135,25 @@ void RouteTable::Index::insert_slot(detail::RouteSlot slot) {
     trie->insert(match.path, match.path_exact, std::move(slot));
 }
 
+// Every route in by_name is in the trie of its host group, under its path:
+// erasing it must find it there.
 void RouteTable::Index::erase_slot(const detail::RouteSlot& slot) {
     const config::RouteMatch& match = slot.entry->route.match;
     HostKey host = host_key(match.host);
     if (host.kind == HostKind::any) {
-        any_host.erase(match.path, match.path_exact, slot.order);
+        [[maybe_unused]] const bool erased =
+            any_host.erase(match.path, match.path_exact, slot.order);
+        BOOST_ASSERT_MSG(erased, "a named route is in its host group's trie");
         return;
     }
     auto& hosts = host.kind == HostKind::exact ? exact_hosts : wildcard_hosts;
     auto it = hosts.find(host.key);
+    BOOST_ASSERT_MSG(it != hosts.end(), "a named route's host group exists");
     if (it == hosts.end()) {
         return;
     }
-    it->second.erase(match.path, match.path_exact, slot.order);
+    [[maybe_unused]] const bool erased = it->second.erase(match.path, match.path_exact, slot.order);
+    BOOST_ASSERT_MSG(erased, "a named route is in its host group's trie");
     // Drop empty groups so a host that no longer has routes falls through
     // to the less specific groups without a detour.
     if (it->second.empty()) {

@@ -2,15 +2,21 @@
 
 #include "server/routing/stable_hash.hpp"
 
+#include <boost/assert.hpp>
+
 #include <utility>
 
 namespace turnout::server {
 
 SplitPicker::SplitPicker(std::vector<config::SplitEntry> entries)
     : entries_(std::move(entries)), current_(entries_.size(), 0) {
+    // The config loader refuses a split with no side, or whose weights add
+    // up to 0: pick() always has a side of weight above 0 to return.
+    BOOST_ASSERT_MSG(!entries_.empty(), "a split has at least one side");
     for (const config::SplitEntry& entry : entries_) {
         total_ += entry.weight;
     }
+    BOOST_ASSERT_MSG(total_ > 0, "a split's weights add up to more than 0");
     // Side i covers [end of side i-1, bucket_end_[i]). Each end is the floor
     // of the cumulative share, so the last side's start only moves down as
     // its share grows: its keys stay on it.
@@ -42,6 +48,7 @@ std::size_t SplitPicker::pick() {
     if (found) {
         current_[best] -= total_;
     }
+    BOOST_ASSERT(found);
     return best;
 }
 
@@ -52,6 +59,7 @@ std::size_t SplitPicker::pick_sticky(std::string_view key) const {
             return i;
         }
     }
+    BOOST_ASSERT_MSG(false, "the last side's buckets end at bucket_count");
     return 0;
 }
 

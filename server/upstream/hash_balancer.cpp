@@ -3,6 +3,8 @@
 #include "server/upstream/balancer_load.hpp"
 #include "server/routing/stable_hash.hpp"
 
+#include <boost/assert.hpp>
+
 #include <algorithm>
 #include <string_view>
 #include <unordered_map>
@@ -88,7 +90,10 @@ std::optional<std::size_t> HashBalancer::pick(const PickContext& context) {
             return owner_[at];
         }
     }
-    return std::nullopt;  // not reached: some point belongs to a pickable target
+    // Every target of weight above 0 owns at least one point, and one of
+    // them may be picked (checked above; the weights add up to more than 0).
+    BOOST_ASSERT_MSG(false, "some point belongs to a pickable target");
+    return std::nullopt;
 }
 
 bool HashBalancer::any_pickable(const PickContext& context) const {

@@ -2,6 +2,8 @@
 
 #include "server/upstream/balancer_load.hpp"
 
+#include <boost/assert.hpp>
+
 namespace turnout::server {
 
 LeastRequestBalancer::LeastRequestBalancer(const std::vector<config::Target>& targets)
@@ -25,7 +27,10 @@ std::optional<std::size_t> LeastRequestBalancer::pick(const PickContext& context
                     compare_load(context, weight_, i, *least) == 0;
         not_tied_[i] = tied ? 0 : 1;
     }
-    return tie_break_.pick(PickContext{not_tied_, {}});
+    const auto picked = tie_break_.pick(PickContext{not_tied_, {}});
+    BOOST_ASSERT_MSG(picked && not_tied_[*picked] == 0,
+                     "the least loaded target is among the tied");
+    return picked;
 }
 
 }  // namespace turnout::server

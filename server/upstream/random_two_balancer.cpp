@@ -2,6 +2,8 @@
 
 #include "server/upstream/balancer_load.hpp"
 
+#include <boost/assert.hpp>
+
 #include <utility>
 
 namespace turnout::server {
@@ -45,7 +47,9 @@ std::size_t RandomTwoBalancer::target_at(const PickContext& context, std::uint64
         at -= weight_[i];
         last = i;
     }
-    return last;  // not reached while `at` is below the pickable total
+    // pick() draws `at` below the weights of the targets this loop counts.
+    BOOST_ASSERT_MSG(false, "a draw below the pickable total lands on a target");
+    return last;
 }
 
 }  // namespace turnout::server
