@@ -97,9 +97,10 @@ def render(template, **values):
 
 def sanitizer_reports(text):
     """The kinds of sanitizer report in a process's output, e.g. a
-    TURNOUT_SANITIZE build's (empty when clean)."""
+    TURNOUT_SANITIZE build's, and failed assertions, e.g. a build without
+    NDEBUG's BOOST_ASSERT (empty when clean)."""
     return [m for m in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
-                        "runtime error:", "ThreadSanitizer") if m in text]
+                        "runtime error:", "ThreadSanitizer", "Assertion `") if m in text]
 
 
 def _pid_alive(pid):
@@ -230,7 +231,7 @@ class EchoBackend:
         if self._stderr:
             self._stderr.close()
         if exc_type is None and reports:
-            raise AssertionError(f"echo backend {self.name} has sanitizer reports: {reports}")
+            raise AssertionError(f"echo backend {self.name} has sanitizer or assertion reports: {reports}")
         return False
 
 
@@ -392,7 +393,7 @@ class Turnout:
         if self._tmp:
             self._tmp.cleanup()
         if exc_type is None and reports:
-            raise AssertionError(f"turnout log has sanitizer reports: {reports}")
+            raise AssertionError(f"turnout log has sanitizer or assertion reports: {reports}")
         return False
 
 
