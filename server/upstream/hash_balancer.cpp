@@ -91,8 +91,9 @@ std::optional<std::size_t> HashBalancer::pick(const PickContext& context) {
         }
     }
     // Every target of weight above 0 owns at least one point, and one of
-    // them may be picked (checked above; the weights add up to more than 0).
-    BOOST_ASSERT_MSG(false, "some point belongs to a pickable target");
+    // them may be picked (checked above): only an empty ring, all weights
+    // 0, gets here.
+    BOOST_ASSERT_MSG(point_.empty(), "some point belongs to a pickable target");
     return std::nullopt;
 }
 
