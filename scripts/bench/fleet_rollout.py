@@ -1,8 +1,12 @@
 """Fleet rollouts (issue 14) on the fleet section's nodes, with traffic on
 every node: the time from a step decision (the leader's transaction seen in
 etcd) until every node serves it, over the steps of a healthy rollout; and
-from a canary starting to fail (its backend killed) until every node serves
-the rollback."""
+from a canary starting to fail until every node serves the rollback. The
+failing canary is an upstream nobody listens on, so it fails from its first
+request; the clock starts when the leader wrote its first step (the
+transition's time), before any node serves it: a little before the first
+failure, so the figure is an upper bound. Times the leader recorded are wall
+clock, turned into this process's monotonic clock (one machine)."""
 
 import base64
 import http.client
@@ -70,19 +74,16 @@ def _wait_rollout(etcd, prefix, predicate, what, timeout=60.0):
     raise BenchError(f"the fleet rollout did not reach {what} within {timeout} s: {_rollout(etcd, prefix)[0]}")
 
 
+def _monotonic_at(unix_ms):
+    return time.monotonic() - (time.time() - unix_ms / 1000)
+
+
 def _start(env, etcd, prefix, *args):
     status, out, err = env.processes.run(
         [env.turnout_bin, "fleet", "rollout", "start", ROUTE, "--to", "canary", "--interval", f"{INTERVAL_S}s",
          "--min-requests", "20", "--etcd", etcd.url, "--prefix", prefix, *args], timeout=30)
     if status != 0:
         raise BenchError(f"fleet rollout start failed ({status}): {err}")
-
-
-def _start_canary(env, index):
-    port = free_port()
-    process = env.processes.start(f"fleet-canary-{index}", [env.echo_bin, "--port", str(port), "--name", "canary"])
-    process.wait_for_port(port, 30)
-    return port, process
 
 
 def measure(env, etcd, nodes, prefix, until_all_serve, runs=3):
@@ -95,7 +96,9 @@ def measure(env, etcd, nodes, prefix, until_all_serve, runs=3):
     try:
         with Load([node.port for node in nodes]):
             steps = []
-            port, canary = _start_canary(env, 0)
+            port = free_port()
+            canary = env.processes.start("fleet-canary", [env.echo_bin, "--port", str(port), "--name", "canary"])
+            canary.wait_for_port(port, 30)
             base = {f"{prefix}upstreams/stable": f"targets: [127.0.0.1:{stable}]\n",
                     f"{prefix}routes/{ROUTE}": f"match: {{ path_prefix: /{ROUTE}/ }}\nupstream: stable\n"}
             until_all_serve(nodes, etcd.put_many({**base, f"{prefix}upstreams/canary": f"targets: [127.0.0.1:{port}]\n"}))
@@ -105,7 +108,8 @@ def measure(env, etcd, nodes, prefix, until_all_serve, runs=3):
                 rollout, revision = _wait_rollout(etcd, prefix, lambda r, w=weight: r.get("weight") != w
                                                   and r.get("state") in ("stepping", "promoted"), "a step")
                 weight = rollout["weight"]
-                steps.append(until_all_serve(nodes, revision, started=time.monotonic()) * 1000)
+                decided = _monotonic_at(rollout["transitions"][-1]["time_ms"])
+                steps.append(until_all_serve(nodes, revision, started=decided) * 1000)
                 if rollout["state"] == "promoted":
                     break
             env.processes.stop(canary)
@@ -113,19 +117,16 @@ def measure(env, etcd, nodes, prefix, until_all_serve, runs=3):
                          f"({len(steps)} steps): p50 / max ms",
                          f"{statistics.median(steps):.1f} / {max(steps):.1f}"))
             rollbacks = []
-            for run in range(runs):
-                port, canary = _start_canary(env, run + 1)
-                until_all_serve(nodes, etcd.put_many({**base, f"{prefix}upstreams/canary": f"targets: [127.0.0.1:{port}]\n"}))
+            for _ in range(runs):
+                dead = free_port()
+                until_all_serve(nodes, etcd.put_many({**base, f"{prefix}upstreams/canary": f"targets: [127.0.0.1:{dead}]\n"}))
                 _start(env, etcd, prefix, "--steps", "50,100", "--max-error-rate", "0.05")
-                _wait_rollout(etcd, prefix, lambda r: r.get("counting") and r.get("state") == "stepping",
-                              "every node serving the first step")
-                failed_at = time.monotonic()
-                env.processes.stop(canary)
                 rollout, revision = _wait_rollout(etcd, prefix, lambda r: r.get("state") in ("rolled_back", "promoted"),
                                                   "the rollback")
                 if rollout["state"] != "rolled_back":
                     raise BenchError(f"the failing canary was promoted: {rollout}")
-                rollbacks.append(until_all_serve(nodes, revision, started=failed_at) * 1000)
+                failing_from = _monotonic_at(rollout["transitions"][0]["time_ms"])
+                rollbacks.append(until_all_serve(nodes, revision, started=failing_from) * 1000)
             rows.append((f"canary failing to its rollback served on all {len(nodes)} nodes, {INTERVAL_S} s interval "
                          f"(goal: interval + 100 ms), {runs} runs: p50 / max ms",
                          f"{statistics.median(rollbacks):.1f} / {max(rollbacks):.1f}"))
