@@ -256,9 +256,6 @@ constexpr char abort_action[] = "abort";
 
 }  // namespace
 
-// POST /v1/rollouts's body: the route, `to`, and only the settings given
-// (the master owns the defaults). Steps and durations are checked here so a
-// typo is a usage error, not a round trip.
 void define_rollout_start(CLI::App& command, CliOptions& options) {
     define_json(command, options);
     command.add_option("ROUTE", options.route, "the route to move")->required();
@@ -287,6 +284,9 @@ void define_rollout_route(CLI::App& command, CliOptions& options) {
     command.add_option("ROUTE", options.route, "the route being rolled out")->required();
 }
 
+// The master owns the defaults, so only the settings given are sent. Steps
+// and durations are checked here so a typo is a usage error, not a round
+// trip.
 std::variant<json::object, std::string> rollout_request(const CliOptions& options) {
     json::object body{{"route", options.route}, {"to", options.to}};
     if (options.steps) {
