@@ -83,7 +83,7 @@ std::string config_from_keys(const Keys& keys, std::vector<std::string>& skipped
     YAML::Node root(YAML::NodeType::Map);
     for (const auto& [relative, value] : keys) {
         const auto name = classify_key(relative);
-        if (name.kind == KeyName::Kind::node_report) {
+        if (!is_config_key(relative)) {
             continue;
         }
         YAML::Node node;
@@ -116,10 +116,6 @@ std::string config_from_keys(const Keys& keys, std::vector<std::string>& skipped
     }
     return emit(root);
 }
-
-}  // namespace turnout::master::fleet
-
-namespace turnout::master::fleet {
 
 std::optional<std::string> route_with_split(
     const std::string& value, const std::vector<std::pair<std::string, std::int64_t>>& weights) {
