@@ -83,7 +83,7 @@ std::string config_from_keys(const Keys& keys, std::vector<std::string>& skipped
     YAML::Node root(YAML::NodeType::Map);
     for (const auto& [relative, value] : keys) {
         const auto name = classify_key(relative);
-        if (name.kind == KeyName::Kind::node_report) {
+        if (!is_config_key(relative)) {
             continue;
         }
         YAML::Node node;
@@ -115,6 +115,29 @@ std::string config_from_keys(const Keys& keys, std::vector<std::string>& skipped
         }
     }
     return emit(root);
+}
+
+std::optional<std::string> route_with_split(
+    const std::string& value, const std::vector<std::pair<std::string, std::int64_t>>& weights) {
+    YAML::Node route;
+    try {
+        route = YAML::Load(value);
+    } catch (const YAML::Exception&) {
+        return std::nullopt;
+    }
+    if (!route.IsMap()) {
+        return std::nullopt;
+    }
+    route.remove("upstream");
+    YAML::Node split(YAML::NodeType::Sequence);
+    for (const auto& [upstream, weight] : weights) {
+        YAML::Node side;
+        side["upstream"] = upstream;
+        side["weight"] = weight;
+        split.push_back(side);
+    }
+    route["split"] = split;
+    return emit(route);
 }
 
 }  // namespace turnout::master::fleet

@@ -8,9 +8,13 @@
 
 #include "config/loader.hpp"
 
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <variant>
+#include <vector>
 
 namespace turnout::master::fleet {
 
@@ -25,5 +29,11 @@ std::variant<Keys, config::ConfigErrors> keys_from_config(const std::string& yam
 // The config the keys hold, as one YAML document (node reports left out);
 // values that do not parse are left out and named in `skipped`.
 std::string config_from_keys(const Keys& keys, std::vector<std::string>& skipped);
+
+// A route key's value with its `split` set to `weights` (and `upstream`
+// gone), for `turnout fleet split` and a fleet rollout's steps; nullopt
+// when `value` is not a YAML map.
+std::optional<std::string> route_with_split(
+    const std::string& value, const std::vector<std::pair<std::string, std::int64_t>>& weights);
 
 }  // namespace turnout::master::fleet

@@ -8,6 +8,7 @@
 #include "master/store/stored_config.hpp"
 #include "config/time_format.hpp"
 #include "master/fleet/fleet_source.hpp"
+#include "master/fleet/fleet_rollouts.hpp"
 #include "master/fleet/node_report.hpp"
 #include "master/tls_files.hpp"
 #include "server/logfmt.hpp"
@@ -363,6 +364,9 @@ void Master::begin_stop(bool now) {
     stopping_ = true;
     if (health_) {
         health_->stop();
+    }
+    if (fleet_rollouts_) {
+        fleet_rollouts_->stop();
     }
     if (node_reporter_) {
         node_reporter_->stop();

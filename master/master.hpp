@@ -42,6 +42,7 @@ class AdminServer;
 class HealthChecker;
 namespace fleet {
 class FleetSource;
+class FleetRollouts;
 class NodeReporter;
 }  // namespace fleet
 
@@ -184,6 +185,7 @@ private:
     std::map<std::string, RunningRollout> rollouts_;  // by route
     std::unique_ptr<fleet::FleetSource> fleet_;
     std::unique_ptr<fleet::NodeReporter> node_reporter_;
+    std::unique_ptr<fleet::FleetRollouts> fleet_rollouts_;
     std::chrono::steady_clock::time_point started_at_;
     server::Histogram apply_seconds_;
     bool stopping_ = false;

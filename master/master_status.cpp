@@ -1,6 +1,8 @@
 // What the master reports: status, the live config, history, metrics.
 
 #include "master/master.hpp"
+
+#include "master/fleet/fleet_rollouts.hpp"
 #include "master/health/health_checker.hpp"
 #include "master/metrics/prometheus_text.hpp"
 #include "config/time_format.hpp"
@@ -69,7 +71,11 @@ json::value Master::status() {
         {"rollouts", rollouts_json()},
     };
     if (fleet_) {
-        status["etcd"] = fleet_->status();
+        auto etcd = fleet_->status();
+        if (fleet_rollouts_) {
+            etcd["leading"] = fleet_rollouts_->status().at("leading");
+        }
+        status["etcd"] = std::move(etcd);
     }
     return status;
 }

@@ -6,6 +6,7 @@
 #include "master/cli/admin_client.hpp"
 #include "master/cli/cli_output.hpp"
 #include "master/cli/fleet_commands.hpp"
+#include "master/cli/fleet_rollout_commands.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/json/array.hpp>
@@ -225,6 +226,36 @@ ExitStatus run_stop(const CliOptions& options) {
 
 // ---- rollout ------------------------------------------------------------------
 
+ExitStatus run_rollout_start(const CliOptions& options) {
+    auto body = rollout_request(options);
+    if (auto* message = std::get_if<std::string>(&body)) {
+        return fail(exit_usage, *message);
+    }
+    return call_admin(
+        options,
+        {http::verb::post, "/v1/rollouts", json::serialize(std::get<0>(body)), "application/json"},
+        shown_with(options, print_rollout, "rollout"));
+}
+
+ExitStatus run_rollout_status(const CliOptions& options) {
+    return call_admin(options, {http::verb::get, "/v1/rollouts/" + encode_segment(options.route)},
+                      shown_with(options, print_rollout, "rollout"));
+}
+
+template <const char* Action>
+ExitStatus run_rollout_action(const CliOptions& options) {
+    return call_admin(
+        options, {http::verb::post, "/v1/rollouts/" + encode_segment(options.route) + "/" + Action},
+        shown_with(options, print_rollout, "rollout"));
+}
+
+constexpr char pause_action[] = "pause";
+constexpr char resume_action[] = "resume";
+constexpr char promote_action[] = "promote";
+constexpr char abort_action[] = "abort";
+
+}  // namespace
+
 void define_rollout_start(CLI::App& command, CliOptions& options) {
     define_json(command, options);
     command.add_option("ROUTE", options.route, "the route to move")->required();
@@ -248,9 +279,14 @@ void define_rollout_start(CLI::App& command, CliOptions& options) {
         "hold the step below this many requests (default 50)");
 }
 
-// POST /v1/rollouts's body: the route, `to`, and only the settings given
-// (the master owns the defaults). Steps and durations are checked here so a
-// typo is a usage error, not a round trip.
+void define_rollout_route(CLI::App& command, CliOptions& options) {
+    define_json(command, options);
+    command.add_option("ROUTE", options.route, "the route being rolled out")->required();
+}
+
+// The master owns the defaults, so only the settings given are sent. Steps
+// and durations are checked here so a typo is a usage error, not a round
+// trip.
 std::variant<json::object, std::string> rollout_request(const CliOptions& options) {
     json::object body{{"route", options.route}, {"to", options.to}};
     if (options.steps) {
@@ -294,41 +330,6 @@ std::variant<json::object, std::string> rollout_request(const CliOptions& option
     return body;
 }
 
-ExitStatus run_rollout_start(const CliOptions& options) {
-    auto body = rollout_request(options);
-    if (auto* message = std::get_if<std::string>(&body)) {
-        return fail(exit_usage, *message);
-    }
-    return call_admin(
-        options,
-        {http::verb::post, "/v1/rollouts", json::serialize(std::get<0>(body)), "application/json"},
-        shown_with(options, print_rollout, "rollout"));
-}
-
-void define_rollout_route(CLI::App& command, CliOptions& options) {
-    define_json(command, options);
-    command.add_option("ROUTE", options.route, "the route being rolled out")->required();
-}
-
-ExitStatus run_rollout_status(const CliOptions& options) {
-    return call_admin(options, {http::verb::get, "/v1/rollouts/" + encode_segment(options.route)},
-                      shown_with(options, print_rollout, "rollout"));
-}
-
-template <const char* Action>
-ExitStatus run_rollout_action(const CliOptions& options) {
-    return call_admin(
-        options, {http::verb::post, "/v1/rollouts/" + encode_segment(options.route) + "/" + Action},
-        shown_with(options, print_rollout, "rollout"));
-}
-
-constexpr char pause_action[] = "pause";
-constexpr char resume_action[] = "resume";
-constexpr char promote_action[] = "promote";
-constexpr char abort_action[] = "abort";
-
-}  // namespace
-
 const std::vector<CliCommand>& cli_commands() {
     static const std::vector<CliCommand> commands = with_fleet_commands({
         {"", "apply", "push a whole config; prints the new version", define_apply, run_apply},
@@ -357,24 +358,43 @@ const std::vector<CliCommand>& cli_commands() {
     return commands;
 }
 
+namespace {
+
+std::string group_help(std::string_view group) {
+    if (group == "fleet") {
+        return fleet_group_help;
+    }
+    if (group == "fleet rollout") {
+        return fleet_rollout_group_help;
+    }
+    return "move a route to another upstream in steps: start|status|pause|resume|promote|abort";
+}
+
+// The subcommand for `group` ("rollout", "fleet rollout"), made with its
+// parents on first use.
+CLI::App* group_command(CLI::App& app, std::map<std::string_view, CLI::App*>& groups,
+                        std::string_view group) {
+    auto& found = groups[group];
+    if (!found) {
+        const auto space = group.rfind(' ');
+        auto* parent = space == std::string_view::npos
+                           ? &app
+                           : group_command(app, groups, group.substr(0, space));
+        const auto name = space == std::string_view::npos ? group : group.substr(space + 1);
+        found = parent->add_subcommand(std::string{name}, group_help(group));
+        found->require_subcommand(1);
+    }
+    return found;
+}
+
+}  // namespace
+
 std::vector<std::pair<CLI::App*, const CliCommand*>> add_cli_commands(CLI::App& app,
                                                                       CliOptions& options) {
     std::vector<std::pair<CLI::App*, const CliCommand*>> added;
     std::map<std::string_view, CLI::App*> groups;
     for (const auto& command : cli_commands()) {
-        CLI::App* parent = &app;
-        if (!command.group.empty()) {
-            auto& group = groups[command.group];
-            if (!group) {
-                group = app.add_subcommand(std::string{command.group},
-                                           command.group == "fleet"
-                                               ? fleet_group_help
-                                               : "move a route to another upstream in steps: "
-                                                 "start|status|pause|resume|promote|abort");
-                group->require_subcommand(1);
-            }
-            parent = group;
-        }
+        CLI::App* parent = command.group.empty() ? &app : group_command(app, groups, command.group);
         auto* sub = parent->add_subcommand(std::string{command.name}, std::string{command.help});
         command.define(*sub, options);
         add_socket_options(*sub, options);

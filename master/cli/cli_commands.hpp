@@ -7,6 +7,8 @@
 
 #include "master/cli/exit_status.hpp"
 
+#include <boost/json/object.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -69,6 +71,18 @@ std::vector<std::pair<CLI::App*, const CliCommand*>> add_cli_commands(CLI::App& 
 // -c FILE, else run/admin.sock in the current folder. nullopt (after one
 // line on stderr) when -c FILE does not load.
 std::optional<std::string> resolve_admin_socket(const CliOptions& options);
+
+// `rollout start`'s arguments and options (ROUTE --to ... --json), and
+// those of the commands naming a rollout (ROUTE --json); the fleet's
+// rollout commands take the same.
+void define_rollout_start(CLI::App& command, CliOptions& options);
+void define_rollout_route(CLI::App& command, CliOptions& options);
+
+// A rollout's spec from `rollout start`'s options, in the shape
+// parse_rollout_spec reads (POST /v1/rollouts's body): the route, `to`, and
+// only the settings given. Checked against the spec's rules, so a bad
+// argument is a usage error; returns the message otherwise.
+std::variant<boost::json::object, std::string> rollout_request(const CliOptions& options);
 
 // "split" arguments UPSTREAM=WEIGHT, in order, or the usage error message.
 std::variant<std::vector<std::pair<std::string, std::int64_t>>, std::string> parse_weights(

@@ -1,5 +1,8 @@
 #include "master/cli/fleet_commands.hpp"
 
+#include "master/cli/fleet_client.hpp"
+#include "master/cli/fleet_rollout_commands.hpp"
+
 #include "config/loader.hpp"
 #include "master/etcd/client.hpp"
 #include "config/fleet_file.hpp"
@@ -9,7 +12,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <yaml-cpp/yaml.h>
 
 #include <filesystem>
 #include <fstream>
@@ -22,92 +24,12 @@ namespace json = boost::json;
 
 namespace {
 
-// Where the fleet lives: --etcd and --prefix, else -c FILE's source.
-struct FleetTarget {
-    etcd::ClientOptions client;
-    std::string prefix;
-};
-
-std::variant<FleetTarget, ExitStatus> resolve_target(const CliOptions& options) {
-    FleetTarget target;
-    target.client.endpoints = options.etcd;
-    target.prefix = options.prefix;
-    if (!options.config_path.empty()) {
-        auto result = config::load_config_file(options.config_path);
-        if (auto* errors = std::get_if<config::ConfigErrors>(&result)) {
-            for (const auto& error : *errors) {
-                std::cerr << error.to_string() << '\n';
-            }
-            return fail(exit_usage, options.config_path +
-                                        " does not load; fix it or pass --etcd URL --prefix P");
-        }
-        const auto& source = std::get<0>(result)->source;
-        if (!source) {
-            return fail(exit_usage,
-                        options.config_path + " has no source section; pass --etcd URL --prefix P");
-        }
-        if (target.client.endpoints.empty()) {
-            target.client.endpoints = source->endpoints;
-        }
-        if (target.prefix.empty()) {
-            target.prefix = source->prefix;
-        }
-        target.client.username = source->username;
-        target.client.ca = source->ca;
-        target.client.cert = source->cert;
-        target.client.key = source->key;
-        if (source->password_file) {
-            std::ifstream file{*source->password_file};
-            std::string password;
-            std::getline(file, password);
-            target.client.password = password;
-        }
-    }
-    if (target.client.endpoints.empty() || target.prefix.empty()) {
-        return fail(
-            exit_usage,
-            "which etcd? pass --etcd URL --prefix P, or -c a bootstrap file with a source section");
-    }
-    if (!target.prefix.ends_with('/')) {
-        return fail(exit_usage, "--prefix must end with '/', e.g. /turnout/prod/");
-    }
-    return target;
-}
-
-// Runs `start(client, finish)` to completion; `finish(status)` ends it.
-ExitStatus with_client(const CliOptions& options,
-                       const std::function<void(etcd::Client&, const std::string& prefix,
-                                                std::function<void(ExitStatus)>)>& start) {
-    auto target = resolve_target(options);
-    if (auto* status = std::get_if<ExitStatus>(&target)) {
-        return *status;
-    }
-    auto& fleet = std::get<FleetTarget>(target);
-    boost::asio::io_context io;
-    std::optional<etcd::Client> client;
-    try {
-        client.emplace(io, fleet.client);
-    } catch (const std::invalid_argument& error) {
-        return fail(exit_usage, error.what());
-    }
-    ExitStatus status = exit_unreachable;
-    start(*client, fleet.prefix, [&status](ExitStatus result) { status = result; });
-    io.run();
-    return status;
-}
-
 fleet::Keys relative_keys(const etcd::Snapshot& snapshot, const std::string& prefix) {
     fleet::Keys keys;
     for (const auto& kv : snapshot.kvs) {
         keys[kv.key.substr(prefix.size())] = kv.value;
     }
     return keys;
-}
-
-void add_target_options(CLI::App& command, CliOptions& options) {
-    command.add_option("--etcd", options.etcd,
-                       "etcd endpoint URL (repeatable; default: the source of -c)");
-    command.add_option("--prefix", options.prefix, "the fleet's key prefix, e.g. /turnout/prod/");
 }
 
 // ---- apply ------------------------------------------------------------------
@@ -119,7 +41,7 @@ void define_apply(CLI::App& command, CliOptions& options) {
         "--if-revision",
         [&options](const std::int64_t& revision) { options.if_revision = revision; },
         "apply only if no key under the prefix changed after etcd revision N");
-    add_target_options(command, options);
+    add_fleet_target_options(command, options);
 }
 
 // The transaction that makes the prefix hold `wanted`: changed keys put,
@@ -165,8 +87,8 @@ ExitStatus run_apply(const CliOptions& options) {
         return fail(exit_refused, "invalid config: nothing stored");
     }
     auto wanted = std::get<fleet::Keys>(std::move(split));
-    return with_client(options, [&](etcd::Client& client, const std::string& prefix,
-                                    std::function<void(ExitStatus)> finish) {
+    return with_fleet_client(options, [&](etcd::Client& client, const std::string& prefix,
+                                          FleetFinish finish) {
         client.read_prefix(prefix, [&, prefix, finish](std::optional<etcd::Snapshot> snapshot,
                                                        std::string error) {
             if (!snapshot) {
@@ -195,14 +117,14 @@ ExitStatus run_apply(const CliOptions& options) {
 // ---- get --------------------------------------------------------------------
 
 void define_get(CLI::App& command, CliOptions& options) {
-    add_target_options(command, options);
+    add_fleet_target_options(command, options);
 }
 
 ExitStatus run_get(const CliOptions& options) {
-    return with_client(options, [](etcd::Client& client, const std::string& prefix,
-                                   std::function<void(ExitStatus)> finish) {
-        client.read_prefix(
-            prefix, [prefix, finish](std::optional<etcd::Snapshot> snapshot, std::string error) {
+    return with_fleet_client(
+        options, [](etcd::Client& client, const std::string& prefix, FleetFinish finish) {
+            client.read_prefix(prefix, [prefix, finish](std::optional<etcd::Snapshot> snapshot,
+                                                        std::string error) {
                 if (!snapshot) {
                     finish(fail(exit_unreachable, error));
                     return;
@@ -216,7 +138,7 @@ ExitStatus run_get(const CliOptions& options) {
                 }
                 finish(exit_ok);
             });
-    });
+        });
 }
 
 // ---- split ------------------------------------------------------------------
@@ -224,33 +146,7 @@ ExitStatus run_get(const CliOptions& options) {
 void define_split(CLI::App& command, CliOptions& options) {
     command.add_option("route", options.route, "route name")->required();
     command.add_option("weights", options.weights, "UPSTREAM=WEIGHT, in bucket order")->required();
-    add_target_options(command, options);
-}
-
-// The route's value with `split` set to `weights` (and `upstream` gone).
-std::optional<std::string> with_split(
-    const std::string& value, const std::vector<std::pair<std::string, std::int64_t>>& weights) {
-    YAML::Node route;
-    try {
-        route = YAML::Load(value);
-    } catch (const YAML::Exception&) {
-        return std::nullopt;
-    }
-    if (!route.IsMap()) {
-        return std::nullopt;
-    }
-    route.remove("upstream");
-    YAML::Node split(YAML::NodeType::Sequence);
-    for (const auto& [upstream, weight] : weights) {
-        YAML::Node side;
-        side["upstream"] = upstream;
-        side["weight"] = weight;
-        split.push_back(side);
-    }
-    route["split"] = split;
-    YAML::Emitter out;
-    out << route;
-    return std::string{out.c_str()} + "\n";
+    add_fleet_target_options(command, options);
 }
 
 ExitStatus run_split(const CliOptions& options) {
@@ -259,8 +155,8 @@ ExitStatus run_split(const CliOptions& options) {
         return fail(exit_usage, *error);
     }
     const auto weights = std::get<0>(parsed);
-    return with_client(options, [&](etcd::Client& client, const std::string& prefix,
-                                    std::function<void(ExitStatus)> finish) {
+    return with_fleet_client(options, [&](etcd::Client& client, const std::string& prefix,
+                                          FleetFinish finish) {
         const auto key = prefix + "routes/" + options.route;
         client.read_prefix(key, [&, key, finish](std::optional<etcd::Snapshot> snapshot,
                                                  std::string error) {
@@ -277,7 +173,7 @@ ExitStatus run_split(const CliOptions& options) {
                             "no route " + options.route + " in etcd (no key " + key + ")"));
                 return;
             }
-            auto value = with_split(found->value, weights);
+            auto value = fleet::route_with_split(found->value, weights);
             if (!value) {
                 finish(
                     fail(exit_refused, key + " does not hold a route (a YAML map); fix it first"));
@@ -311,7 +207,7 @@ ExitStatus run_split(const CliOptions& options) {
 
 void define_status(CLI::App& command, CliOptions& options) {
     command.add_flag("--json", options.json, "print the node reports as JSON");
-    add_target_options(command, options);
+    add_fleet_target_options(command, options);
 }
 
 // The reports, each with "behind": how many revisions of config changes
@@ -351,10 +247,10 @@ std::string field(const json::object& row, std::string_view name) {
 }
 
 ExitStatus run_status(const CliOptions& options) {
-    return with_client(options, [&](etcd::Client& client, const std::string& prefix,
-                                    std::function<void(ExitStatus)> finish) {
-        client.read_prefix(
-            prefix, [&, prefix, finish](std::optional<etcd::Snapshot> snapshot, std::string error) {
+    return with_fleet_client(
+        options, [&](etcd::Client& client, const std::string& prefix, FleetFinish finish) {
+            client.read_prefix(prefix, [&, prefix, finish](std::optional<etcd::Snapshot> snapshot,
+                                                           std::string error) {
                 if (!snapshot) {
                     finish(fail(exit_unreachable, error));
                     return;
@@ -378,7 +274,7 @@ ExitStatus run_status(const CliOptions& options) {
                 }
                 finish(exit_ok);
             });
-    });
+        });
 }
 
 }  // namespace
@@ -394,7 +290,7 @@ std::vector<CliCommand> with_fleet_commands(std::vector<CliCommand> commands) {
                         run_split});
     commands.push_back({"fleet", "status", "every node: revision served, state, how far behind",
                         define_status, run_status});
-    return commands;
+    return with_fleet_rollout_commands(std::move(commands));
 }
 
 }  // namespace turnout::master

@@ -104,14 +104,14 @@ void add_object(ConfigErrors& errors, const Bootstrap& bootstrap, const std::str
     const auto name = classify_key(relative);
     const auto key = bootstrap.prefix + relative;
     using Kind = KeyName::Kind;
-    if (name.kind == Kind::node_report) {
+    if (!is_config_key(relative)) {
         return;
     }
     if (name.kind == Kind::unknown) {
         errors.push_back(
             {key, 0, 0,
              "unknown key; a fleet's keys are listeners/NAME, upstreams/NAME, routes/NAME, "
-             "settings and nodes/NAME"});
+             "settings, nodes/NAME, rollouts/ROUTE and leader"});
         return;
     }
     auto node = parse_value(errors, key, value, bootstrap.base_dir);

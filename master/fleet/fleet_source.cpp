@@ -86,8 +86,11 @@ void FleetSource::on_snapshot(etcd::Snapshot snapshot) {
     connected_ = true;
     backoff_.reset();
     keys_.clear();
+    mod_revisions_.clear();
     for (auto& kv : snapshot.kvs) {
-        keys_[kv.key.substr(source_.prefix.size())] = std::move(kv.value);
+        auto relative = kv.key.substr(source_.prefix.size());
+        mod_revisions_[relative] = kv.mod_revision;
+        keys_[std::move(relative)] = std::move(kv.value);
     }
     revision_ = snapshot.revision;
     last_config_.reset();
@@ -142,12 +145,19 @@ void FleetSource::on_watch(etcd::WatchResponse response) {
     bool config_changed = false;
     for (auto& event : response.events) {
         auto relative = event.kv.key.substr(source_.prefix.size());
-        config_changed = config_changed || is_config_key(relative);
+        const bool config_key = is_config_key(relative);
+        config_changed = config_changed || config_key;
         if (event.type == etcd::WatchEvent::Type::put) {
-            changes_[relative] = event.kv.value;
+            if (config_key) {
+                changes_[relative] = event.kv.value;
+            }
+            mod_revisions_[relative] = event.kv.mod_revision;
             keys_[std::move(relative)] = std::move(event.kv.value);
         } else {
-            changes_[relative] = std::nullopt;
+            if (config_key) {
+                changes_[relative] = std::nullopt;
+            }
+            mod_revisions_.erase(relative);
             keys_.erase(relative);
         }
         revision_ = std::max(revision_, event.kv.mod_revision);
@@ -244,6 +254,11 @@ void FleetSource::refuse(std::int64_t revision, config::ConfigErrors errors) {
     }
     refused_ = true;
     refusal_ = std::move(errors);
+}
+
+std::int64_t FleetSource::mod_revision(const std::string& relative) const {
+    auto found = mod_revisions_.find(relative);
+    return found == mod_revisions_.end() ? 0 : found->second;
 }
 
 json::object FleetSource::report() const {

@@ -51,6 +51,14 @@ public:
     boost::json::object report() const;
     etcd::Client& client() { return client_; }
 
+    // What the watch has seen (relative key → value, and the revision each
+    // key was last changed at), and the revision the workers serve: the
+    // fleet rollouts read them (fleet_rollouts.hpp).
+    const std::map<std::string, std::string>& keys() const { return keys_; }
+    std::int64_t mod_revision(const std::string& relative) const;
+    std::int64_t served_revision() const { return served_revision_; }
+    const std::string& prefix() const { return source_.prefix; }
+
 private:
     void read_all();
     void on_snapshot(etcd::Snapshot snapshot);
@@ -73,11 +81,12 @@ private:
     // are dropped.
     std::uint64_t epoch_ = 0;
 
-    std::map<std::string, std::string> keys_;  // relative key → value, at revision_
-    std::int64_t revision_ = 0;                // what keys_ holds
-    std::int64_t served_revision_ = 0;         // what the workers serve
-    bool applying_ = false;                    // a version is queued in the master
-    bool apply_again_ = false;                 // keys_ moved on meanwhile
+    std::map<std::string, std::string> keys_;            // relative key → value, at revision_
+    std::map<std::string, std::int64_t> mod_revisions_;  // relative key → its mod_revision
+    std::int64_t revision_ = 0;                          // what keys_ holds
+    std::int64_t served_revision_ = 0;                   // what the workers serve
+    bool applying_ = false;                              // a version is queued in the master
+    bool apply_again_ = false;                           // keys_ moved on meanwhile
     bool connected_ = false;
     std::string last_error_;
     bool refused_ = false;

@@ -46,7 +46,7 @@ Edited apply_key_changes(std::shared_ptr<const config::Config> base, const KeyCh
     // drops a route and the upstream it used deletes the route first.
     for (const auto& [relative, value] : changes) {
         const auto name = classify_key(relative);
-        if (name.kind == KeyName::Kind::node_report) {
+        if (!is_config_key(relative)) {
             continue;
         }
         const bool object =

@@ -9,6 +9,7 @@
 #include "master/change_summary.hpp"
 #include "master/fleet/config_change.hpp"
 #include "config/fleet_keys.hpp"
+#include "master/fleet/fleet_rollouts.hpp"
 #include "master/fleet/fleet_source.hpp"
 #include "master/fleet/node_report.hpp"
 
@@ -82,8 +83,20 @@ void Master::start_fleet() {
     node_reporter_ = std::make_unique<fleet::NodeReporter>(
         io_, fleet_->client(), fleet::node_key(source.prefix, source.node),
         [this] { return node_report(); });
+    fleet::FleetRollouts::Hooks hooks{
+        [this] { return live_; },
+        [this](const std::string& route, const std::string& upstream) {
+            return metrics_.request_totals(route, upstream);
+        },
+        [this](std::function<void()> then) { with_fresh_stats(std::move(then)); },
+        [this] { return version_; },
+        [this] { return node_reporter_->lease(); },
+    };
+    fleet_rollouts_ =
+        std::make_unique<fleet::FleetRollouts>(io_, *fleet_, source.node, std::move(hooks));
     fleet_->start();
     node_reporter_->start();
+    fleet_rollouts_->start();
 }
 
 // One version per call: the same as the live config answers at once; one

@@ -14,24 +14,27 @@ namespace json = boost::json;
 
 namespace {
 
-// Ticks are a second apart; a keep-alive every third keeps a 10 s lease
-// with two tries to spare.
+// Reports are compared a second apart; a keep-alive every third of the
+// lease's life keeps it with two tries to spare.
 constexpr std::chrono::seconds tick_period{1};
-constexpr unsigned ticks_per_keepalive = 3;
+constexpr std::chrono::milliseconds keepalive_period{NodeReporter::lease_ttl_seconds * 1000 / 3};
 
 }  // namespace
 
 NodeReporter::NodeReporter(boost::asio::io_context& io, etcd::Client& client, std::string key,
                            Describe describe)
-    : client_{client}, key_{std::move(key)}, describe_{std::move(describe)}, timer_{io} {}
+    : client_{client}, key_{std::move(key)}, describe_{std::move(describe)}, timer_{io},
+      keepalive_timer_{io} {}
 
 void NodeReporter::start() {
     tick();
+    keep_alive();
 }
 
 void NodeReporter::stop() {
     stopped_ = true;
     timer_.cancel();
+    keepalive_timer_.cancel();
     if (lease_ != 0) {
         client_.lease_revoke(std::exchange(lease_, 0), [](std::optional<bool>, std::string) {});
     }
@@ -50,7 +53,6 @@ void NodeReporter::next_tick() {
 }
 
 void NodeReporter::tick() {
-    ++ticks_;
     auto body = json::serialize(describe_());
     if (lease_ == 0) {
         client_.lease_grant(lease_ttl_seconds,
@@ -73,16 +75,29 @@ void NodeReporter::tick() {
         put(std::move(body));
         return;
     }
-    if (ticks_ % ticks_per_keepalive != 0) {
-        next_tick();
-        return;
-    }
-    client_.lease_keepalive(lease_, [this](std::optional<etcd::Lease> lease, std::string) {
-        if (lease && lease->ttl_seconds <= 0) {
-            spdlog::info("msg=\"node report lease expired, granting a new one\" key={}", key_);
-            lease_ = 0;
+    next_tick();
+}
+
+void NodeReporter::keep_alive() {
+    keepalive_timer_.expires_after(keepalive_period);
+    keepalive_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec || stopped_) {
+            return;
         }
-        next_tick();
+        if (lease_ == 0) {
+            keep_alive();
+            return;
+        }
+        client_.lease_keepalive(lease_, [this, id = lease_](std::optional<etcd::Lease> lease,
+                                                            std::string) {
+            if (lease && lease->ttl_seconds <= 0 && lease_ == id) {
+                spdlog::info("msg=\"node report lease expired, granting a new one\" key={}", key_);
+                lease_ = 0;
+            }
+            if (!stopped_) {
+                keep_alive();
+            }
+        });
     });
 }
 

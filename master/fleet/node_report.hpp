@@ -4,8 +4,11 @@
 // (config version, etcd revision, each worker's version, serving or
 // refused and why) as JSON, bound to a lease it keeps alive, so the key of
 // a node that stopped disappears once the lease expires. Puts happen when
-// the report changes; keep-alives every few seconds; a lost lease (etcd
-// restarted past its TTL) is granted again.
+// the report changes; keep-alives run on their own timer, a third of the
+// lease's time to live apart, however often the report changes (a put
+// does not renew a lease); a lost lease (etcd restarted past its TTL) is
+// granted again. The node's fleet rollout reports share the lease, so they
+// go with the node.
 
 #include "master/etcd/client.hpp"
 
@@ -31,6 +34,9 @@ public:
     // revoked) rather than when the lease would expire.
     void stop();
 
+    // The lease the report is bound to; 0 while none is held.
+    std::int64_t lease() const { return lease_; }
+
     // The lease's time to live: how long a stopped node's key outlives it.
     static constexpr std::int64_t lease_ttl_seconds = 10;
 
@@ -38,14 +44,15 @@ private:
     void tick();
     void next_tick();
     void put(std::string body);
+    void keep_alive();
 
     etcd::Client& client_;
     std::string key_;
     Describe describe_;
     boost::asio::steady_timer timer_;
+    boost::asio::steady_timer keepalive_timer_;
     std::int64_t lease_ = 0;
     std::string last_put_;  // the body last stored, without time
-    unsigned ticks_ = 0;
     bool stopped_ = false;
 };
 

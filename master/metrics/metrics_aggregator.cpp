@@ -13,17 +13,6 @@ std::uint64_t minus(std::uint64_t now, std::uint64_t before) {
     return now > before ? now - before : 0;
 }
 
-// The observations in `now` that `before` had not seen, bucket by bucket.
-server::Histogram histogram_since(const server::Histogram& now, const server::Histogram& before) {
-    std::vector<std::uint64_t> counts(now.counts().size(), 0);
-    const bool comparable = before.bounds() == now.bounds();
-    for (std::size_t i = 0; i < counts.size(); ++i) {
-        counts[i] = minus(now.counts()[i], comparable ? before.counts()[i] : 0);
-    }
-    const double sum = std::max(0.0, now.sum() - (comparable ? before.sum() : 0));
-    return server::Histogram{now.bounds(), std::move(counts), sum};
-}
-
 void append_requests(std::string& text, const server::MetricsSnapshot& totals) {
     append_family(text, "turnout_requests_total", "counter",
                   "Requests answered, by route, upstream and status code.");
@@ -60,6 +49,16 @@ void append_upstream_errors(std::string& text, const server::MetricsSnapshot& to
 }
 
 }  // namespace
+
+server::Histogram histogram_since(const server::Histogram& now, const server::Histogram& before) {
+    std::vector<std::uint64_t> counts(now.counts().size(), 0);
+    const bool comparable = before.bounds() == now.bounds();
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+        counts[i] = minus(now.counts()[i], comparable ? before.counts()[i] : 0);
+    }
+    const double sum = std::max(0.0, now.sum() - (comparable ? before.sum() : 0));
+    return server::Histogram{now.bounds(), std::move(counts), sum};
+}
 
 void append_worker_metrics(std::string& text, const server::MetricsSnapshot& totals) {
     append_requests(text, totals);
@@ -104,8 +103,8 @@ std::string MetricsAggregator::render_prometheus(std::string_view extra) const {
     return text;
 }
 
-IntervalStats MetricsAggregator::interval_stats(const std::string& route,
-                                                const std::string& upstream) {
+server::RequestTotals MetricsAggregator::request_totals(const std::string& route,
+                                                        const std::string& upstream) const {
     const std::pair<std::string, std::string> key{route, upstream};
     server::RequestTotals now;
     if (auto it = retired_.requests.find(key); it != retired_.requests.end()) {
@@ -116,7 +115,13 @@ IntervalStats MetricsAggregator::interval_stats(const std::string& route,
             now.add(it->second);
         }
     }
-    auto& before = interval_base_[key];
+    return now;
+}
+
+IntervalStats MetricsAggregator::interval_stats(const std::string& route,
+                                                const std::string& upstream) {
+    auto now = request_totals(route, upstream);
+    auto& before = interval_base_[{route, upstream}];
     const auto since = histogram_since(now.duration, before.duration);
     IntervalStats stats{since.count(), minus(now.errors, before.errors),
                         since.quantile(0.99) * 1000};

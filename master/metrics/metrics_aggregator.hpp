@@ -47,6 +47,10 @@ public:
     // each interval.
     IntervalStats interval_stats(const std::string& route, const std::string& upstream);
 
+    // The pair's cumulative totals over the live and retired workers.
+    server::RequestTotals request_totals(const std::string& route,
+                                         const std::string& upstream) const;
+
 private:
     struct SlotEntry {
         pid_t pid = -1;
@@ -58,6 +62,9 @@ private:
     server::MetricsSnapshot retired_;         // connections_active stays 0
     std::map<std::pair<std::string, std::string>, server::RequestTotals> interval_base_;
 };
+
+// The observations in `now` that `before` had not seen, bucket by bucket.
+server::Histogram histogram_since(const server::Histogram& now, const server::Histogram& before);
 
 // Renders the workers' families of `totals` (see render_prometheus).
 void append_worker_metrics(std::string& text, const server::MetricsSnapshot& totals);

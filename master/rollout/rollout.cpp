@@ -186,6 +186,55 @@ RolloutUpdate Rollout::on_interval_end(const RolloutInstant& now, const Interval
     return {{}, true};
 }
 
+RolloutUpdate Rollout::on_breach(const RolloutInstant& now, const IntervalStats& stats) {
+    if (state_ != State::stepping && state_ != State::holding) {
+        return {fmt::format("the rollout of route '{}' is {}, not in an interval", spec_.route,
+                            to_string(state_)),
+                false};
+    }
+    if (stats.requests < spec_.min_requests) {
+        return {};
+    }
+    auto reason = unhealthy_reason(spec_, stats);
+    if (reason.empty()) {
+        return {};
+    }
+    record(now, State::rolled_back, 0, reason + " (before the interval ended)");
+    return {{}, true};
+}
+
+RolloutUpdate Rollout::hold(const RolloutInstant& now, const std::string& reason) {
+    if (state_ != State::stepping && state_ != State::holding) {
+        return {fmt::format("cannot hold the rollout of route '{}': it is {}", spec_.route,
+                            to_string(state_)),
+                false};
+    }
+    if (state_ == State::holding) {
+        reason_ = reason;
+    } else {
+        record(now, State::holding, weight_, reason);
+    }
+    deadline_.reset();
+    return {};
+}
+
+RolloutUpdate Rollout::release(const RolloutInstant& now, const std::string& reason) {
+    if (state_ != State::holding) {
+        return {fmt::format("cannot release the rollout of route '{}': it is {}, not holding",
+                            spec_.route, to_string(state_)),
+                false};
+    }
+    record(now, State::stepping, weight_, reason);
+    begin_interval(now);
+    return {};
+}
+
+void Rollout::restart_interval(const RolloutInstant& now) {
+    if (state_ == State::stepping || state_ == State::holding) {
+        begin_interval(now);
+    }
+}
+
 RolloutUpdate Rollout::pause(const RolloutInstant& now, const std::string& reason) {
     if (auto refused = refuse_unless_live("pause"); refused.refused()) {
         return refused;

@@ -15,6 +15,12 @@
 //   stepping, holding --healthy, next step 100--> promoted (weight 100)
 //   stepping, holding --pause--> paused --resume--> stepping (a fresh interval)
 //   stepping, holding, paused --promote--> promoted; --abort--> aborted (0)
+//
+// A fleet rollout (docs/SPEC.md, "Fleet rollouts") adds: stepping --hold-->
+// holding with no deadline (a node does not serve the step) --release-->
+// stepping (a fresh interval); restart_interval when every node serves the
+// step; on_breach judges the counters so far, rolling back before the
+// interval ends once they cross a limit.
 
 #include "master/metrics/interval_stats.hpp"
 #include "config/rollout_spec.hpp"
@@ -90,6 +96,21 @@ public:
     // unless stepping or holding with now at or past next_deadline(), so a
     // stale timer cannot judge a fresh interval.
     RolloutUpdate on_interval_end(const RolloutInstant& now, const IntervalStats& stats);
+
+    // Rolls back now when `stats`, counted since the interval began, already
+    // hold min_requests and break a limit; else changes nothing (no error,
+    // no split change). Refused unless stepping or holding.
+    RolloutUpdate on_breach(const RolloutInstant& now, const IntervalStats& stats);
+
+    // Holds the step with no deadline until release(): for a step some
+    // node does not serve. Refused unless stepping or holding; when already
+    // holding only the reason changes.
+    RolloutUpdate hold(const RolloutInstant& now, const std::string& reason);
+    // holding → stepping, with a fresh interval. Refused unless holding.
+    RolloutUpdate release(const RolloutInstant& now, const std::string& reason);
+    // The interval starts again now (every node serves the step). Nothing
+    // unless stepping or holding.
+    void restart_interval(const RolloutInstant& now);
 
     // Act at once; refused while pending or terminal (and pause when
     // paused, resume when not). An empty reason is recorded as "paused by

@@ -16,6 +16,7 @@ import urllib.request
 
 from processes import BenchError, free_port
 import configs
+import fleet_rollout
 from servers import Admin, _folder, _write, http_get, start_nginx
 
 PREFIX = "/bench/fleet/"
@@ -86,8 +87,9 @@ def _config_keys(routes, backend_port):
 class Node:
     def __init__(self, env, etcd, index):
         directory = _folder(env.run_dir, f"fleet-node-{index}")
+        self.port = free_port()
         config = _write(os.path.join(directory, "turnout.yaml"),
-                        NODE_CONFIG.format(port=free_port(), url=etcd.url, prefix=PREFIX, index=index))
+                        NODE_CONFIG.format(port=self.port, url=etcd.url, prefix=PREFIX, index=index))
         self.process = env.processes.start(f"fleet-node-{index}", [env.turnout_bin, "run", "-c", config, "--fresh"],
                                            cwd=directory)
         self.admin = Admin(None, os.path.join(directory, "run", "admin.sock"))
@@ -188,6 +190,7 @@ def measure(env, node_count, puts, big_routes):
         p50, p99 = _nginx_reloads_to_all(env, node_count, max(10, puts // 5), backend_port)
         rows.append((f"the same change to {node_count} nginx as a file + reload, 10 routes: p50 / p99 ms",
                      f"{p50:.1f} / {p99:.1f}"))
+        rows += fleet_rollout.measure(env, etcd, nodes, PREFIX, _until_all_serve)
         for node in nodes:
             env.processes.stop(node.process)
         etcd.delete_prefix(PREFIX)

@@ -5,14 +5,17 @@ invalid states whole, report what they serve, and refuse local writes."""
 import os
 import signal
 import tempfile
+import time
 import unittest
 
 from admin_client import Admin
-from etcd_harness import Etcd
+from etcd_harness import Etcd, b64
 from fleet_helpers import (FleetTestCase, PREFIX, etcd_status, fleet_keys, node_report, served_by, start_node,
                            wait_revision)
 from harness import BackendsTestCase, free_port, wait_until
 from tls_helpers import Pki
+
+NODE_LEASE_S = 10  # NodeReporter::lease_ttl_seconds
 
 
 class FleetTest(FleetTestCase):
@@ -112,6 +115,25 @@ class FleetTest(FleetTestCase):
         # The lease is 10 s; the key goes within it (and etcd's expiry tick).
         wait_until(lambda: node_report(self.etcd, "edge-9") is None, timeout=20,
                    message="the report of a stopped node is still there")
+
+    def test_the_node_reports_lease_outlives_a_config_changing_every_second(self):
+        # A put does not renew a lease: the keep-alive has its own timer, so
+        # a report that changes at every tick keeps its lease past its TTL.
+        with self.node(node="edge-5") as t:
+            wait_revision(t, self.revision)
+            key = b64(PREFIX + "nodes/edge-5")
+            wait_until(lambda: self.etcd.call("/v3/kv/range", {"key": key}).get("kvs"))
+            lease = self.etcd.call("/v3/kv/range", {"key": key})["kvs"][0]["lease"]
+            ends = time.monotonic() + NODE_LEASE_S + 3
+            version = 0
+            while time.monotonic() < ends:
+                version += 1
+                # Faster than the report's 1 s tick: every tick sees a new version.
+                wait_revision(t, self.etcd.put(PREFIX + "routes/main",
+                                               f"match: {{ path_prefix: /v{version}/ }}\nupstream: a\n"))
+                kvs = self.etcd.call("/v3/kv/range", {"key": key}).get("kvs")
+                self.assertTrue(kvs, "the node report disappeared while the node ran")
+                self.assertEqual(kvs[0]["lease"], lease, "the node report's lease expired and was granted anew")
 
     def test_a_node_stopped_gracefully_takes_its_report_away_at_once(self):
         with self.node(node="edge-8") as t:

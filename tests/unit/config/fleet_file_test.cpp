@@ -4,6 +4,8 @@
 
 #include "tests/unit/config/load_helpers.hpp"
 
+#include <yaml-cpp/yaml.h>
+
 using namespace turnout::master::fleet;
 using turnout::config::ConfigErrors;
 
@@ -53,11 +55,18 @@ TEST_CASE("an invalid file gives its errors at their place", "[fleet]") {
 TEST_CASE("keys print as one config that splits back into the same keys", "[fleet]") {
     auto keys = std::get<Keys>(keys_from_config(file, "f.yaml", "/"));
     keys["nodes/edge-1"] = "{\"state\": \"serving\"}";
+    keys["nodes/edge-1/rollouts/main"] = "{\"node\": \"edge-1\"}";
+    keys["rollouts/main"] = "{\"state\": \"stepping\"}";
+    keys["leader"] = "edge-1";
     std::vector<std::string> skipped;
     const auto text = config_from_keys(keys, skipped);
     CHECK(skipped.empty());
     CHECK(text.find("edge-1") == std::string::npos);
-    keys.erase("nodes/edge-1");
+    CHECK(text.find("stepping") == std::string::npos);
+    for (const auto* fleet_key :
+         {"nodes/edge-1", "nodes/edge-1/rollouts/main", "rollouts/main", "leader"}) {
+        keys.erase(fleet_key);
+    }
     auto again = keys_from_config(text, "get", "/");
     REQUIRE(std::holds_alternative<Keys>(again));
     CHECK(std::get<Keys>(again) == keys);
@@ -67,4 +76,17 @@ TEST_CASE("a value that is not YAML is left out and named", "[fleet]") {
     std::vector<std::string> skipped;
     config_from_keys({{"routes/x", "[unclosed"}}, skipped);
     CHECK(skipped == std::vector<std::string>{"routes/x"});
+}
+
+TEST_CASE("a route key's value gets a new split, its other fields kept", "[fleet]") {
+    const auto value = route_with_split("match: { path_prefix: /api/ }\nupstream: app-v1\n",
+                                        {{"app-v1", 75}, {"app-v2", 25}});
+    REQUIRE(value);
+    const auto route = YAML::Load(*value);
+    CHECK(route["match"]["path_prefix"].as<std::string>() == "/api/");
+    CHECK_FALSE(route["upstream"]);
+    REQUIRE(route["split"].size() == 2);
+    CHECK(route["split"][1]["upstream"].as<std::string>() == "app-v2");
+    CHECK(route["split"][1]["weight"].as<int>() == 25);
+    CHECK_FALSE(route_with_split("[not, a, map]", {{"a", 100}}));
 }
