@@ -15,6 +15,8 @@ packages=(
   clang libclang-rt-14-dev
   # scripts/format.sh (ctest's format test)
   clang-format
+  # sd_notify for systemd's Type=notify
+  libsystemd-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(nginx-light haproxy)

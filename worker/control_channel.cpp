@@ -44,7 +44,7 @@ void append_be(std::string& out, std::uint64_t value, int bytes) {
     }
 }
 
-// Kinds are numbered 1 up to MessageKind::error, the last one.
+// Kinds are numbered 1 up to last_message_kind.
 bool known_kind(unsigned char kind) {
     return kind >= static_cast<unsigned char>(MessageKind::config_snapshot) &&
            kind <= static_cast<unsigned char>(last_message_kind);
