@@ -9,7 +9,6 @@ import http.client
 import os
 import re
 import signal
-import socket
 import stat
 import subprocess
 import threading
@@ -17,7 +16,7 @@ import time
 
 from admin_client import Admin
 from harness import (TIME_SCALE, BackendsTestCase, Turnout, _pid_alive, children_of,
-                     free_port, get_json, render, stop_process, turnout_bin, wait_until)
+                     free_port, get_json, render, turnout_bin, wait_until)
 
 CONFIG = """\
 workers: 2
