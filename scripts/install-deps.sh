@@ -17,6 +17,8 @@ packages=(
   clang-format
   # sd_notify for systemd's Type=notify
   libsystemd-dev
+  # scripts/package.sh (ctest's package test): the man page, the .deb, its check
+  help2man dpkg-dev lintian adduser
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(nginx-light haproxy)
