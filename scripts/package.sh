@@ -31,15 +31,16 @@ if [[ "${1:-}" == "--install" ]]; then
               ./usr/share/man/man1/turnout.1.gz ./usr/share/doc/turnout/copyright; do
     grep -q " ${path}\$" <<<"$contents" || { echo "package: $deb lacks $path" >&2; exit 1; }
   done
-  dpkg-deb --fsys-tarfile "$deb" | tar -xO ./lib/systemd/system/turnout.service \
-    | grep -q '^Type=notify$' || { echo "package: the unit is not Type=notify" >&2; exit 1; }
-  dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -q '^./postinst$' \
-    || { echo "package: $deb has no postinst" >&2; exit 1; }
+  # Read whole, then searched: grep -q stopping early would fail the pipe.
+  unit=$(dpkg-deb --fsys-tarfile "$deb" | tar -xO ./lib/systemd/system/turnout.service)
+  grep -q '^Type=notify$' <<<"$unit" || { echo "package: the unit is not Type=notify" >&2; exit 1; }
+  control=$(dpkg-deb --ctrl-tarfile "$deb" | tar -t)
+  grep -q '^./postinst$' <<<"$control" || { echo "package: $deb has no postinst" >&2; exit 1; }
   DEBIAN_FRONTEND=noninteractive dpkg -i "$deb" >/dev/null
   getent passwd turnout >/dev/null || { echo "package: postinst made no turnout user" >&2; exit 1; }
   /usr/bin/turnout validate -c /etc/turnout/turnout.yaml >&2
-  man -l /usr/share/man/man1/turnout.1.gz 2>/dev/null | grep -q "upgrade" \
-    || zcat /usr/share/man/man1/turnout.1.gz | grep -q "upgrade" \
-    || { echo "package: the man page does not list the commands" >&2; exit 1; }
+  man_page=$(zcat /usr/share/man/man1/turnout.1.gz)
+  grep -q "^upgrade$" <<<"$man_page" \
+    || { echo "package: the man page does not list the upgrade command" >&2; exit 1; }
 fi
 echo "$deb"
