@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace turnout::master {
 
@@ -12,6 +13,8 @@ struct RunOptions {
     std::string config_path;
     std::optional<unsigned> workers;
     bool fresh = false;
+    // The command line as given, for an upgrade to start the new binary with.
+    std::vector<std::string> command_line;
 };
 
 // False when the master cannot start (an invalid config, a listener it

@@ -70,6 +70,12 @@ public:
     // Prometheus text format.
     virtual std::string metrics() = 0;
 
+    // Zero-downtime upgrade: starts `binary` (empty: this binary's path,
+    // re-resolved) as a new master with every socket, and answers once it
+    // serves (200 {"pid", "previous_pid", "binary", "version"}; this master
+    // then drains and exits) or failed (409 saying why; this one serves on).
+    virtual void upgrade(std::string binary, AdminCallback done) = 0;
+
     // Begins a graceful (or immediate) stop; the admin layer answers 202
     // before the master goes away.
     virtual void stop(bool now) = 0;

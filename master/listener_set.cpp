@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -92,6 +93,57 @@ void ListenerSet::close_unused(const config::Config& config) {
         close_all(it->second);
         it = bound_.erase(it);
     }
+}
+
+void ListenerSet::adopt(const HandedListener& handed, const config::Config& config) {
+    Bound bound{handed.address, handed.fds};
+    for (int fd : bound.fds) {
+        ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    const auto listener =
+        std::find_if(config.listeners.begin(), config.listeners.end(),
+                     [&](const auto& candidate) { return candidate.name == handed.name; });
+    if (listener == config.listeners.end() || listener->address.text != handed.address) {
+        spdlog::info("msg=\"handed-over listener not served, closed\" listener={} address={}",
+                     log_value(handed.name), log_value(handed.address));
+        close_all(bound);
+        return;
+    }
+    if (bound.fds.size() > slots_) {
+        // Connections waiting in these queues are reset: fewer workers now.
+        spdlog::warn("msg=\"fewer worker slots than handed-over sockets, closing the rest\" "
+                     "listener={} sockets={} slots={}",
+                     log_value(handed.name), bound.fds.size(), slots_);
+        for (std::size_t slot = slots_; slot < bound.fds.size(); ++slot) {
+            ::close(bound.fds[slot]);
+        }
+        bound.fds.resize(slots_);
+    }
+    auto address = listener->address;
+    address.endpoint.port(bound_port(bound.fds.front()));
+    try {
+        while (bound.fds.size() < slots_) {
+            bound.fds.push_back(bind_listener(address));
+        }
+    } catch (...) {
+        close_all(bound);
+        throw;
+    }
+    spdlog::info("msg=\"listening (handed over)\" listener={} address={} port={} sockets={}",
+                 log_value(handed.name), log_value(handed.address), address.endpoint.port(),
+                 slots_);
+    if (auto old = bound_.find(handed.name); old != bound_.end()) {
+        close_all(old->second);
+    }
+    bound_[handed.name] = std::move(bound);
+}
+
+std::vector<HandedListener> ListenerSet::handover() const {
+    std::vector<HandedListener> handed;
+    for (const auto& [name, bound] : bound_) {
+        handed.push_back({name, bound.address, bound.fds});
+    }
+    return handed;
 }
 
 int ListenerSet::fd(const std::string& name, unsigned slot) const {

@@ -6,6 +6,7 @@
 // connections waiting for it.
 
 #include "config/config.hpp"
+#include "master/upgrade/handover.hpp"
 
 #include <map>
 #include <string>
@@ -28,6 +29,15 @@ public:
     std::vector<std::string> stage(const config::Config& config);
     void commit_staged();
     void discard_staged();
+
+    // Takes the sockets an upgrading master handed over for a listener of
+    // `config` at the same address (stage() then binds nothing for it): one
+    // per slot, more bound when there are more slots now, the surplus
+    // closed. Sockets of a listener `config` does not name, or names at
+    // another address, are closed. Throws std::system_error like stage().
+    void adopt(const HandedListener& handed, const config::Config& config);
+    // What an upgrade hands over: every bound listener and its sockets.
+    std::vector<HandedListener> handover() const;
 
     // Closes the sockets of listeners `config` no longer names.
     void close_unused(const config::Config& config);

@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
         return exit_usage;
     }
     if (*run_cmd) {
+        run.command_line.assign(argv, argv + argc);
         return run_command(run) ? exit_ok : exit_refused;
     }
     if (*validate_cmd) {

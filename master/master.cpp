@@ -11,6 +11,7 @@
 #include "master/fleet/fleet_rollouts.hpp"
 #include "master/fleet/node_report.hpp"
 #include "master/tls_files.hpp"
+#include "master/upgrade/binary_upgrade.hpp"
 #include "server/logfmt.hpp"
 
 #include <boost/assert.hpp>
@@ -62,9 +63,13 @@ Master::Master(RunOptions options, std::shared_ptr<const config::Config> file_co
     : options_{std::move(options)},
       base_dir_{std::filesystem::absolute(options_.config_path).parent_path().string()},
       file_config_{std::move(file_config)}, start_{start_settings(options_, file_config_)},
+      handover_{take_handover_from_environment()}, state_lock_{file_config_->state_dir,
+                                                               handover_ ? handover_->lock_fd : -1},
       store_{file_config_->state_dir}, signals_{io_, SIGINT, SIGTERM, SIGHUP}, ack_timer_{io_},
       kill_timer_{io_}, stats_timer_{io_}, stats_wait_timer_{io_} {
     signals_.add(SIGCHLD);
+    signals_.add(SIGUSR1);
+    signals_.add(SIGUSR2);
     choose_initial_config();
 }
 
@@ -77,9 +82,10 @@ Master::~Master() {
 // SPEC §6: the last applied version in state_dir wins over the file, so a
 // change pushed through the API survives a restart; --fresh ignores it.
 // The settings read only at start come from the file and the command line,
-// whatever the saved version says.
+// whatever the saved version says. The new master of an upgrade serves what
+// its predecessor served, --fresh or not.
 void Master::choose_initial_config() {
-    if (auto latest = options_.fresh ? std::nullopt : store_.latest()) {
+    if (auto latest = options_.fresh && !handover_ ? std::nullopt : store_.latest()) {
         if (auto config = decode_config(*latest)) {
             live_ = config::with_start_settings(std::move(config), *start_);
             version_ = latest->info.version;
@@ -115,10 +121,19 @@ int Master::run() {
     tls_material_ = std::get<server::TlsMaterial>(std::move(tls));
     try {
         listeners_ = std::make_unique<ListenerSet>(count);
+        for (const auto& handed :
+             handover_ ? handover_->listeners : std::vector<HandedListener>{}) {
+            listeners_->adopt(handed, *live_);
+        }
         listeners_->stage(*live_);
         listeners_->commit_staged();
-        admin_ = std::make_unique<AdminServer>(io_, live_->admin, *this);
-        admin_->start();
+        admin_ = std::make_unique<AdminServer>(io_, live_->admin, *this,
+                                               handover_ ? handover_->admin_fd : -1);
+        // The new master of an upgrade answers the admin API only once it
+        // serves (worker_became_ready): until then its predecessor does.
+        if (!handover_) {
+            admin_->start();
+        }
         health_ = std::make_unique<HealthChecker>(io_, [this] { broadcast_health(); });
         health_->configure(*live_);
     } catch (const std::system_error& error) {
@@ -132,6 +147,7 @@ int Master::run() {
         start_worker(slots_[i]);
     }
     watch_signals();
+    notifier_.start_watchdog(handover_.has_value());
     poll_stats();
     restore_rollouts();
     start_fleet();
@@ -200,6 +216,7 @@ void Master::on_worker_message(unsigned index, pid_t pid, worker::Message messag
             slot.state = SlotState::ready;
             spdlog::info("msg=\"worker ready\" slot={} pid={} version={}", slot.slot, slot.pid,
                          slot.version);
+            worker_became_ready();
         }
     } else if (message.kind == worker::MessageKind::error) {
         spdlog::error("msg=\"worker refused a change\" slot={} version={} error={}", slot.slot,
@@ -284,8 +301,17 @@ void Master::watch_signals() {
         } else if (signal == SIGHUP) {
             spdlog::info("msg=\"SIGHUP: re-reading the config file\" file={}",
                          log_value(options_.config_path));
-            apply_config({}, "file", std::nullopt, [](AdminResult result) {
+            notifier_.reloading();
+            apply_config({}, "file", std::nullopt, [this](AdminResult result) {
                 spdlog::info("msg=\"reload finished\" status={} result={}", result.status,
+                             log_value(json::serialize(result.body)));
+                notifier_.ready(version_);
+            });
+        } else if (signal == SIGUSR1) {
+            reopen_logs();
+        } else if (signal == SIGUSR2) {
+            upgrade({}, [](AdminResult result) {
+                spdlog::info("msg=\"SIGUSR2: upgrade finished\" status={} result={}", result.status,
                              log_value(json::serialize(result.body)));
             });
         } else if (signal == SIGINT && interrupted_) {
@@ -302,6 +328,9 @@ void Master::reap_children() {
     int wait_status = 0;
     pid_t pid;
     while ((pid = ::waitpid(-1, &wait_status, WNOHANG)) > 0) {
+        if (upgrade_ && upgrade_->child_exited(pid, wait_status)) {
+            continue;
+        }
         for (auto& slot : slots_) {
             if (slot.pid == pid) {
                 on_worker_exit(slot, wait_status);
@@ -362,6 +391,9 @@ void Master::begin_stop(bool now) {
         return;
     }
     stopping_ = true;
+    if (handed_over_to_ < 0) {  // else the service goes on, in the new master
+        notifier_.stopping();
+    }
     if (health_) {
         health_->stop();
     }
@@ -406,6 +438,7 @@ void Master::maybe_exit() {
     ack_timer_.cancel();
     stats_timer_.cancel();
     stats_wait_timer_.cancel();
+    notifier_.stop_watchdog();
     for (auto& [route, running] : rollouts_) {
         running.timer->cancel();
     }

@@ -18,6 +18,9 @@
 #include "master/metrics/metrics_aggregator.hpp"
 #include "master/process_table.hpp"
 #include "master/rollout/rollout.hpp"
+#include "master/service_notifier.hpp"
+#include "master/store/state_lock.hpp"
+#include "master/upgrade/handover.hpp"
 #include "master/metrics/upstream_rates.hpp"
 #include "server/histogram.hpp"
 #include "server/tls/tls_material.hpp"
@@ -39,6 +42,7 @@
 namespace turnout::master {
 
 class AdminServer;
+class BinaryUpgrade;
 class HealthChecker;
 namespace fleet {
 class FleetSource;
@@ -77,6 +81,7 @@ public:
                         AdminCallback done) override;
     std::string metrics() override;
     std::optional<std::string> config_owner() const override;
+    void upgrade(std::string binary, AdminCallback done) override;
     void stop(bool now) override;
 
 private:
@@ -145,6 +150,14 @@ private:
                              AdminCallback done);
     boost::json::object node_report() const;
 
+    // Upgrades and the service manager (master_upgrade.cpp).
+    void start_upgrade(std::string binary, AdminCallback done, Job job);
+    void upgrade_ended(const std::string& binary, pid_t pid, const std::string& error,
+                       AdminCallback done, std::shared_ptr<Job> job);
+    void worker_became_ready();
+    std::string upgrade_message() const;
+    void reopen_logs();
+
     // Stopping.
     void begin_stop(bool now);
     void maybe_exit();
@@ -163,6 +176,9 @@ private:
     server::TlsMaterial tls_material_;
     std::uint64_t version_ = 0;
     std::string live_source_;
+    // Set when an upgrade started this master: the sockets it inherited.
+    std::optional<Handover> handover_;
+    StateLock state_lock_;
     ConfigStore store_;
     CheckpointWriter checkpoints_{io_, store_};
     std::unique_ptr<ListenerSet> listeners_;
@@ -186,6 +202,13 @@ private:
     std::unique_ptr<fleet::FleetSource> fleet_;
     std::unique_ptr<fleet::NodeReporter> node_reporter_;
     std::unique_ptr<fleet::FleetRollouts> fleet_rollouts_;
+    ServiceNotifier notifier_{io_};
+    // The upgrade under way, and once it succeeded, the change queue's turn
+    // it keeps so that nothing changes state_dir behind the new master.
+    std::unique_ptr<BinaryUpgrade> upgrade_;
+    std::shared_ptr<Job> handed_over_turn_;
+    pid_t handed_over_to_ = -1;
+    bool ready_announced_ = false;
     std::chrono::steady_clock::time_point started_at_;
     server::Histogram apply_seconds_;
     bool stopping_ = false;

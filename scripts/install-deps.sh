@@ -15,6 +15,10 @@ packages=(
   clang libclang-rt-14-dev
   # scripts/format.sh (ctest's format test)
   clang-format
+  # sd_notify for systemd's Type=notify
+  libsystemd-dev
+  # scripts/package.sh (ctest's package test): the man page, the .deb, its check
+  help2man dpkg-dev lintian adduser
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(nginx-light haproxy)

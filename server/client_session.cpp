@@ -27,6 +27,19 @@ namespace {
 // client still sends, so the kernel does not answer it with a reset that
 // destroys the error response we just wrote.
 constexpr std::chrono::seconds linger_timeout{2};
+// How long an idle keep-alive connection may still send one request once
+// its worker drains.
+constexpr std::chrono::seconds drain_idle_grace{1};
+
+// A keep-alive client that was not told `Connection: close` may be sending
+// its next request this very moment, and closing would reset it (a failed
+// request at every graceful stop or upgrade). While draining it gets a short
+// grace instead: a request that comes is served with `Connection: close`,
+// a client that stays idle is closed.
+std::chrono::milliseconds idle_deadline(const config::Limits& limits, bool draining) {
+    return draining ? std::min<std::chrono::milliseconds>(limits.idle_timeout, drain_idle_grace)
+                    : limits.idle_timeout;
+}
 
 constexpr std::string_view continue_100 = "HTTP/1.1 100 Continue\r\n\r\n";
 
@@ -76,7 +89,7 @@ void ClientSession::start() {
 void ClientSession::drain() {
     draining_ = true;
     if (phase_ == Phase::idle) {
-        close();
+        arm_deadline(idle_deadline(limits_, draining_));
     }
 }
 
@@ -91,10 +104,6 @@ void ClientSession::close() {
 // header deadline starts only once the client has begun a request.
 void ClientSession::wait_for_request() {
     BOOST_ASSERT_MSG(phase_ == Phase::idle, "a request starts once the last one ended");
-    if (draining_) {
-        close_gracefully();
-        return;
-    }
     limits_ = state_.limits();
     parser_.emplace();
     parser_->header_limit(
@@ -110,7 +119,7 @@ void ClientSession::wait_for_request() {
         return;
     }
     phase_ = Phase::idle;
-    arm_deadline(limits_.idle_timeout);
+    arm_deadline(idle_deadline(limits_, draining_));
     // A read, not async_wait: asio re-registers a socket with epoll for
     // every wait, while a read after one that drained the socket just
     // queues until epoll reports data — no syscall either way.

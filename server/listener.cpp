@@ -75,7 +75,7 @@ void Listener::accept() {
 }
 
 void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) {
+    if (ec == asio::error::operation_aborted || (ec && !acceptor_.is_open())) {
         return;
     }
     if (ec) {
@@ -92,8 +92,12 @@ void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
     auto tls = state_.listener_tls(context_->name);
     TransportStream stream = tls ? TransportStream{std::move(socket), tls->handshake_context()}
                                  : TransportStream{std::move(socket)};
+    // Accepted just before stop(): served (the worker's drain reaches it),
+    // not dropped, which would reset a client the kernel had connected.
     std::make_shared<ClientSession>(std::move(stream), state_, registry_, context_)->start();
-    accept();
+    if (acceptor_.is_open()) {
+        accept();
+    }
 }
 
 }  // namespace turnout::server

@@ -45,6 +45,20 @@ void ServingState::open_access_log(const std::optional<std::string>& destination
     }
 }
 
+void ServingState::reopen_access_log() {
+    if (!access_log_ || access_log_->destination() == "stdout") {
+        return;
+    }
+    try {
+        access_log_ = std::make_shared<AccessLog>(access_log_->destination());
+        spdlog::info("msg=\"access log reopened\" path={}", log_value(access_log_->destination()));
+    } catch (const std::exception& error) {
+        spdlog::error("msg=\"cannot reopen the access log, writing on to the old file\" path={} "
+                      "error={}",
+                      log_value(access_log_->destination()), log_value(error.what()));
+    }
+}
+
 void ServingState::put_route(const config::Route& route) {
     routes_.upsert(route);
 }

@@ -65,6 +65,11 @@ public:
     // nullptr when the config has no access_log. Shared: a request in
     // flight keeps the log it started with when a change replaces it.
     const std::shared_ptr<AccessLog>& access_log() const { return access_log_; }
+    // Opens the access log's path afresh (SIGUSR1, after logrotate renamed
+    // the file). Requests in flight finish their lines into the renamed file
+    // through the log they hold, so none is lost; when the path cannot be
+    // opened the log goes on into the old file.
+    void reopen_access_log();
     const RouteTable& routes() const { return routes_; }
 
     // nullptr when no upstream has that name (cannot happen for a validated

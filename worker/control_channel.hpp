@@ -31,10 +31,11 @@ enum class MessageKind : std::uint8_t {
     health = 10,          // master → worker: payload = every unhealthy target as JSON
     tls = 11,             // master → worker: payload = listeners' certificates, keys and
                           // ticket keys as JSON (server::TlsMaterial); before every snapshot
+    reopen_logs = 12,     // master → worker: reopen the access log (SIGUSR1, logrotate)
     // New kinds go last, and last_message_kind follows: FrameDecoder accepts
     // 1 up to it.
 };
-constexpr MessageKind last_message_kind = MessageKind::tls;
+constexpr MessageKind last_message_kind = MessageKind::reopen_logs;
 
 struct Message {
     MessageKind kind = MessageKind::ack;

@@ -1,5 +1,6 @@
 #include "worker/worker.hpp"
 
+#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include <unistd.h>
@@ -86,10 +87,15 @@ void Worker::begin_drain() {
             stop_now();
         }
     });
-    registry_.drain([this] {
-        drain_timer_.cancel();
-        state_.close_idle_upstreams();
-        io_.stop();
+    // Connections the listeners accepted just before they stopped still
+    // have their handlers queued: they register first, so the drain reaches
+    // them instead of the loop stopping under them.
+    boost::asio::post(io_, [this] {
+        registry_.drain([this] {
+            drain_timer_.cancel();
+            state_.close_idle_upstreams();
+            io_.stop();
+        });
     });
 }
 

@@ -29,7 +29,7 @@ class WorkerProcess {
 public:
     explicit WorkerProcess(unsigned slot)
         : slot_{slot}, channel_{std::make_shared<ControlChannel>(worker_.io(), control_channel_fd)},
-          signals_{worker_.io(), SIGINT, SIGTERM} {}
+          signals_{worker_.io(), SIGINT, SIGTERM, SIGUSR1} {}
 
     int run() {
         channel_->start([this](Message message) { on_message(std::move(message)); },
@@ -70,6 +70,9 @@ private:
             break;
         case MessageKind::stop:
             worker_.stop_now();
+            break;
+        case MessageKind::reopen_logs:
+            worker_.state().reopen_access_log();
             break;
         default:
             break;
@@ -178,10 +181,17 @@ private:
     }
 
     // Ctrl-C in a terminal signals the whole process group: a worker treats
-    // SIGINT and SIGTERM as its master does (drain; a second SIGINT stops now).
+    // SIGINT and SIGTERM as its master does (drain; a second SIGINT stops now),
+    // and SIGUSR1 (logrotate signalling every process of the unit) by
+    // reopening the access log.
     void watch_signals() {
         signals_.async_wait([this](boost::system::error_code ec, int signal) {
             if (ec) {
+                return;
+            }
+            if (signal == SIGUSR1) {
+                worker_.state().reopen_access_log();
+                watch_signals();
                 return;
             }
             if (signal == SIGINT && interrupted_) {

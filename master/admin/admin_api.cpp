@@ -220,6 +220,27 @@ void stop(ControlPlane& control, const AdminRequest& request, AdminReply reply) 
     reply(std::move(response));
 }
 
+// {"binary": PATH} optional; answered once the new master serves or failed.
+void upgrade(ControlPlane& control, const AdminRequest& request, AdminReply reply) {
+    std::string binary;
+    if (!request.body.empty()) {
+        auto body = json_body(request, reply);
+        if (!body) {
+            return;
+        }
+        const auto* object = body->if_object();
+        const auto* path = object ? object->if_contains("binary") : nullptr;
+        if (!object || (path && !path->is_string())) {
+            reply(error_response(400, "the body must be {\"binary\": \"PATH\"} or empty"));
+            return;
+        }
+        if (path) {
+            binary = std::string{path->as_string()};
+        }
+    }
+    control.upgrade(std::move(binary), answer_with(std::move(reply)));
+}
+
 void start_rollout(ControlPlane& control, const AdminRequest& request, AdminReply reply) {
     if (auto body = json_body(request, reply)) {
         control.start_rollout(*body, answer_with(std::move(reply)));
@@ -274,6 +295,10 @@ constexpr Endpoint endpoints[] = {
     {verb::post, "/v1/rollouts/{route}/abort", "send nothing to `to` now", true, act_on_rollout},
     {verb::get, "/v1/metrics", "Prometheus text format, summed over all workers", false,
      get_metrics},
+    {verb::post, "/v1/upgrade",
+     "start a new binary ({\"binary\": PATH}, default this one) on the same sockets; answers "
+     "once it serves (this master then drains) or failed (409, this one serves on)",
+     true, upgrade},
     {verb::post, "/v1/stop", "graceful stop; ?now=1 stops at once", true, stop},
 };
 
@@ -310,7 +335,7 @@ const Endpoint* dispatch_admin_request(ControlPlane& control, AdminRequest reque
         }
         request.params = std::move(*params);
         if (auto owner = control.config_owner();
-            owner && endpoint.mutates && endpoint.handler != stop) {
+            owner && endpoint.mutates && endpoint.handler != stop && endpoint.handler != upgrade) {
             reply(error_response(409, *owner));
             return &endpoint;
         }

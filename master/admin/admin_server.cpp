@@ -344,8 +344,11 @@ struct AdminServer::Impl {
     dev_t device = 0;
     ino_t inode = 0;
     bool stopped = false;
+    bool owns_path = true;
 
     void open(std::optional<unsigned> mode);
+    void adopt(int fd);
+    void close_acceptor();
 };
 
 // Binds under umask 0177 so the file is 0600 from its first moment; a wider
@@ -380,11 +383,40 @@ void AdminServer::Impl::open(std::optional<unsigned> mode) {
     }
 }
 
-AdminServer::AdminServer(asio::io_context& io, const config::Admin& admin, ControlPlane& control)
+// The socket an upgrading master handed over: its file stays the old
+// master's to remove until claim_path().
+void AdminServer::Impl::adopt(int fd) {
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    boost::system::error_code ec;
+    shared->acceptor.assign(stream_protocol{}, fd, ec);
+    if (ec) {
+        ::close(fd);
+        throw path_error(ec.value(), "cannot take over admin.socket " + path + ": " + ec.message());
+    }
+    owns_path = false;
+    struct stat info {};
+    if (::stat(path.c_str(), &info) == 0) {
+        device = info.st_dev;
+        inode = info.st_ino;
+    }
+}
+
+void AdminServer::Impl::close_acceptor() {
+    shared->stopped = true;
+    boost::system::error_code ignored;
+    shared->acceptor.close(ignored);
+}
+
+AdminServer::AdminServer(asio::io_context& io, const config::Admin& admin, ControlPlane& control,
+                         int inherited_fd)
     : impl_(std::make_unique<Impl>()) {
     impl_->path = admin.socket;
     impl_->shared = std::make_shared<AdminShared>(io, control, admin.allow_uids);
-    impl_->open(admin.mode);
+    if (inherited_fd >= 0) {
+        impl_->adopt(inherited_fd);
+    } else {
+        impl_->open(admin.mode);
+    }
 }
 
 AdminServer::~AdminServer() {
@@ -400,10 +432,8 @@ void AdminServer::stop() {
         return;
     }
     impl_->stopped = true;
+    impl_->close_acceptor();
     auto& shared = *impl_->shared;
-    shared.stopped = true;
-    boost::system::error_code ignored;
-    shared.acceptor.close(ignored);
     for (const auto& weak : shared.sessions) {
         if (auto session = weak.lock()) {
             session->close();
@@ -412,10 +442,23 @@ void AdminServer::stop() {
     shared.sessions.clear();
     // Only our own file: a later turnout may have bound the path since.
     struct stat info {};
-    if (::lstat(impl_->path.c_str(), &info) == 0 && info.st_dev == impl_->device &&
-        info.st_ino == impl_->inode) {
+    if (impl_->owns_path && ::lstat(impl_->path.c_str(), &info) == 0 &&
+        info.st_dev == impl_->device && info.st_ino == impl_->inode) {
         ::unlink(impl_->path.c_str());
     }
+}
+
+int AdminServer::native_handle() {
+    return impl_->shared->acceptor.native_handle();
+}
+
+void AdminServer::hand_over() {
+    impl_->owns_path = false;
+    impl_->close_acceptor();
+}
+
+void AdminServer::claim_path() {
+    impl_->owns_path = true;
 }
 
 }  // namespace turnout::master

@@ -19,13 +19,24 @@ namespace turnout::master {
 class AdminServer {
 public:
     // Removes a stale socket file at the path first. Throws
-    // std::system_error naming the path when it cannot listen.
-    AdminServer(boost::asio::io_context& io, const config::Admin& admin, ControlPlane& control);
+    // std::system_error naming the path when it cannot listen. With
+    // `inherited_fd` >= 0 (an upgrade) it accepts on that socket, already
+    // listening at the path, and does not own the file until claim_path().
+    AdminServer(boost::asio::io_context& io, const config::Admin& admin, ControlPlane& control,
+                int inherited_fd = -1);
     ~AdminServer();
 
     void start();
-    // Stops accepting and removes the socket file.
+    // Stops accepting and removes the socket file if it owns it.
     void stop();
+
+    // The listening socket, for an upgrade to hand over.
+    int native_handle();
+    // An upgrade's two ends: the old master stops accepting and gives up the
+    // file (its open sessions still answer); the new master, once serving,
+    // owns the file (and removes it when it stops).
+    void hand_over();
+    void claim_path();
 
 private:
     struct Impl;

@@ -224,6 +224,37 @@ ExitStatus run_stop(const CliOptions& options) {
                       });
 }
 
+// ---- upgrade -------------------------------------------------------------------
+
+void define_upgrade(CLI::App& command, CliOptions& options) {
+    command.add_option("--binary", options.binary,
+                       "the new turnout binary (default: the running one's path, read again)");
+}
+
+// Waits for the new master to serve or fail; a failure exits 1 with why.
+ExitStatus run_upgrade(const CliOptions& options) {
+    json::object body;
+    if (!options.binary.empty()) {
+        body["binary"] = options.binary;
+    }
+    return call_admin(
+        options, {http::verb::post, "/v1/upgrade", json::serialize(body), "application/json"},
+        [](const AdminHttpResponse& response) {
+            boost::system::error_code ec;
+            const auto answer = json::parse(response.body, ec);
+            const auto* object = ec ? nullptr : answer.if_object();
+            const auto* pid = object ? object->if_contains("pid") : nullptr;
+            const auto* previous = object ? object->if_contains("previous_pid") : nullptr;
+            if (!pid || !previous) {
+                return fail(exit_unreachable,
+                            "the master answered without the new pid: " + response.body);
+            }
+            std::cout << "upgraded: pid " << json::serialize(*pid) << " serves, pid "
+                      << json::serialize(*previous) << " drains and exits\n";
+            return exit_ok;
+        });
+}
+
 // ---- rollout ------------------------------------------------------------------
 
 ExitStatus run_rollout_start(const CliOptions& options) {
@@ -343,6 +374,8 @@ const std::vector<CliCommand>& cli_commands() {
         {"", "reload", "re-read the file `run` was started with (same as SIGHUP)", define_nothing,
          run_reload},
         {"", "stop", "graceful stop (default) or immediate (--now)", define_stop, run_stop},
+        {"", "upgrade", "start a new binary on the same sockets, without dropping a connection",
+         define_upgrade, run_upgrade},
         {"rollout", "start", "move a route to another upstream in steps", define_rollout_start,
          run_rollout_start},
         {"rollout", "status", "a rollout's state", define_rollout_route, run_rollout_status},

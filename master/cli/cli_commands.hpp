@@ -35,6 +35,7 @@ struct CliOptions {
     std::string route;
     std::vector<std::string> weights;  // split: UPSTREAM=WEIGHT...
     bool now = false;
+    std::string binary;  // upgrade --binary PATH
     // rollout start
     std::string to;
     std::optional<std::string> steps;

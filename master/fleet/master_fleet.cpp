@@ -43,6 +43,9 @@ std::int64_t revision_of(const std::string& summary) {
 }  // namespace
 
 std::optional<std::string> Master::config_owner() const {
+    if (upgrade_) {
+        return upgrade_message();
+    }
     if (!file_config_->source) {
         return std::nullopt;
     }

@@ -21,8 +21,9 @@ end
 
 
 class LoadResult:
-    def __init__(self, rps, p50_ms, p99_ms, errors):
+    def __init__(self, rps, p50_ms, p99_ms, errors, requests=0):
         self.rps = rps
+        self.requests = requests
         self.p50_ms = p50_ms
         self.p99_ms = p99_ms
         self.errors = errors
@@ -62,4 +63,4 @@ class Load:
         figures = json.loads(lines[-1][len("BENCH "):])
         return LoadResult(rps=figures["requests"] / (figures["duration_us"] / 1e6),
                           p50_ms=figures["p50_us"] / 1000, p99_ms=figures["p99_us"] / 1000,
-                          errors=figures["errors"])
+                          errors=figures["errors"], requests=figures["requests"])

@@ -16,6 +16,7 @@ import memory
 import report
 import throughput
 import tls
+import upgrade
 from load import Load
 from processes import BenchError, Processes
 from servers import start_nginx
@@ -70,6 +71,8 @@ def parse_args():
     parser.add_argument("--stream-mib", type=int, help="size of the streamed bodies (1024; --quick 256)")
     parser.add_argument("--fleet-only", action="store_true",
                         help="only the fleet section: etcd and --fleet-nodes turnouts (issue 13)")
+    parser.add_argument("--upgrade-only", action="store_true",
+                        help="only the binary upgrade under load: turnout upgrade against nginx USR2+WINCH+QUIT (issue 17)")
     parser.add_argument("--fleet-nodes", type=int, default=20, help="turnout instances in the fleet section (20)")
     parser.add_argument("--no-pin", action="store_true", help="pin nothing to CPUs")
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
@@ -98,6 +101,10 @@ def run_fleet(args, env, results):
 
 
 def run(args, env, results):
+    if args.upgrade_only:
+        progress(f"{upgrade.UPGRADES} upgrades of turnout, then of nginx, under wrk keep-alive and close")
+        results.upgrade = upgrade.markdown(upgrade.measure(env))
+        return
     if args.fleet_only:
         run_fleet(args, env, results)
         return
@@ -138,7 +145,8 @@ def main():
         processes.stop_all()
     results.machine["load average at end (1, 5, 15 min)"] = machine.load_average()
     progress("done")
-    block = results.fleet if args.fleet_only else report.markdown(results)
+    block = (results.upgrade if args.upgrade_only
+             else results.fleet if args.fleet_only else report.markdown(results))
     print(block)
     if args.write_doc:
         report.write_doc(args.write_doc, block)

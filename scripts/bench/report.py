@@ -25,6 +25,7 @@ class Results:
         self.streaming = {}    # "down" / "up" -> StreamPeak
         self.pinning = {}      # workers -> text
         self.fleet = ""        # the fleet section, as markdown
+        self.upgrade = ""      # the binary upgrade section (--upgrade-only), as markdown
 
 
 def _table(header, rows):

@@ -256,9 +256,11 @@ class Turnout:
     are killed by pid; the log is printed when the block raised."""
 
     def __init__(self, config_yaml, workers=None, extra_args=(), start_timeout=15.0,
-                 directory=None):
+                 directory=None, env=None):
         """directory: run in this folder (kept afterwards, e.g. to restart on
-        the same state_dir) instead of a fresh temporary one."""
+        the same state_dir) instead of a fresh temporary one. env: variables
+        added to turnout's environment (e.g. NOTIFY_SOCKET)."""
+        self.env = env
         self.config_yaml = config_yaml
         self.directory = directory
         self.workers = workers
@@ -299,7 +301,8 @@ class Turnout:
         args += self.extra_args
         try:
             self.proc = subprocess.Popen(args, cwd=self.dir, stdin=subprocess.DEVNULL,
-                                         stdout=self._log, stderr=subprocess.STDOUT)
+                                         stdout=self._log, stderr=subprocess.STDOUT,
+                                         env=dict(os.environ, **(self.env or {})))
             self._wait_ready()
         except BaseException:
             self._cleanup()

@@ -3,10 +3,11 @@ happened to it."""
 
 import json
 import os
+import signal
+import threading
 import unittest
 
-from harness import (EchoBackend, Turnout, TurnoutTestCase, free_port, render, request,
-                     wait_until)
+from harness import BackendsTestCase, Turnout, free_port, render, request, wait_until
 
 CONFIG = """\
 workers: 2
@@ -22,44 +23,95 @@ routes:
 """
 
 
-class AccessLogTest(TurnoutTestCase):
+class AccessLogTest(BackendsTestCase):
+    backend_names = ("a",)
+
+    def start(self):
+        port = free_port()
+        t = Turnout(render(CONFIG, port=port, a=self.a.address, gone=f"127.0.0.1:{free_port()}"))
+        self.turnouts = (t,)
+        return port, t
+
     def test_one_json_line_per_request(self):
-        with EchoBackend("a") as a:
-            port = free_port()
-            t = Turnout(render(CONFIG, port=port, a=a.address, gone=f"127.0.0.1:{free_port()}"))
-            self.turnouts = (t,)
-            with t:
-                path = os.path.join(t.dir, "access.log")
-                self.assertEqual(request(port, "GET", "/app/x?q=1")[0], 200)
-                self.assertEqual(request(port, "POST", "/app/form", body=b"hello")[0], 200)
-                self.assertEqual(request(port, "GET", "/app/big?bytes=1000")[0], 200)
-                self.assertEqual(request(port, "GET", "/nowhere")[0], 404)
-                self.assertEqual(request(port, "GET", "/dead")[0], 502)
+        port, t = self.start()
+        with t:
+            path = os.path.join(t.dir, "access.log")
+            self.assertEqual(request(port, "GET", "/app/x?q=1")[0], 200)
+            self.assertEqual(request(port, "POST", "/app/form", body=b"hello")[0], 200)
+            self.assertEqual(request(port, "GET", "/app/big?bytes=1000")[0], 200)
+            self.assertEqual(request(port, "GET", "/nowhere")[0], 404)
+            self.assertEqual(request(port, "GET", "/dead")[0], 502)
 
-                def lines():
-                    if not os.path.exists(path):
-                        return []
-                    with open(path) as f:
-                        return [json.loads(line) for line in f if line.strip()]
+            def lines():
+                if not os.path.exists(path):
+                    return []
+                with open(path) as f:
+                    return [json.loads(line) for line in f if line.strip()]
 
-                wait_until(lambda: len(lines()) == 5, timeout=10, message="5 access log lines")
-                by_path = {line["path"]: line for line in lines()}
-                ok = by_path["/app/x?q=1"]
-                self.assertEqual((ok["method"], ok["status"], ok["route"], ok["upstream"]),
-                                 ("GET", 200, "main", "a"))
-                self.assertEqual(ok["target"], a.address)
-                self.assertEqual(ok["client"], "127.0.0.1")
-                self.assertEqual(ok["attempts"], 1)
-                self.assertIsNone(ok["error"])
-                self.assertGreaterEqual(ok["duration_ms"], 0)
-                self.assertTrue(ok["time"].endswith("Z"))
-                self.assertEqual(by_path["/app/form"]["method"], "POST")
-                self.assertEqual(by_path["/app/big?bytes=1000"]["bytes"], 1000)
-                self.assertEqual((by_path["/nowhere"]["status"], by_path["/nowhere"]["error"]),
-                                 (404, "no_route"))
-                dead = by_path["/dead"]
-                self.assertEqual((dead["status"], dead["error"], dead["upstream"]),
-                                 (502, "connect_failed", "gone"))
+            wait_until(lambda: len(lines()) == 5, timeout=10, message="5 access log lines")
+            by_path = {line["path"]: line for line in lines()}
+            ok = by_path["/app/x?q=1"]
+            self.assertEqual((ok["method"], ok["status"], ok["route"], ok["upstream"]),
+                             ("GET", 200, "main", "a"))
+            self.assertEqual(ok["target"], self.a.address)
+            self.assertEqual(ok["client"], "127.0.0.1")
+            self.assertEqual(ok["attempts"], 1)
+            self.assertIsNone(ok["error"])
+            self.assertGreaterEqual(ok["duration_ms"], 0)
+            self.assertTrue(ok["time"].endswith("Z"))
+            self.assertEqual(by_path["/app/form"]["method"], "POST")
+            self.assertEqual(by_path["/app/big?bytes=1000"]["bytes"], 1000)
+            self.assertEqual((by_path["/nowhere"]["status"], by_path["/nowhere"]["error"]),
+                             (404, "no_route"))
+            dead = by_path["/dead"]
+            self.assertEqual((dead["status"], dead["error"], dead["upstream"]),
+                             (502, "connect_failed", "gone"))
+
+    def test_sigusr1_reopens_after_rotation_and_loses_no_line(self):
+        """logrotate's way: rename the file, SIGUSR1 the master; requests
+        keep coming meanwhile, and every one is in exactly one of the two."""
+        port, t = self.start()
+        with t:
+            path = os.path.join(t.dir, "access.log")
+            sent = []
+            rotated = threading.Event()
+            stop = threading.Event()
+
+            def client():
+                # Bounded: at most 2,000 requests, each checked.
+                for i in range(2000):
+                    if stop.is_set():
+                        return
+                    status = request(port, "GET", f"/app/r{i}")[0]
+                    sent.append((f"/app/r{i}", status))
+                    if rotated.is_set() and len(sent) >= 40 and i % 20 == 0:
+                        return
+
+            thread = threading.Thread(target=client, daemon=True)
+            thread.start()
+            wait_until(lambda: len(sent) >= 20, timeout=10, message="20 requests sent")
+            os.rename(path, path + ".1")
+            os.kill(t.pid, signal.SIGUSR1)
+            wait_until(lambda: t.log_text().count('msg="access log reopened"') == 2,
+                       timeout=10, message="SIGUSR1 did not reopen both workers' logs")
+            rotated.set()
+            thread.join(timeout=60)
+            stop.set()
+            self.assertFalse(thread.is_alive())
+            self.assertTrue(all(status == 200 for _, status in sent))
+
+            def logged(name):
+                with open(name) as f:
+                    return [json.loads(line)["path"] for line in f if line.strip()]
+
+            wait_until(lambda: len(logged(path)) + len(logged(path + ".1")) >= len(sent),
+                       timeout=10, message="every request logged")
+            old, new = logged(path + ".1"), logged(path)
+            self.assertEqual(sorted(old + new), sorted(p for p, _ in sent))
+            self.assertTrue(old and new, (len(old), len(new)))
+            # The last request went to the new file: it came after the reopen.
+            self.assertIn(sent[-1][0], new)
+            self.assertIn('msg="SIGUSR1: workers reopen the access log"', t.log_text())
 
 
 if __name__ == "__main__":

@@ -168,9 +168,11 @@ class RolloutTest(BackendsTestCase):
             rollout = self.rollout(admin)
             self.assertEqual(rollout["weight"], 100)
             self.assertEqual(servers(port, 20), {"b": 20})
-            # The transitions from before the restart are kept.
+            # The transitions from before the restart are kept (a slow first
+            # interval may add a "holding" one at 40 between them).
             weights = [t["weight"] for t in rollout["transitions"]]
-            self.assertEqual(weights[:2], [40, 60], rollout["transitions"])
+            steps = [w for i, w in enumerate(weights) if i == 0 or w != weights[i - 1]]
+            self.assertEqual(steps[:2], [40, 60], rollout["transitions"])
 
     def test_pause_resume_promote_abort_act_at_once(self):
         port, t = self.start()

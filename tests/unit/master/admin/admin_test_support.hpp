@@ -108,6 +108,10 @@ public:
         record("metrics");
         return "turnout_config_version 5\n";
     }
+    void upgrade(std::string binary, AdminCallback done) override {
+        record("upgrade " + binary);
+        done(upgrade_answer);
+    }
     void stop(bool now) override { record(now ? "stop now" : "stop graceful"); }
 
     std::vector<std::string> calls() {
@@ -120,6 +124,8 @@ public:
     }
 
     AdminResult answer{200, json::object{{"version", 8}, {"apply_ms", 3}}};
+    AdminResult upgrade_answer{
+        200, json::object{{"pid", 42}, {"previous_pid", 41}, {"binary", "/b"}, {"version", 8}}};
     // GET /v1/rollouts/{route}'s answer, shaped as Rollout::to_json's.
     json::object rollout{{"route", "api"},
                          {"to", "v2"},

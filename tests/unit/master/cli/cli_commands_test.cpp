@@ -122,6 +122,20 @@ TEST_CASE("admin: CLI commands and their exit statuses", "[admin]") {
         CHECK(h.control.last_call() == "rollout_action api pause");
         CHECK_THAT(paused.out, Catch::StartsWith("rollout api to -: "));
     }
+    SECTION("upgrade names the binary when given, and a refusal exits 1 with why") {
+        CliOptions upgrade;
+        const auto plain = run_cli("upgrade", upgrade, h.admin.socket);
+        CHECK(plain.status == 0);
+        CHECK(h.control.last_call() == "upgrade ");
+        CHECK(plain.out == "upgraded: pid 42 serves, pid 41 drains and exits\n");
+        upgrade.binary = "/opt/turnout-2/turnout";
+        CHECK(run_cli("upgrade", upgrade, h.admin.socket).status == 0);
+        CHECK(h.control.last_call() == "upgrade /opt/turnout-2/turnout");
+        h.control.upgrade_answer = {409, turnout::master::error_json("the new master failed")};
+        const auto refused = run_cli("upgrade", upgrade, h.admin.socket);
+        CHECK(refused.status == 1);
+        CHECK_THAT(refused.err, Catch::Contains("the new master failed"));
+    }
     SECTION("no master at the socket: 3") {
         const auto run = run_cli("status", {}, (h.dir / "nobody.sock").string());
         CHECK(run.status == 3);
