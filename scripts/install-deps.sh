@@ -15,8 +15,11 @@ packages=(
   clang libclang-rt-14-dev
   # scripts/format.sh (ctest's format test)
   clang-format
+  # HTTP/2 for clients (server/h2/), and the real h2 clients its tests use
+  libnghttp2-dev nghttp2-client python3-h2
 )
 if [[ "${1:-}" == "--bench" ]]; then
+  # h2load (bench --h2) comes with nghttp2-client
   packages+=(nginx-light haproxy)
 fi
 

@@ -25,6 +25,7 @@ class Results:
         self.streaming = {}    # "down" / "up" -> StreamPeak
         self.pinning = {}      # workers -> text
         self.fleet = ""        # the fleet section, as markdown
+        self.h2 = ""           # the HTTP/2 section (--h2), as markdown
 
 
 def _table(header, rows):
