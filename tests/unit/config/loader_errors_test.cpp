@@ -330,16 +330,16 @@ listeners:
 }
 
 TEST_CASE("listener http2 is true, false or settings in range", "[config]") {
-    require_error("listeners:\n  - { name: s, address: \":80\", http2: yes please }\n", 2, 42,
+    require_error("listeners:\n  - { name: s, address: \":80\", http2: yes please }\n", 2, 39,
                   {"listeners[0].http2: must be true or false"});
-    require_error("listeners:\n  - { name: s, address: \":80\", http2: { streams: 4 } }\n", 2, 44,
-                  {"listeners[0].http2: unknown key 'streams'"});
+    require_error("listeners:\n  - { name: s, address: \":80\", http2: { streams: 4 } }\n", 2, 41,
+                  {"listeners[0].http2.streams: unknown key; expected one of"});
     require_error(
         "listeners:\n  - { name: s, address: \":80\", http2: { max_concurrent_streams: 0 } }\n", 2,
-        68, {"listeners[0].http2.max_concurrent_streams: must be an integer from 1"});
+        65, {"listeners[0].http2.max_concurrent_streams: must be an integer from 1"});
     require_error(
         "listeners:\n  - { name: s, address: \":80\", http2: { initial_window_size: 3g } }\n", 2,
-        65,
+        62,
         {"listeners[0].http2.initial_window_size: must be at most 2147483647 bytes, got \"3g\""});
 }
 
