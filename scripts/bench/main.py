@@ -11,7 +11,7 @@ import time
 import change_to_live
 import configs
 import fleet
-import h2
+import http2_bench
 import machine
 import memory
 import report
@@ -105,8 +105,8 @@ def run_fleet(args, env, results):
 def run_h2(args, env, results):
     progress(f"HTTP/2: h2load against nginx and turnout, {args.rounds} rounds × {args.seconds} s; "
              f"{args.idle_connections} idle connections")
-    series, idle = h2.side_by_side(env, args.idle_connections)
-    results.h2 = h2.markdown(series, idle, args.rounds, args.seconds, args.idle_connections)
+    series, idle = http2_bench.side_by_side(env, args.idle_connections)
+    results.h2 = http2_bench.markdown(series, idle, args.rounds, args.seconds, args.idle_connections)
 
 
 def run(args, env, results):
