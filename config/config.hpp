@@ -49,10 +49,22 @@ struct ListenerTls {
     bool operator==(const ListenerTls&) const = default;
 };
 
+// HTTP/2 on a listener (docs/SPEC.md, extensions): offered by ALPN on TLS,
+// prior-knowledge h2c on plain TCP. What a client may hold open at once.
+struct Http2Settings {
+    std::uint32_t max_concurrent_streams = 128;
+    std::uint32_t initial_window_size = 65535;  // per stream, request bodies
+    // The decoded header list a request may send (RFC 9113 §6.5.2);
+    // 0: limits.max_header_bytes.
+    std::uint32_t max_header_list_size = 0;
+    bool operator==(const Http2Settings&) const = default;
+};
+
 struct Listener {
     std::string name;
     Address address;
     std::optional<ListenerTls> tls;
+    std::optional<Http2Settings> http2;  // none: HTTP/1.1 only
     bool operator==(const Listener&) const = default;
 };
 

@@ -182,8 +182,16 @@ private:
             tls = object({{"certificates", std::move(certificates)},
                           {"min_version", value.tls->min_version}});
         }
-        return object(
-            {{"name", value.name}, {"address", value.address.text}, {"tls", std::move(tls)}});
+        json::value http2 = null();
+        if (value.http2) {
+            http2 = object({{"max_concurrent_streams", value.http2->max_concurrent_streams},
+                            {"initial_window_size", value.http2->initial_window_size},
+                            {"max_header_list_size", value.http2->max_header_list_size}});
+        }
+        return object({{"name", value.name},
+                       {"address", value.address.text},
+                       {"tls", std::move(tls)},
+                       {"http2", std::move(http2)}});
     }
 
     json::storage_ptr sp_;

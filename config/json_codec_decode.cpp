@@ -294,6 +294,14 @@ std::optional<Listener> listener_from_json(const json::value& value) {
         }
         fields.check(tls.ok());
     }
+    if (const json::value* http2_json = fields.get_optional("http2")) {
+        Fields http2(http2_json);
+        Http2Settings& out = listener.http2.emplace();
+        http2.read("max_concurrent_streams", out.max_concurrent_streams);
+        http2.read("initial_window_size", out.initial_window_size);
+        http2.read("max_header_list_size", out.max_header_list_size);
+        fields.check(http2.ok());
+    }
     return fields.ok() ? std::optional(listener) : std::nullopt;
 }
 

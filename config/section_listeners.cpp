@@ -39,9 +39,39 @@ std::optional<ListenerTls> read_listener_tls(Context& context, const Cursor& at)
     return tls;
 }
 
+// RFC 9113 §6.5.2: a window above 2^31-1 is a FLOW_CONTROL_ERROR.
+constexpr std::uint64_t max_window_size = 0x7fffffff;
+
+// `http2: true`, `false`, or a map of settings (each defaulted when absent).
+std::optional<Http2Settings> read_http2(Context& context, const Cursor& at) {
+    if (!at.node.IsMap()) {
+        const auto on = read_bool(context, at);
+        return on.value_or(false) ? std::optional(Http2Settings{}) : std::nullopt;
+    }
+    MapReader map(context, at,
+                  {"max_concurrent_streams", "initial_window_size", "max_header_list_size"});
+    Http2Settings settings;
+    map.read("max_concurrent_streams", settings.max_concurrent_streams,
+             [](Context& c, const Cursor& value) { return read_u32(c, value, 1); });
+    auto size_up_to = [](std::uint64_t max) {
+        return [max](Context& c, const Cursor& value) -> std::optional<std::uint32_t> {
+            const auto size = read_size(c, value, 1024);
+            if (size && *size > max) {
+                c.error(value, "must be at most " + std::to_string(max) + " bytes, got " +
+                                   value.describe());
+                return std::nullopt;
+            }
+            return size ? std::optional(static_cast<std::uint32_t>(*size)) : std::nullopt;
+        };
+    };
+    map.read("initial_window_size", settings.initial_window_size, size_up_to(max_window_size));
+    map.read("max_header_list_size", settings.max_header_list_size, size_up_to(UINT32_MAX));
+    return settings;
+}
+
 Listener read_listener(Context& context, const Cursor& at, UniqueCheck& names,
                        UniqueCheck& addresses) {
-    MapReader map(context, at, {"name", "address", "tls"});
+    MapReader map(context, at, {"name", "address", "tls", "http2"});
     Listener listener;
     if (auto name = map.require("name")) {
         if (auto value = read_name(context, *name)) {
@@ -62,6 +92,9 @@ Listener read_listener(Context& context, const Cursor& at, UniqueCheck& names,
     }
     if (auto tls = map.get("tls")) {
         listener.tls = read_listener_tls(context, *tls);
+    }
+    if (auto http2 = map.get("http2")) {
+        listener.http2 = read_http2(context, *http2);
     }
     return listener;
 }

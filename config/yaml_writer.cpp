@@ -320,6 +320,18 @@ void write_upstream(Block block, const Upstream& upstream) {
 void write_listener(Block block, const Listener& listener) {
     block.text("name", listener.name);
     block.text("address", listener.address.text);
+    if (listener.http2 == Http2Settings{}) {
+        block.raw("http2", "true");
+    } else if (listener.http2) {
+        FlowMap map(block.key("http2"));
+        map.number("max_concurrent_streams", listener.http2->max_concurrent_streams);
+        map.number("initial_window_size", listener.http2->initial_window_size);
+        if (listener.http2->max_header_list_size != 0) {
+            map.number("max_header_list_size", listener.http2->max_header_list_size);
+        }
+        map.close();
+        block.end();
+    }
     if (!listener.tls) {
         return;
     }

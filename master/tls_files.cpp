@@ -52,7 +52,7 @@ std::variant<server::TlsMaterial, config::ConfigErrors> read_listener_tls(
         if (!listener.tls) {
             continue;
         }
-        server::ListenerTlsMaterial tls{listener.tls->min_version, {}};
+        server::ListenerTlsMaterial tls{listener.tls->min_version, {}, listener.http2.has_value()};
         bool read_all = true;
         for (const auto& certificate : listener.tls->certificates) {
             server::CertificatePem pem{certificate.cert, certificate.key, {}, {}};

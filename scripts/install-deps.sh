@@ -19,8 +19,11 @@ packages=(
   libsystemd-dev
   # scripts/package.sh (ctest's package test): the man page, the .deb, its check
   help2man dpkg-dev lintian adduser
+  # HTTP/2 for clients (server/h2/), and the real h2 clients its tests use
+  libnghttp2-dev nghttp2-client python3-h2
 )
 if [[ "${1:-}" == "--bench" ]]; then
+  # h2load (bench --h2) comes with nghttp2-client
   packages+=(nginx-light haproxy)
 fi
 

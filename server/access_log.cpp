@@ -56,7 +56,7 @@ void AccessLog::write(const AccessRecord& record) {
         {"status", record.status},     {"route", record.route},
         {"upstream", record.upstream}, {"target", record.target},
         {"bytes", record.bytes},       {"duration_ms", record.duration.count() * 1000.0},
-        {"attempts", record.attempts},
+        {"attempts", record.attempts}, {"protocol", record.protocol},
     };
     if (!record.error.empty()) {
         line["error"] = record.error;

@@ -31,7 +31,8 @@ struct AccessRecord {
     std::uint64_t bytes = 0;  // response body bytes sent to the client
     std::chrono::duration<double> duration{};
     unsigned attempts = 0;
-    std::string_view error;  // turnout-error reason; empty when none
+    std::string_view error;                  // turnout-error reason; empty when none
+    std::string_view protocol = "HTTP/1.1";  // as the client spoke: HTTP/1.0, HTTP/1.1, HTTP/2
 };
 
 class AccessLog {

@@ -1,6 +1,9 @@
 #include "server/client_session.hpp"
 
+#include "server/h2/h2_preface.hpp"
+#include "server/h2/http2_session.hpp"
 #include "server/proxy_exchange.hpp"
+#include "server/match_route.hpp"
 #include "server/http/request_head.hpp"
 #include "server/serving_state.hpp"
 #include "server/session_registry.hpp"
@@ -45,16 +48,6 @@ constexpr std::string_view continue_100 = "HTTP/1.1 100 Continue\r\n\r\n";
 
 bool is_http_error(const error_code& ec) {
     return ec.category() == http::make_error_code(http::error::bad_method).category();
-}
-
-// The path a route is matched on. `OPTIONS *` asks about the server as a
-// whole: it goes where the host's root would, with its target unchanged.
-std::string_view path_of(std::string_view target) {
-    if (target == "*") {
-        return "/";
-    }
-    const auto end = target.find_first_of("?#");
-    return end == std::string_view::npos ? target : target.substr(0, end);
 }
 
 }  // namespace
@@ -173,6 +166,10 @@ void ClientSession::parse_head() {
                                     }
                                     self->parse_head();
                                 });
+        return;
+    }
+    if (listener_->http2 && !socket_.is_tls() && is_h2_preface_head(bytes.substr(0, head.end))) {
+        hand_over_to_h2(bytes);
         return;
     }
     if (const auto rejected = check_request_head(bytes.substr(0, head.end), limits_.max_headers)) {
@@ -313,22 +310,8 @@ void ClientSession::route_request() {
         send_error(http::status::bad_request, "missing_host", false);
         return;
     }
-    auto route = state_.routes().match(
-        RouteRequest{host, path_of(request.target()), request.method_string(), request.base()});
+    auto route = match_route(state_, request.base(), client_ip_, protocol());
     if (!route) {
-        if (const auto& log = state_.access_log()) {
-            log->write({client_ip_,
-                        request.method_string(),
-                        request.target(),
-                        404,
-                        {},
-                        {},
-                        {},
-                        0,
-                        {},
-                        0,
-                        "no_route"});
-        }
         send_error(http::status::not_found, "no_route", request.keep_alive() && no_body);
         return;
     }
@@ -404,6 +387,17 @@ void ClientSession::send_error(http::status status, std::string_view reason, boo
                               self->finish_exchange(keep_alive);
                           }
                       });
+}
+
+// The session ends here (its destructor counts it closed); the
+// Http2Session now owns the socket and counts as the open connection.
+void ClientSession::hand_over_to_h2(std::string_view early) {
+    deadline_.disarm();
+    phase_ = Phase::closing;
+    auto h2 = std::make_shared<Http2Session>(std::move(socket_), state_, registry_, listener_,
+                                             client_ip_);
+    h2->start(early);
+    buffer_.clear();
 }
 
 // Half-closes, then reads until the client closes too (or a short deadline),

@@ -10,6 +10,7 @@
 #include "server/deadline.hpp"
 #include "server/downstream.hpp"
 #include "server/http/error_response.hpp"
+#include "server/session_registry.hpp"
 #include "server/transport_stream.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
@@ -25,15 +26,18 @@
 namespace turnout::server {
 
 class ServingState;
-class SessionRegistry;
 
 // What a session knows about the listener that accepted it. Whether it is
 // TLS (https) is the connection's own: see TransportStream::is_tls().
 struct ListenerContext {
     std::string name;
+    // HTTP/2 on: h2 by ALPN under TLS, prior-knowledge h2c on plain TCP.
+    std::optional<config::Http2Settings> http2;
 };
 
-class ClientSession final : public Downstream, public std::enable_shared_from_this<ClientSession> {
+class ClientSession final : public Downstream,
+                            public ClientConnection,
+                            public std::enable_shared_from_this<ClientSession> {
 public:
     static constexpr std::size_t body_buffer_size = 64 * 1024;
 
@@ -45,9 +49,9 @@ public:
     void start();
 
     // Graceful stop: close now if idle, else after the current response.
-    void drain();
+    void drain() override;
     // Immediate stop.
-    void close();
+    void close() override;
 
     // For the Tunnel that takes the connection over after an upgrade.
     TransportStream& socket() { return socket_; }
@@ -62,6 +66,9 @@ public:
     const std::string& client_ip() const override { return client_ip_; }
     bool is_tls() const override { return socket_.is_tls(); }
     bool draining() const override { return draining_; }
+    std::string_view protocol() const override {
+        return parser_->get().version() == 10 ? "HTTP/1.0" : "HTTP/1.1";
+    }
     std::span<char> body_buffer() override { return exchange_buffers_->body; }
     void send_continue(WriteHandler handler) override;
     // A chunked body is checked by ChunkedScanner before Beast parses it.
@@ -91,6 +98,9 @@ private:
     std::size_t read_room() const;
     void close_gracefully();
     void discard_input();
+    // The client speaks HTTP/2: an Http2Session takes the connection over,
+    // with `early`, the bytes already read.
+    void hand_over_to_h2(std::string_view early);
 
     // TLS (client_session_tls.cpp).
     void handshake();

@@ -30,6 +30,13 @@ void ClientSession::on_handshake(error_code ec) {
         close();
         return;
     }
+    const unsigned char* protocol = nullptr;
+    unsigned int protocol_size = 0;
+    SSL_get0_alpn_selected(socket_.tls().native_handle(), &protocol, &protocol_size);
+    if (std::string_view{reinterpret_cast<const char*>(protocol), protocol_size} == "h2") {
+        hand_over_to_h2({});
+        return;
+    }
     wait_for_request();
 }
 

@@ -4,7 +4,7 @@
 // head, the request body read piece by piece into one fixed buffer, the
 // response head and body written back, and the ways an exchange ends. An
 // HTTP/1.1 connection (ClientSession) is a Downstream for one exchange at a
-// time; an HTTP/2 stream is meant to be another, one per stream.
+// time; an HTTP/2 stream (H2Stream) is another, one per stream.
 //
 // Flow control is the caller's and follows from the calls: at most one read
 // or write is pending at a time, and the exchange asks for the next request
@@ -55,6 +55,8 @@ public:
     virtual bool is_tls() const = 0;
     // The connection is going away: the response must not promise another request.
     virtual bool draining() const = 0;
+    // As the access log names it: "HTTP/1.0", "HTTP/1.1" or "HTTP/2".
+    virtual std::string_view protocol() const = 0;
     // Where read_body puts request body and where response body is read
     // into before it is written here; fixed for the exchange's life.
     virtual std::span<char> body_buffer() = 0;

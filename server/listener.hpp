@@ -25,6 +25,10 @@ public:
     void stop();
 
     const std::string& name() const { return context_->name; }
+    // For connections accepted from now on; open ones keep theirs.
+    void set_context(ListenerContext context) {
+        context_ = std::make_shared<const ListenerContext>(std::move(context));
+    }
 
 private:
     void accept();

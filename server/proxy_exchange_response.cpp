@@ -128,7 +128,8 @@ void ProxyExchange::record_request(unsigned status, bool failed) {
         access_log_->write({downstream_->client_ip(), logged_method_, logged_path_, status,
                             route_->route.name, upstream, target, response_bytes_, elapsed,
                             attempts_ + (target_ ? 1u : 0u),
-                            failed && error_reason_.empty() ? "response_cut_off" : error_reason_});
+                            failed && error_reason_.empty() ? "response_cut_off" : error_reason_,
+                            downstream_->protocol()});
     }
 }
 

@@ -1,16 +1,14 @@
 #include "server/session_registry.hpp"
 
-#include "server/client_session.hpp"
-
 #include <vector>
 
 namespace turnout::server {
 
-void SessionRegistry::add(ClientSession* session) {
+void SessionRegistry::add(ClientConnection* session) {
     sessions_.insert(session);
 }
 
-void SessionRegistry::remove(ClientSession* session) {
+void SessionRegistry::remove(ClientConnection* session) {
     sessions_.erase(session);
     if (!waiting_for_room_.empty()) {
         auto waiting = std::move(waiting_for_room_);
@@ -33,7 +31,7 @@ void SessionRegistry::drain(std::function<void()> on_empty) {
     }
     on_empty_ = std::move(on_empty);
     // drain() may close a session, which removes it from the set: iterate a copy.
-    const std::vector<ClientSession*> sessions{sessions_.begin(), sessions_.end()};
+    const std::vector<ClientConnection*> sessions{sessions_.begin(), sessions_.end()};
     for (auto* session : sessions) {
         session->drain();
     }
@@ -44,7 +42,7 @@ void SessionRegistry::when_one_closes(std::function<void()> resume) {
 }
 
 void SessionRegistry::close_all() {
-    const std::vector<ClientSession*> sessions{sessions_.begin(), sessions_.end()};
+    const std::vector<ClientConnection*> sessions{sessions_.begin(), sessions_.end()};
     for (auto* session : sessions) {
         session->close();
     }

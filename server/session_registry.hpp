@@ -12,12 +12,23 @@
 
 namespace turnout::server {
 
-class ClientSession;
+// A client connection, whatever its protocol (ClientSession for HTTP/1.1,
+// Http2Session for HTTP/2), as a graceful or immediate stop sees it.
+class ClientConnection {
+public:
+    // Finish what is in flight, then close.
+    virtual void drain() = 0;
+    // Close now, in-flight requests included.
+    virtual void close() = 0;
+
+protected:
+    ~ClientConnection() = default;
+};
 
 class SessionRegistry {
 public:
-    void add(ClientSession* session);
-    void remove(ClientSession* session);
+    void add(ClientConnection* session);
+    void remove(ClientConnection* session);
     std::size_t size() const { return sessions_.size(); }
 
     // Asks every session to finish its current request and close; `on_empty`
@@ -35,7 +46,7 @@ public:
     void when_one_closes(std::function<void()> resume);
 
 private:
-    std::unordered_set<ClientSession*> sessions_;
+    std::unordered_set<ClientConnection*> sessions_;
     std::function<void()> on_empty_;
     std::vector<std::function<void()>> waiting_for_room_;
 };

@@ -52,8 +52,12 @@ void Worker::start_listeners(const std::vector<config::Listener>& listeners) {
             slot.listener->stop();
             slot.listener.reset();
         }
+        if (wanted && slot.listener) {
+            // Settings such as http2 change for connections accepted from now on.
+            slot.listener->set_context(server::ListenerContext{name, wanted->http2});
+        }
         if (wanted && !slot.listener && slot.fd >= 0) {
-            server::ListenerContext context{name};
+            server::ListenerContext context{name, wanted->http2};
             slot.listener = std::make_shared<server::Listener>(io_, slot.fd, std::move(context),
                                                                state_, registry_);
             slot.fd = -1;  // the listener owns it now

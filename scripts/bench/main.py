@@ -11,6 +11,7 @@ import time
 import change_to_live
 import configs
 import fleet
+import http2_bench
 import machine
 import memory
 import report
@@ -74,6 +75,10 @@ def parse_args():
     parser.add_argument("--upgrade-only", action="store_true",
                         help="only the binary upgrade under load: turnout upgrade against nginx USR2+WINCH+QUIT (issue 17)")
     parser.add_argument("--fleet-nodes", type=int, default=20, help="turnout instances in the fleet section (20)")
+    parser.add_argument("--h2", action="store_true",
+                        help="only the HTTP/2 section: h2load against nginx and turnout over TLS (issue 15)")
+    parser.add_argument("--idle-connections", type=int, default=500,
+                        help="idle HTTP/2 connections in the memory figure of --h2 (500)")
     parser.add_argument("--no-pin", action="store_true", help="pin nothing to CPUs")
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
     parser.add_argument("--run-dir", required=True, help="an empty folder for configs and logs")
@@ -88,7 +93,7 @@ def parse_args():
 
 def settings_line(args):
     """The command and the shape of the run, as markdown."""
-    command = "scripts/bench.sh" + (" --quick" if args.quick else "") + (" --no-pin" if args.no_pin else "")
+    command = "scripts/bench.sh" + (" --h2" if args.h2 else "") + (" --quick" if args.quick else "") + (" --no-pin" if args.no_pin else "")
     threads = f"{args.threads} thread{'s' if args.threads > 1 else ''}"
     return (f"Run: `{command}`; wrk {args.rounds} rounds × {args.seconds} s per server, {threads}, "
             f"{args.connections} connections; {args.routes} routes; {args.stream_mib} MiB bodies.")
@@ -100,10 +105,20 @@ def run_fleet(args, env, results):
     results.fleet = fleet.markdown(fleet.measure(env, args.fleet_nodes, puts, args.routes), args.fleet_nodes)
 
 
+def run_h2(args, env, results):
+    progress(f"HTTP/2: h2load against nginx and turnout, {args.rounds} rounds × {args.seconds} s; "
+             f"{args.idle_connections} idle connections")
+    series, idle = http2_bench.side_by_side(env, args.idle_connections)
+    results.h2 = http2_bench.markdown(series, idle, args.rounds, args.seconds, args.idle_connections)
+
+
 def run(args, env, results):
     if args.upgrade_only:
         progress(f"{upgrade.UPGRADES} upgrades of turnout, then of nginx, under wrk keep-alive and close")
         results.upgrade = upgrade.markdown(upgrade.measure(env))
+        return
+    if args.h2:
+        run_h2(args, env, results)
         return
     if args.fleet_only:
         run_fleet(args, env, results)
@@ -145,7 +160,7 @@ def main():
         processes.stop_all()
     results.machine["load average at end (1, 5, 15 min)"] = machine.load_average()
     progress("done")
-    block = (results.upgrade if args.upgrade_only
+    block = (results.upgrade if args.upgrade_only else results.h2 if args.h2
              else results.fleet if args.fleet_only else report.markdown(results))
     print(block)
     if args.write_doc:

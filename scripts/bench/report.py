@@ -26,6 +26,7 @@ class Results:
         self.pinning = {}      # workers -> text
         self.fleet = ""        # the fleet section, as markdown
         self.upgrade = ""      # the binary upgrade section (--upgrade-only), as markdown
+        self.h2 = ""           # the HTTP/2 section (--h2), as markdown
 
 
 def _table(header, rows):

@@ -78,6 +78,8 @@ std::optional<ListenerTlsMaterial> listener_from_json(const json::value& value) 
         return std::nullopt;
     }
     ListenerTlsMaterial listener{std::move(*min_version), {}};
+    const auto* http2 = object->if_contains("http2");
+    listener.http2 = http2 && http2->is_bool() && http2->get_bool();
     for (const auto& item : certificates->get_array()) {
         auto certificate = certificate_from_json(item);
         if (!certificate) {
@@ -101,6 +103,7 @@ json::value to_json(const TlsMaterial& material) {
                                                 {"key", certificate.key}});
         }
         listeners[name] = json::object{{"min_version", listener.min_version},
+                                       {"http2", listener.http2},
                                        {"certificates", std::move(certificates)}};
     }
     return json::object{{"listeners", std::move(listeners)},

@@ -26,6 +26,7 @@ struct CertificatePem {
 struct ListenerTlsMaterial {
     std::string min_version = "1.2";           // "1.2" or "1.3"
     std::vector<CertificatePem> certificates;  // the first is the default
+    bool http2 = false;                        // ALPN offers h2 before http/1.1
     bool operator==(const ListenerTlsMaterial&) const = default;
 };
 

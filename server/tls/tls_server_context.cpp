@@ -10,17 +10,24 @@ namespace ssl = boost::asio::ssl;
 namespace {
 
 constexpr unsigned char alpn_http11[] = "\x08http/1.1";
+// Our preference first: SSL_select_next_proto walks the server's list.
+constexpr unsigned char alpn_h2_http11[] = "\x02h2\x08http/1.1";
 constexpr std::string_view session_id_context = "turnout";
 
-// ALPN: http/1.1 or nothing. A client offering only other protocols (h2)
-// gets the no_application_protocol alert RFC 7301 asks for, not a
-// connection speaking something it did not offer.
+// ALPN: h2 when the listener has http2 and the client offers it, else
+// http/1.1, else nothing. A client offering only other protocols gets the
+// no_application_protocol alert RFC 7301 asks for, not a connection
+// speaking something it did not offer. `http2` is a non-null pointer for
+// a listener with http2, so no state outlives the context.
 int select_alpn(SSL*, const unsigned char** out, unsigned char* out_size, const unsigned char* in,
-                unsigned int in_size, void*) {
+                unsigned int in_size, void* http2) {
     unsigned char* selected = nullptr;
     unsigned char selected_size = 0;
-    if (SSL_select_next_proto(&selected, &selected_size, alpn_http11, sizeof(alpn_http11) - 1, in,
-                              in_size) != OPENSSL_NPN_NEGOTIATED) {
+    const bool offer_h2 = http2 != nullptr;
+    const unsigned char* ours = offer_h2 ? alpn_h2_http11 : alpn_http11;
+    const unsigned int ours_size = offer_h2 ? sizeof(alpn_h2_http11) - 1 : sizeof(alpn_http11) - 1;
+    if (SSL_select_next_proto(&selected, &selected_size, ours, ours_size, in, in_size) !=
+        OPENSSL_NPN_NEGOTIATED) {
         return SSL_TLSEXT_ERR_ALERT_FATAL;
     }
     *out = selected;
@@ -46,7 +53,8 @@ std::unique_ptr<ssl::context> make_context(const ListenerTlsMaterial& material,
                                     SSL_OP_NO_COMPRESSION);
     // Idle keep-alive connections give their read and write buffers back.
     SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
-    SSL_CTX_set_alpn_select_cb(native, select_alpn, nullptr);
+    SSL_CTX_set_alpn_select_cb(
+        native, select_alpn, material.http2 ? const_cast<unsigned char*>(alpn_h2_http11) : nullptr);
     // Resumption is by tickets only: a ticket decrypts on any worker, a
     // session cache would live in one.
     SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);

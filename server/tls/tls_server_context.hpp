@@ -2,7 +2,7 @@
 
 // TLS termination for one listener (SPEC §5): one OpenSSL context per
 // certificate, all with the same settings — TLS 1.2 and 1.3 from
-// `min_version` up, ALPN http/1.1, stateless session tickets under keys the
+// `min_version` up, ALPN h2 (with http2) and http/1.1, stateless session tickets under keys the
 // workers share. A connection starts on the first certificate's context;
 // the SNI callback moves it to the certificate whose names match.
 

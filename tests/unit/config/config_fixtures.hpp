@@ -31,8 +31,10 @@ limits:
 listeners:
   - name: web
     address: ":8080"
+    http2: true
   - name: websecure
     address: "[::1]:8443"
+    http2: { max_concurrent_streams: 32, initial_window_size: 1m, max_header_list_size: 32k }
     tls:
       certificates:
         - { cert: certs/a.pem, key: certs/a.key }

@@ -329,6 +329,20 @@ listeners:
                   4, 70, {"listeners[0].tls.min_version: must be one of 1.2, 1.3, got \"1.1\""});
 }
 
+TEST_CASE("listener http2 is true, false or settings in range", "[config]") {
+    require_error("listeners:\n  - { name: s, address: \":80\", http2: yes please }\n", 2, 39,
+                  {"listeners[0].http2: must be true or false"});
+    require_error("listeners:\n  - { name: s, address: \":80\", http2: { streams: 4 } }\n", 2, 41,
+                  {"listeners[0].http2.streams: unknown key; expected one of"});
+    require_error(
+        "listeners:\n  - { name: s, address: \":80\", http2: { max_concurrent_streams: 0 } }\n", 2,
+        65, {"listeners[0].http2.max_concurrent_streams: must be an integer from 1"});
+    require_error(
+        "listeners:\n  - { name: s, address: \":80\", http2: { initial_window_size: 3g } }\n", 2,
+        62,
+        {"listeners[0].http2.initial_window_size: must be at most 2147483647 bytes, got \"3g\""});
+}
+
 TEST_CASE("a config without listeners is an error", "[config]") {
     require_error("", 1, 1, {"the config is empty"});
     require_error("upstreams: {}\n", 1, 1, {"missing key 'listeners'"});

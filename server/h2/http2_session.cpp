@@ -1,0 +1,421 @@
+#include "server/h2/http2_session.hpp"
+
+#include "server/client_session.hpp"
+#include "server/h2/h2_stream.hpp"
+#include "server/logfmt.hpp"
+#include "server/serving_state.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace turnout::server {
+
+namespace asio = boost::asio;
+using error_code = boost::system::error_code;
+
+namespace {
+
+// How long the GOAWAY notice stands before the final GOAWAY names the last
+// stream: requests the client sent before it saw the notice still arrive.
+constexpr std::chrono::seconds goaway_notice_time{1};
+
+// The connection's receive window, over all streams' request bodies: a few
+// uploads at full speed, and the bound on what the connection buffers.
+constexpr std::uint64_t streams_at_full_window = 16;
+constexpr std::uint64_t max_window = 0x7fffffff;
+
+// Floods, per connection (FrameBudget): a client sends a few SETTINGS and
+// PINGs per connection and empty DATA frames hardly ever.
+constexpr std::uint32_t settings_burst = 100;
+constexpr std::uint32_t settings_per_second = 10;
+constexpr std::uint32_t ping_burst = 100;
+constexpr std::uint32_t ping_per_second = 10;
+constexpr std::uint32_t empty_data_burst = 100;
+constexpr std::uint32_t empty_data_per_second = 10;
+// Rapid reset (CVE-2023-44487): counted here, so the answer is GOAWAY
+// ENHANCE_YOUR_CALM (nghttp2's own limit, 1000 then 33 per second, stays
+// behind it and answers INTERNAL_ERROR).
+constexpr std::uint32_t reset_burst = 500;
+constexpr std::uint32_t resets_per_second = 33;
+constexpr std::uint64_t library_reset_burst = 1000;
+constexpr std::uint64_t library_resets_per_second = 33;
+// CONTINUATION frames after one HEADERS (CVE-2024-27316 class).
+constexpr std::size_t max_continuations = 8;
+
+}  // namespace
+
+// nghttp2's callbacks, each forwarding to the session or one of its streams.
+struct Http2Callbacks {
+    static Http2Session& of(void* user) { return *static_cast<Http2Session*>(user); }
+
+    static int on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* user) {
+        auto& self = of(user);
+        if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
+            return 0;
+        }
+        self.deadline_.disarm();
+        self.streams_.emplace(
+            frame->hd.stream_id,
+            std::make_shared<H2Stream>(self.shared_from_this(), frame->hd.stream_id));
+        return 0;
+    }
+
+    static int on_header(nghttp2_session*, const nghttp2_frame* frame, const std::uint8_t* name,
+                         std::size_t name_size, const std::uint8_t* value, std::size_t value_size,
+                         std::uint8_t, void* user) {
+        if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
+            return 0;  // trailers are not passed on
+        }
+        if (auto* stream = of(user).stream(frame->hd.stream_id)) {
+            stream->add_header({reinterpret_cast<const char*>(name), name_size},
+                               {reinterpret_cast<const char*>(value), value_size});
+        }
+        return 0;
+    }
+
+    static int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user) {
+        auto& self = of(user);
+        const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+        const bool ack = (frame->hd.flags & NGHTTP2_FLAG_ACK) != 0;
+        const auto now = FrameBudget::clock::now();
+        switch (frame->hd.type) {
+        case NGHTTP2_SETTINGS:
+            if (!ack && !self.settings_budget_.take(now)) {
+                self.calm_down("SETTINGS flood");
+            }
+            return 0;
+        case NGHTTP2_PING:
+            if (!ack && !self.ping_budget_.take(now)) {
+                self.calm_down("PING flood");
+            }
+            return 0;
+        case NGHTTP2_RST_STREAM:
+            if (!self.reset_budget_.take(now)) {
+                self.calm_down("rapid reset");
+            }
+            return 0;
+        case NGHTTP2_DATA:
+            if (frame->hd.length == 0 && !end_stream && !self.empty_data_budget_.take(now)) {
+                self.calm_down("empty DATA flood");
+                return 0;
+            }
+            break;
+        case NGHTTP2_HEADERS:
+            break;
+        default:
+            return 0;
+        }
+        auto* stream = self.stream(frame->hd.stream_id);
+        if (!stream) {
+            return 0;
+        }
+        if (end_stream) {
+            stream->end_request();
+        }
+        if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+            stream->start_request();
+        }
+        return 0;
+    }
+
+    static int on_data_chunk(nghttp2_session* session, std::uint8_t, std::int32_t stream_id,
+                             const std::uint8_t* data, std::size_t size, void* user) {
+        if (auto* stream = of(user).stream(stream_id)) {
+            stream->receive_body(data, size);
+        } else {
+            nghttp2_session_consume_connection(session, size);
+        }
+        return 0;
+    }
+
+    static int on_stream_close(nghttp2_session* session, std::int32_t stream_id, std::uint32_t,
+                               void* user) {
+        auto& self = of(user);
+        const auto found = self.streams_.find(stream_id);
+        if (found == self.streams_.end()) {
+            return 0;
+        }
+        const auto unread = found->second->on_close();
+        if (unread > 0) {
+            nghttp2_session_consume_connection(session, unread);
+        }
+        self.streams_.erase(found);
+        if (self.streams_.empty() && !self.draining_) {
+            self.arm_idle();
+        }
+        return 0;
+    }
+
+    // The response ended while the client still sends its body: RFC 9113
+    // §8.1 lets the server stop it with RST_STREAM NO_ERROR, after the
+    // response went out whole.
+    static int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* user) {
+        auto& self = of(user);
+        if ((frame->hd.type == NGHTTP2_DATA || frame->hd.type == NGHTTP2_HEADERS) &&
+            (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
+            auto* stream = self.stream(frame->hd.stream_id);
+            if (stream && !stream->request_complete()) {
+                self.reset_stream(frame->hd.stream_id, NGHTTP2_NO_ERROR);
+            }
+        }
+        return 0;
+    }
+};
+
+Http2Session::Http2Session(TransportStream socket, ServingState& state, SessionRegistry& registry,
+                           std::shared_ptr<const ListenerContext> listener, std::string client_ip)
+    : socket_{std::move(socket)}, state_{state}, registry_{registry}, listener_{std::move(
+                                                                          listener)},
+      client_ip_{std::move(client_ip)}, limits_{state.limits()}, deadline_{socket_.get_executor()},
+      goaway_timer_{socket_.get_executor()}, settings_budget_{settings_burst, settings_per_second},
+      ping_budget_{ping_burst, ping_per_second}, reset_budget_{reset_burst, resets_per_second},
+      empty_data_budget_{empty_data_burst, empty_data_per_second} {}
+
+Http2Session::~Http2Session() {
+    if (session_) {
+        nghttp2_session_del(session_);
+    }
+    state_.metrics().connection_closed();
+    registry_.remove(this);
+}
+
+void Http2Session::start(std::string_view early) {
+    registry_.add(this);
+    state_.metrics().connection_opened();
+    configure();
+    read_buffer_ = std::make_unique<char[]>(read_size);
+    if (!early.empty() &&
+        !receive(reinterpret_cast<const std::uint8_t*>(early.data()), early.size())) {
+        return;
+    }
+    flush();
+    arm_idle();
+    read();
+}
+
+void Http2Session::configure() {
+    const auto& settings = listener_->http2 ? *listener_->http2 : config::Http2Settings{};
+    max_header_list_size_ = settings.max_header_list_size != 0
+                                ? settings.max_header_list_size
+                                : static_cast<std::uint32_t>(std::min<std::uint64_t>(
+                                      limits_.max_header_bytes, UINT32_MAX));
+    nghttp2_session_callbacks* callbacks = nullptr;
+    nghttp2_session_callbacks_new(&callbacks);
+    nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks,
+                                                            Http2Callbacks::on_begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback(callbacks, Http2Callbacks::on_header);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, Http2Callbacks::on_frame_recv);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks,
+                                                              Http2Callbacks::on_data_chunk);
+    nghttp2_session_callbacks_set_on_stream_close_callback(callbacks,
+                                                           Http2Callbacks::on_stream_close);
+    nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, Http2Callbacks::on_frame_send);
+    nghttp2_option* options = nullptr;
+    nghttp2_option_new(&options);
+    // Window is given back as the upstream takes the bytes (H2Stream).
+    nghttp2_option_set_no_auto_window_update(options, 1);
+    nghttp2_option_set_no_closed_streams(options, 1);
+    nghttp2_option_set_stream_reset_rate_limit(options, library_reset_burst,
+                                               library_resets_per_second);
+    nghttp2_option_set_max_continuations(options, max_continuations);
+    nghttp2_session_server_new2(&session_, callbacks, this, options);
+    nghttp2_option_del(options);
+    nghttp2_session_callbacks_del(callbacks);
+
+    const nghttp2_settings_entry entries[] = {
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, settings.max_concurrent_streams},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, settings.initial_window_size},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, max_header_list_size_},
+        {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+    };
+    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, entries, std::size(entries));
+    const auto window =
+        std::min<std::uint64_t>(max_window, settings.initial_window_size * streams_at_full_window);
+    nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
+                                          static_cast<std::int32_t>(window));
+}
+
+void Http2Session::drain() {
+    if (draining_ || closed_) {
+        return;
+    }
+    draining_ = true;
+    if (streams_.empty()) {
+        send_last_goaway();
+        return;
+    }
+    nghttp2_submit_shutdown_notice(session_);
+    flush();
+    goaway_timer_.expires_after(goaway_notice_time);
+    goaway_timer_.async_wait([self = shared_from_this()](error_code ec) {
+        if (!ec && !self->closed_) {
+            self->send_last_goaway();
+        }
+    });
+}
+
+void Http2Session::send_last_goaway() {
+    nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
+                          nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_NO_ERROR,
+                          nullptr, 0);
+    flush();
+}
+
+void Http2Session::close() {
+    if (closed_) {
+        return;
+    }
+    closed_ = true;
+    deadline_.disarm();
+    goaway_timer_.cancel();
+    socket_.close();
+    auto streams = std::move(streams_);
+    streams_.clear();
+    for (auto& [id, stream] : streams) {
+        stream->on_close();
+    }
+}
+
+void Http2Session::calm_down(const char* what) {
+    spdlog::warn("msg=\"HTTP/2 client flooding, closing\" client={} flood={}",
+                 log_value(client_ip_), log_value(what));
+    nghttp2_session_terminate_session(session_, NGHTTP2_ENHANCE_YOUR_CALM);
+}
+
+H2Stream* Http2Session::stream(std::int32_t id) {
+    const auto found = streams_.find(id);
+    return found == streams_.end() ? nullptr : found->second.get();
+}
+
+void Http2Session::read() {
+    if (reading_ || closed_ || !nghttp2_session_want_read(session_)) {
+        return;
+    }
+    reading_ = true;
+    socket_.async_read_some(
+        asio::buffer(read_buffer_.get(), read_size),
+        [self = shared_from_this()](error_code ec, std::size_t size) { self->on_read(ec, size); });
+}
+
+void Http2Session::on_read(error_code ec, std::size_t size) {
+    reading_ = false;
+    if (closed_) {
+        return;
+    }
+    if (ec) {
+        close();
+        return;
+    }
+    if (!receive(reinterpret_cast<const std::uint8_t*>(read_buffer_.get()), size)) {
+        return;
+    }
+    flush();
+    read();
+}
+
+// False when the bytes broke the protocol: nghttp2 queued its GOAWAY,
+// which goes out before the connection closes.
+bool Http2Session::receive(const std::uint8_t* data, std::size_t size) {
+    const auto used = nghttp2_session_mem_recv(session_, data, size);
+    if (used < 0) {
+        spdlog::debug("msg=\"HTTP/2 connection error\" client={} error={}", log_value(client_ip_),
+                      log_value(nghttp2_strerror(static_cast<int>(used))));
+        if (used != NGHTTP2_ERR_BAD_CLIENT_MAGIC) {
+            nghttp2_session_terminate_session(session_, NGHTTP2_PROTOCOL_ERROR);
+        }
+        failed_ = true;
+        flush();
+        if (!writing_) {
+            close();
+        }
+        return false;
+    }
+    return true;
+}
+
+void Http2Session::flush() {
+    if (writing_ || closed_) {
+        return;
+    }
+    while (out_.size() < write_batch) {
+        const std::uint8_t* data = nullptr;
+        const auto size = nghttp2_session_mem_send(session_, &data);
+        if (size < 0) {
+            close();
+            return;
+        }
+        if (size == 0) {
+            break;
+        }
+        out_.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(size));
+    }
+    if (out_.empty()) {
+        close_if_done();
+        return;
+    }
+    writing_ = true;
+    deadline_.arm(socket_, limits_.send_timeout);
+    asio::async_write(
+        socket_, asio::buffer(out_),
+        [self = shared_from_this()](error_code ec, std::size_t) { self->on_written(ec); });
+}
+
+void Http2Session::on_written(error_code ec) {
+    writing_ = false;
+    if (closed_) {
+        return;
+    }
+    if (ec) {
+        close();
+        return;
+    }
+    out_.clear();
+    if (failed_) {
+        close();  // what nghttp2 had to say went out; nothing more is read
+        return;
+    }
+    if (streams_.empty()) {
+        // An idle connection keeps no write buffer.
+        std::string{}.swap(out_);
+        arm_idle();
+    } else {
+        deadline_.disarm();
+    }
+    flush();
+    read();
+}
+
+// Both sides are done (GOAWAY sent or received, no stream left): close.
+void Http2Session::close_if_done() {
+    if (!closed_ && !writing_ && !nghttp2_session_want_read(session_) &&
+        !nghttp2_session_want_write(session_)) {
+        close();
+    }
+}
+
+void Http2Session::arm_idle() {
+    if (!closed_) {
+        deadline_.arm(socket_, limits_.idle_timeout);
+    }
+}
+
+void Http2Session::post(std::function<void()> handler) {
+    asio::post(socket_.get_executor(), std::move(handler));
+}
+
+void Http2Session::consume(std::int32_t stream_id, std::size_t size) {
+    if (open()) {
+        nghttp2_session_consume(session_, stream_id, size);
+    }
+}
+
+void Http2Session::reset_stream(std::int32_t stream_id, std::uint32_t error_code) {
+    if (open()) {
+        nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream_id, error_code);
+    }
+}
+
+}  // namespace turnout::server

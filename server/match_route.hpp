@@ -1,0 +1,23 @@
+#pragma once
+
+// The route for a client's request, whatever protocol carried it (an
+// HTTP/1.1 ClientSession or an HTTP/2 H2Stream): matched on Host, path and
+// method; a request no route takes is written to the access log here, as
+// 404 no_route, and the caller answers it.
+
+#include "server/routing/route_table.hpp"
+
+#include <boost/beast/http/message.hpp>
+
+#include <memory>
+#include <string_view>
+
+namespace turnout::server {
+
+class ServingState;
+
+std::shared_ptr<RouteEntry> match_route(ServingState& state,
+                                        const boost::beast::http::request_header<>& request,
+                                        std::string_view client_ip, std::string_view protocol);
+
+}  // namespace turnout::server
