@@ -9,6 +9,7 @@
 #include "server/http/chunked_scanner.hpp"
 #include "server/deadline.hpp"
 #include "server/downstream.hpp"
+#include "server/exchange_buffers.hpp"
 #include "server/http/error_response.hpp"
 #include "server/transport_stream.hpp"
 
@@ -35,7 +36,10 @@ struct ListenerContext {
 
 class ClientSession final : public Downstream, public std::enable_shared_from_this<ClientSession> {
 public:
-    static constexpr std::size_t body_buffer_size = 64 * 1024;
+    static constexpr std::size_t body_buffer_size = ExchangeBuffers::body_size;
+    // What an idle keep-alive connection reads the next request into: most
+    // request heads fit, and a longer one grows the buffer while it is read.
+    static constexpr std::size_t idle_read_size = 512;
 
     // `socket` is plain, or TLS not yet handshaken.
     ClientSession(TransportStream socket, ServingState& state, SessionRegistry& registry,
@@ -92,6 +96,7 @@ private:
     std::size_t read_room() const;
     void close_gracefully();
     void discard_input();
+    void return_exchange_buffers();
 
     // TLS (client_session_tls.cpp).
     void handshake();
@@ -101,15 +106,6 @@ private:
     void arm_deadline(std::chrono::milliseconds after) { deadline_.arm(socket_, after); }
 
     using RequestParser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
-    using ResponseSerializer =
-        boost::beast::http::response_serializer<boost::beast::http::buffer_body>;
-    // What a proxied exchange needs besides the parser, allocated once per
-    // connection, at its first routed request: a connection that only
-    // idles, or only gets turnout's own errors, never holds it.
-    struct ExchangeBuffers {
-        std::array<char, body_buffer_size> body;
-        std::optional<ResponseSerializer> response;
-    };
 
     TransportStream socket_;
     ServingState& state_;
@@ -123,6 +119,9 @@ private:
     std::size_t body_scanned_ = 0;  // bytes at the front of buffer_ ChunkedScanner has seen
     ChunkedScanner chunked_scanner_;
     BodyHandler body_handler_;
+    // Borrowed from the worker's pool from routing a request until its
+    // exchange is over: an idle connection, or one that only gets
+    // turnout's own errors, holds none.
     std::unique_ptr<ExchangeBuffers> exchange_buffers_;
     std::optional<ErrorResponse> error_response_;
     config::Limits limits_;
