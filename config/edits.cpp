@@ -20,6 +20,7 @@ namespace {
 
 using detail::Context;
 using detail::Cursor;
+using detail::YamlTree;
 
 constexpr std::size_t max_names_listed = 10;
 
@@ -80,7 +81,8 @@ std::optional<YAML::Node> parse_body(Context& context, const std::string& body,
     }
     YAML::Node root = *document;
     if (!root.IsMap()) {
-        Cursor at{root, "", root.Mark()};
+        const YamlTree tree = YamlTree::copy_of(root);
+        Cursor at{&tree.root(), "", root.Mark()};
         context.error(at, "the body must be " + std::string(what) + " as a map, e.g. " +
                               std::string(example) + "; got " + at.describe());
         return std::nullopt;
@@ -179,8 +181,9 @@ EditResult put_route(const Config& live, const std::string& name, const std::str
         if (!root) {
             return invalid(context);
         }
-        Route route =
-            detail::read_route_body(context, Cursor{*root, "", root->Mark()}, name, live.upstreams);
+        const YamlTree tree = YamlTree::copy_of(*root);
+        Route route = detail::read_route_body(context, Cursor{&tree.root(), "", root->Mark()}, name,
+                                              live.upstreams);
         if (context.has_errors()) {
             return invalid(context);
         }
@@ -214,8 +217,9 @@ EditResult put_upstream(const Config& live, const std::string& name, const std::
             return invalid(context);
         }
         YAML::Node node = unwrap_named(*root, name);
+        const YamlTree tree = YamlTree::copy_of(node);
         Upstream upstream =
-            detail::read_upstream_body(context, Cursor{node, "", node.Mark()}, name);
+            detail::read_upstream_body(context, Cursor{&tree.root(), "", node.Mark()}, name);
         if (context.has_errors()) {
             return invalid(context);
         }

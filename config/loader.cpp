@@ -39,7 +39,7 @@ void read_listener_section(Context& context, const MapReader& top, Config& confi
         return;
     }
     config.listeners = read_listeners(context, *listeners);
-    bool is_list = listeners->node.IsSequence() || listeners->node.IsNull();
+    bool is_list = listeners->is_sequence() || listeners->is_null();
     if (config.listeners.empty() && is_list) {
         context.error(*listeners, "needs at least one listener, e.g. "
                                   "[{ name: web, address: 127.0.0.1:8080 }]");
@@ -48,11 +48,11 @@ void read_listener_section(Context& context, const MapReader& top, Config& confi
 
 std::shared_ptr<Config> read_config(Context& context, const Cursor& root, const Config* in_force) {
     auto config = std::make_shared<Config>();
-    if (!root.node.IsDefined() || root.node.IsNull()) {
+    if (root.is_null()) {
         context.error(root, "the config is empty; it needs at least `listeners:`");
         return config;
     }
-    if (!root.node.IsMap()) {
+    if (!root.is_map()) {
         context.error(root, "the config must be a map of sections (workers, admin, state_dir, "
                             "access_log, limits, listeners, upstreams, routes), got " +
                                 root.describe());
@@ -97,21 +97,21 @@ void sort_by_place(ConfigErrors& errors) {
     });
 }
 
-std::shared_ptr<Config> read_root(Context& context, const YAML::Node& root,
-                                  const Config* in_force) {
-    YAML::Mark mark = root.Mark().line >= 0 ? root.Mark() : YAML::Mark();
-    return read_config(context, Cursor{root, "", mark}, in_force);
+std::shared_ptr<Config> read_root(Context& context, const YamlTree& tree, const Config* in_force) {
+    const YamlNode& root = tree.root();
+    YAML::Mark mark = root.mark.line >= 0 ? root.mark : YAML::Mark();
+    return read_config(context, Cursor{&root, "", mark}, in_force);
 }
 
 // Parses the YAML and reads the one document in it into `context`.
 std::shared_ptr<Config> parse_and_read(Context& context, const std::string& yaml,
                                        const Config* in_force) {
-    auto root = read_yaml_document(context, yaml,
-                                   "only one YAML document is allowed; remove the second '---'");
-    if (!root) {
+    auto tree =
+        read_yaml_tree(context, yaml, "only one YAML document is allowed; remove the second '---'");
+    if (!tree) {
         return nullptr;
     }
-    return read_root(context, *root, in_force);
+    return read_root(context, *tree, in_force);
 }
 
 LoadResult load(const std::function<std::shared_ptr<Config>(Context&)>& read,
@@ -153,8 +153,9 @@ LoadResult load_config_text(const std::string& yaml, const std::string& file,
 
 LoadResult load_config_tree(const YAML::Node& root, const std::string& file,
                             const std::string& base_dir) {
-    return load([&](Context& context) { return read_root(context, root, nullptr); }, file, base_dir,
-                "");
+    return load(
+        [&](Context& context) { return read_root(context, YamlTree::copy_of(root), nullptr); },
+        file, base_dir, "");
 }
 
 LoadResult load_config_file(const std::string& path) {

@@ -38,7 +38,7 @@ bool check_upstream(Context& context, const Cursor& at, const std::string& name,
 
 std::optional<SplitEntry> read_split_entry(Context& context, const Cursor& at,
                                            const KnownUpstreams& known, UniqueCheck& seen) {
-    if (!at.node.IsDefined() || at.node.IsNull()) {
+    if (at.is_null()) {
         context.error(at, "needs { upstream: NAME, weight: N }");
         return std::nullopt;
     }

@@ -19,10 +19,10 @@ constexpr std::uint64_t max_workers = 1024;
 constexpr unsigned default_admin_mode = 0600;
 
 std::optional<unsigned> read_workers(Context& context, const Cursor& at) {
-    if (at.node.IsScalar() && at.node.Scalar() == "auto") {
+    if (at.is_scalar() && at.scalar() == "auto") {
         return 0U;
     }
-    auto text = at.node.IsScalar() ? parse_uint(at.node.Scalar()) : std::nullopt;
+    auto text = at.is_scalar() ? parse_uint(at.scalar()) : std::nullopt;
     if (!text || *text < 1 || *text > max_workers) {
         context.error(at, "must be auto or an integer from 1 to " + std::to_string(max_workers) +
                               ", got " + at.describe());
@@ -48,7 +48,7 @@ std::optional<std::string> read_socket_path(Context& context, const Cursor& at) 
 // A permission mode, always octal as with chmod: "0660", 660, "0o660".
 std::optional<unsigned> read_mode(Context& context, const Cursor& at) {
     constexpr std::string_view what = "an octal file mode like \"0660\"";
-    std::string text = at.node.IsScalar() ? at.node.Scalar() : std::string();
+    std::string text = at.is_scalar() ? at.scalar() : std::string();
     if (text.starts_with("0o")) {
         text.erase(0, 2);
     }

@@ -31,11 +31,11 @@ std::optional<Balance> read_balance(Context& context, const Cursor& at) {
 // A target: "ADDRESS" (weight 1) or { address: ADDRESS, weight: N }.
 std::optional<Target> read_target(Context& context, const Cursor& at) {
     Target target;
-    if (!at.node.IsDefined() || at.node.IsNull()) {
+    if (at.is_null()) {
         context.error(at, "needs an address, e.g. 127.0.0.1:9001");
         return std::nullopt;
     }
-    if (at.node.IsScalar()) {
+    if (at.is_scalar()) {
         auto address = read_address(context, at, AddressUse::target);
         if (!address) {
             return std::nullopt;

@@ -3,6 +3,8 @@
 #include "config/syntax.hpp"
 #include "config/yaml_reader.hpp"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <limits>
 
@@ -17,11 +19,11 @@ std::string expected(const Cursor& at, std::string_view what) {
 // read_string() for values that must be scalars, with a message that says
 // which kind of scalar.
 std::optional<std::string> read_scalar(Context& context, const Cursor& at, std::string_view what) {
-    if (!at.node.IsDefined() || at.node.IsNull() || !at.node.IsScalar()) {
+    if (!at.is_scalar()) {
         context.error(at, expected(at, what));
         return std::nullopt;
     }
-    return at.node.Scalar();
+    return at.scalar();
 }
 
 }  // namespace
@@ -58,7 +60,7 @@ std::optional<bool> read_bool(Context& context, const Cursor& at) {
         return std::nullopt;
     }
     bool value = false;
-    if (!YAML::convert<bool>::decode(at.node, value)) {
+    if (!YAML::convert<bool>::decode(YAML::Node(*text), value)) {
         context.error(at, expected(at, "true or false"));
         return std::nullopt;
     }

@@ -85,4 +85,17 @@ std::optional<YAML::Node> read_yaml_document(Context& context, const std::string
     return std::nullopt;
 }
 
+std::optional<YamlTree> read_yaml_tree(Context& context, const std::string& yaml,
+                                       std::string_view second_document_message) {
+    if (auto tree = YamlTree::read_plain(yaml)) {
+        return tree;
+    }
+    const std::size_t errors_before = context.error_count();
+    auto root = read_yaml_document(context, yaml, second_document_message);
+    if (!root || context.error_count() > errors_before) {
+        return std::nullopt;
+    }
+    return YamlTree::copy_of(*root);
+}
+
 }  // namespace turnout::config::detail

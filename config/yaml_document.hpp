@@ -4,6 +4,9 @@
 // YAML::LoadAll, which never returns on some malformed input.
 
 #include "config/yaml_reader.hpp"
+#include "config/yaml_tree.hpp"
+
+#include <yaml-cpp/yaml.h>
 
 #include <optional>
 #include <string>
@@ -17,5 +20,10 @@ namespace turnout::config::detail {
 // returns the first.
 std::optional<YAML::Node> read_yaml_document(Context& context, const std::string& yaml,
                                              std::string_view second_document_message);
+
+// The same document as a YamlTree: read by libyaml when the text allows,
+// else by read_yaml_document, which reports what is wrong with it.
+std::optional<YamlTree> read_yaml_tree(Context& context, const std::string& yaml,
+                                       std::string_view second_document_message);
 
 }  // namespace turnout::config::detail

@@ -24,33 +24,31 @@ std::string expected(const Cursor& at, std::string_view what) {
 // --- Cursor ---------------------------------------------------------------
 
 Cursor Cursor::child(std::string_view key, const YAML::Mark& key_mark,
-                     const YAML::Node& value) const {
+                     const YamlNode& value) const {
     // yaml-cpp marks an empty value ("key:" then a newline) at whatever comes
     // next, often the next line; the key is the better place to point at.
-    YAML::Mark value_mark = value.Mark();
-    bool use_own = value.IsDefined() && !value.IsNull() && has_place(value_mark);
-    YAML::Mark where = use_own ? value_mark : (has_place(key_mark) ? key_mark : mark);
+    bool use_own = value.kind != YamlNode::Kind::null && has_place(value.mark);
+    YAML::Mark where = use_own ? value.mark : (has_place(key_mark) ? key_mark : mark);
     std::string child_path = path.empty() ? std::string(key) : path + "." + std::string(key);
-    return Cursor{value, std::move(child_path), where};
+    return Cursor{&value, std::move(child_path), where};
 }
 
-Cursor Cursor::item(std::size_t index, const YAML::Node& value) const {
-    YAML::Mark value_mark = value.Mark();
-    bool use_own = value.IsDefined() && has_place(value_mark);
-    return Cursor{value, path + "[" + std::to_string(index) + "]", use_own ? value_mark : mark};
+Cursor Cursor::item(std::size_t index, const YamlNode& value) const {
+    return Cursor{&value, path + "[" + std::to_string(index) + "]",
+                  has_place(value.mark) ? value.mark : mark};
 }
 
 std::string Cursor::describe() const {
-    if (!node.IsDefined() || node.IsNull()) {
+    if (is_null()) {
         return "nothing";
     }
-    if (node.IsMap()) {
+    if (is_map()) {
         return "a map";
     }
-    if (node.IsSequence()) {
+    if (is_sequence()) {
         return "a list";
     }
-    return quote(node.Scalar());
+    return quote(scalar());
 }
 
 // --- Context --------------------------------------------------------------
@@ -104,26 +102,28 @@ MapReader::MapReader(Context& context, const Cursor& map, std::string key_kind)
 }
 
 void MapReader::collect(const std::vector<std::string>* allowed) {
-    const YAML::Node& node = self_.node;
-    if (!node.IsDefined() || node.IsNull()) {
+    if (self_.is_null()) {
         is_map_ = true;
         return;
     }
-    if (!node.IsMap()) {
+    if (!self_.is_map()) {
         context_.error(self_, expected(self_, "a map"));
         return;
     }
     is_map_ = true;
-    for (auto it = node.begin(); it != node.end(); ++it) {
-        YAML::Mark key_mark = has_place(it->first.Mark()) ? it->first.Mark() : self_.mark;
-        if (!it->first.IsScalar()) {
-            context_.error(Cursor{it->first, self_.path, key_mark},
+    const auto& children = self_.node->children;
+    entries_.reserve(children.size() / 2);
+    for (std::size_t i = 0; i + 1 < children.size(); i += 2) {
+        const YamlNode& key_node = *children[i];
+        YAML::Mark key_mark = has_place(key_node.mark) ? key_node.mark : self_.mark;
+        if (key_node.kind != YamlNode::Kind::scalar) {
+            context_.error(Cursor{&key_node, self_.path, key_mark},
                            "keys must be plain names, got " +
-                               Cursor{it->first, "", key_mark}.describe());
+                               Cursor{&key_node, "", key_mark}.describe());
             continue;
         }
-        const std::string& key = it->first.Scalar();
-        Cursor value = self_.child(key, key_mark, it->second);
+        const std::string& key = key_node.text;
+        Cursor value = self_.child(key, key_mark, *children[i + 1]);
         if (const MapEntry* first = find(key)) {
             context_.error(Cursor{value.node, value.path, key_mark},
                            "duplicate " + key_kind_ + ", first given at line " +
@@ -182,30 +182,30 @@ bool UniqueCheck::check(Context& context, const Cursor& at, const std::string& k
 
 bool for_each_item(Context& context, const Cursor& list,
                    const std::function<void(const Cursor&)>& each) {
-    if (!list.node.IsDefined() || list.node.IsNull()) {
+    if (list.is_null()) {
         return true;
     }
-    if (!list.node.IsSequence()) {
+    if (!list.is_sequence()) {
         context.error(list, expected(list, "a list"));
         return false;
     }
-    std::size_t index = 0;
-    for (auto it = list.node.begin(); it != list.node.end(); ++it, ++index) {
-        each(list.item(index, *it));
+    const auto& items = list.node->children;
+    for (std::size_t index = 0; index < items.size(); ++index) {
+        each(list.item(index, *items[index]));
     }
     return true;
 }
 
 std::optional<std::string> read_string(Context& context, const Cursor& at) {
-    if (!at.node.IsDefined() || at.node.IsNull()) {
+    if (at.is_null()) {
         context.error(at, "needs a value");
         return std::nullopt;
     }
-    if (!at.node.IsScalar()) {
+    if (!at.is_scalar()) {
         context.error(at, expected(at, "a string"));
         return std::nullopt;
     }
-    return at.node.Scalar();
+    return at.scalar();
 }
 
 std::optional<std::string> read_nonempty_string(Context& context, const Cursor& at) {

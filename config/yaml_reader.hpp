@@ -6,8 +6,9 @@
 // callers just keep their defaults and go on to find the next one.
 
 #include "config/loader.hpp"
+#include "config/yaml_tree.hpp"
 
-#include <yaml-cpp/yaml.h>
+#include <yaml-cpp/mark.h>
 
 #include <cstdint>
 #include <functional>
@@ -23,13 +24,20 @@ namespace turnout::config::detail {
 
 // A node, the path that names it in errors, and where to report it: its own
 // mark, or for a null or missing node the nearest known one (its key's).
+// The node belongs to a YamlTree that outlives the cursor.
 struct Cursor {
-    YAML::Node node;
+    const YamlNode* node;
     std::string path;
     YAML::Mark mark;
 
-    Cursor child(std::string_view key, const YAML::Mark& key_mark, const YAML::Node& value) const;
-    Cursor item(std::size_t index, const YAML::Node& value) const;
+    Cursor child(std::string_view key, const YAML::Mark& key_mark, const YamlNode& value) const;
+    Cursor item(std::size_t index, const YamlNode& value) const;
+
+    bool is_null() const { return node->kind == YamlNode::Kind::null; }
+    bool is_scalar() const { return node->kind == YamlNode::Kind::scalar; }
+    bool is_map() const { return node->kind == YamlNode::Kind::map; }
+    bool is_sequence() const { return node->kind == YamlNode::Kind::sequence; }
+    const std::string& scalar() const { return node->text; }
 
     // For "got ..." in messages: a quoted scalar, "a map", "a list", "nothing".
     std::string describe() const;

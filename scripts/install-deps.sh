@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev
-  libyaml-cpp-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev catch2
+  libyaml-cpp-dev libyaml-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev catch2
   python3 curl openssl procps iproute2 strace wrk
   # fleet mode's tests start a real etcd (3.4's v3 JSON gateway)
   etcd-server etcd-client

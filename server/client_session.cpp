@@ -46,6 +46,13 @@ std::chrono::milliseconds idle_deadline(const config::Limits& limits, bool drain
 
 constexpr std::string_view continue_100 = "HTTP/1.1 100 Continue\r\n\r\n";
 
+// One pool per worker process: a worker serves on one thread, and the
+// master, which forks the workers, serves no request.
+ExchangeBufferPool& exchange_buffer_pool() {
+    static ExchangeBufferPool pool;
+    return pool;
+}
+
 bool is_http_error(const error_code& ec) {
     return ec.category() == http::make_error_code(http::error::bad_method).category();
 }
@@ -58,6 +65,7 @@ ClientSession::ClientSession(TransportStream socket, ServingState& state, Sessio
       listener_{std::move(listener)}, deadline_{socket_.get_executor()} {}
 
 ClientSession::~ClientSession() {
+    return_exchange_buffers();
     state_.metrics().connection_closed();
     registry_.remove(this);
 }
@@ -113,10 +121,15 @@ void ClientSession::wait_for_request() {
     }
     phase_ = Phase::idle;
     arm_deadline(idle_deadline(limits_, draining_));
+    // Idle, the connection keeps only a small buffer: one grown by a long
+    // head or a body is freed here.
+    if (buffer_.capacity() > idle_read_size) {
+        buffer_.shrink_to_fit();
+    }
     // A read, not async_wait: asio re-registers a socket with epoll for
     // every wait, while a read after one that drained the socket just
     // queues until epoll reports data — no syscall either way.
-    socket_.async_read_some(buffer_.prepare(read_room()),
+    socket_.async_read_some(buffer_.prepare(idle_read_size),
                             [self = shared_from_this()](error_code ec, std::size_t read) {
                                 self->buffer_.commit(read);
                                 if (ec) {
@@ -316,7 +329,7 @@ void ClientSession::route_request() {
         return;
     }
     if (!exchange_buffers_) {
-        exchange_buffers_ = std::make_unique<ExchangeBuffers>();
+        exchange_buffers_ = exchange_buffer_pool().take();
     }
     phase_ = Phase::exchange;
     std::make_shared<ProxyExchange>(shared_from_this(), std::move(route), state_)->start();
@@ -361,6 +374,9 @@ void ClientSession::finish_exchange(bool keep_alive) {
     }
     phase_ = Phase::idle;
     if (keep_alive) {
+        // The request is over, its body read whole: nothing of the
+        // exchange reads or writes these buffers any more.
+        return_exchange_buffers();
         wait_for_request();
     } else {
         close_gracefully();
@@ -398,6 +414,12 @@ void ClientSession::hand_over_to_h2(std::string_view early) {
                                              client_ip_);
     h2->start(early);
     buffer_.clear();
+}
+
+void ClientSession::return_exchange_buffers() {
+    if (exchange_buffers_) {
+        exchange_buffer_pool().give_back(std::move(exchange_buffers_));
+    }
 }
 
 // Half-closes, then reads until the client closes too (or a short deadline),

@@ -9,6 +9,7 @@
 #include "server/http/chunked_scanner.hpp"
 #include "server/deadline.hpp"
 #include "server/downstream.hpp"
+#include "server/exchange_buffers.hpp"
 #include "server/http/error_response.hpp"
 #include "server/session_registry.hpp"
 #include "server/transport_stream.hpp"
@@ -39,7 +40,10 @@ class ClientSession final : public Downstream,
                             public ClientConnection,
                             public std::enable_shared_from_this<ClientSession> {
 public:
-    static constexpr std::size_t body_buffer_size = 64 * 1024;
+    static constexpr std::size_t body_buffer_size = ExchangeBuffers::body_size;
+    // What an idle keep-alive connection reads the next request into: most
+    // request heads fit, and a longer one grows the buffer while it is read.
+    static constexpr std::size_t idle_read_size = 512;
 
     // `socket` is plain, or TLS not yet handshaken.
     ClientSession(TransportStream socket, ServingState& state, SessionRegistry& registry,
@@ -101,6 +105,7 @@ private:
     // The client speaks HTTP/2: an Http2Session takes the connection over,
     // with `early`, the bytes already read.
     void hand_over_to_h2(std::string_view early);
+    void return_exchange_buffers();
 
     // TLS (client_session_tls.cpp).
     void handshake();
@@ -110,15 +115,6 @@ private:
     void arm_deadline(std::chrono::milliseconds after) { deadline_.arm(socket_, after); }
 
     using RequestParser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
-    using ResponseSerializer =
-        boost::beast::http::response_serializer<boost::beast::http::buffer_body>;
-    // What a proxied exchange needs besides the parser, allocated once per
-    // connection, at its first routed request: a connection that only
-    // idles, or only gets turnout's own errors, never holds it.
-    struct ExchangeBuffers {
-        std::array<char, body_buffer_size> body;
-        std::optional<ResponseSerializer> response;
-    };
 
     TransportStream socket_;
     ServingState& state_;
@@ -132,6 +128,9 @@ private:
     std::size_t body_scanned_ = 0;  // bytes at the front of buffer_ ChunkedScanner has seen
     ChunkedScanner chunked_scanner_;
     BodyHandler body_handler_;
+    // Borrowed from the worker's pool from routing a request until its
+    // exchange is over: an idle connection, or one that only gets
+    // turnout's own errors, holds none.
     std::unique_ptr<ExchangeBuffers> exchange_buffers_;
     std::optional<ErrorResponse> error_response_;
     config::Limits limits_;

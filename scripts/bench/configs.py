@@ -108,9 +108,11 @@ def nginx_h2_proxy(directory, port, backend, workers, cert, key):
         " ssl reuseport;", " ssl http2 reuseport;")
 
 
-def haproxy(port, backend, workers):
+def haproxy(port, backend, workers, tls_pem=None):
     """HAProxy in HTTP mode, one thread per worker, keep-alive on both sides and
-    server connections shared between client connections (http-reuse always)."""
+    server connections shared between client connections (http-reuse always).
+    With `tls_pem` (certificate and key in one file): the bind terminates TLS."""
+    bind_tls = f" ssl crt {tls_pem}" if tls_pem else ""
     return f"""global
     nbthread {workers}
     maxconn 4096
@@ -125,7 +127,7 @@ defaults
     timeout http-keep-alive 60s
 
 frontend web
-    bind 127.0.0.1:{port}
+    bind 127.0.0.1:{port}{bind_tls}
     default_backend app
 
 backend app

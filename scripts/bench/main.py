@@ -12,6 +12,7 @@ import change_to_live
 import configs
 import fleet
 import http2_bench
+import idle
 import machine
 import memory
 import report
@@ -74,20 +75,25 @@ def parse_args():
                         help="only the fleet section: etcd and --fleet-nodes turnouts (issue 13)")
     parser.add_argument("--upgrade-only", action="store_true",
                         help="only the binary upgrade under load: turnout upgrade against nginx USR2+WINCH+QUIT (issue 17)")
+    parser.add_argument("--idle-connections", type=int,
+                        help="idle connections per server for the memory figures (2000; --quick 300; --h2 500)")
+    parser.add_argument("--idle-only", action="store_true",
+                        help="only memory per idle connection, plain and TLS (issue 16)")
     parser.add_argument("--fleet-nodes", type=int, default=20, help="turnout instances in the fleet section (20)")
     parser.add_argument("--h2", action="store_true",
                         help="only the HTTP/2 section: h2load against nginx and turnout over TLS (issue 15)")
-    parser.add_argument("--idle-connections", type=int, default=500,
-                        help="idle HTTP/2 connections in the memory figure of --h2 (500)")
     parser.add_argument("--no-pin", action="store_true", help="pin nothing to CPUs")
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
     parser.add_argument("--run-dir", required=True, help="an empty folder for configs and logs")
     parser.add_argument("--pidfile", help="append each started process group here")
     args = parser.parse_args()
+    if args.write_doc and args.idle_only:
+        parser.error("--idle-only prints its table; --write-doc writes only a whole run's results")
     args.rounds = args.rounds or (2 if args.quick else 5)
     args.seconds = args.seconds or (1 if args.quick else 6)
     args.routes = args.routes or (2000 if args.quick else 10000)
     args.stream_mib = args.stream_mib or (256 if args.quick else 1024)
+    args.idle_connections = args.idle_connections or (500 if args.h2 else 300 if args.quick else 2000)
     return args
 
 
@@ -96,7 +102,8 @@ def settings_line(args):
     command = "scripts/bench.sh" + (" --h2" if args.h2 else "") + (" --quick" if args.quick else "") + (" --no-pin" if args.no_pin else "")
     threads = f"{args.threads} thread{'s' if args.threads > 1 else ''}"
     return (f"Run: `{command}`; wrk {args.rounds} rounds × {args.seconds} s per server, {threads}, "
-            f"{args.connections} connections; {args.routes} routes; {args.stream_mib} MiB bodies.")
+            f"{args.connections} connections; {args.routes} routes; {args.stream_mib} MiB bodies; "
+            f"{args.idle_connections} idle connections.")
 
 
 def run_fleet(args, env, results):
@@ -112,6 +119,12 @@ def run_h2(args, env, results):
     results.h2 = http2_bench.markdown(series, idle, args.rounds, args.seconds, args.idle_connections)
 
 
+def run_idle(args, env, results):
+    progress(f"memory per idle connection: {args.idle_connections} to each of nginx, HAProxy and turnout, "
+             "plain and TLS")
+    results.idle = idle.side_by_side(env, args.idle_connections)
+
+
 def run(args, env, results):
     if args.upgrade_only:
         progress(f"{upgrade.UPGRADES} upgrades of turnout, then of nginx, under wrk keep-alive and close")
@@ -123,12 +136,16 @@ def run(args, env, results):
     if args.fleet_only:
         run_fleet(args, env, results)
         return
+    if args.idle_only:
+        run_idle(args, env, results)
+        return
     for workers in (int(w) for w in args.workers.split(",")):
         progress(f"nginx, HAProxy and turnout with {workers} worker(s): {args.rounds} rounds × {args.seconds} s")
         proxy_cpus, load_cpus = throughput.cpu_plan(workers, env.pin)
         results.pinning[workers] = (f"Proxy on CPU {proxy_cpus}; wrk and the backend on CPU {load_cpus}."
                                     if proxy_cpus else "Nothing pinned: proxy, backend and wrk share every CPU.")
         results.throughput[workers] = throughput.proxies_side_by_side(env, workers)
+    run_idle(args, env, results)
     progress(f"TLS, nginx and turnout with 1 worker: {args.rounds} rounds × {args.seconds} s, twice")
     results.tls = tls.side_by_side(env)
     progress(f"turnout with {args.routes} routes against 1 route")
@@ -160,8 +177,16 @@ def main():
         processes.stop_all()
     results.machine["load average at end (1, 5, 15 min)"] = machine.load_average()
     progress("done")
-    block = (results.upgrade if args.upgrade_only else results.h2 if args.h2
-             else results.fleet if args.fleet_only else report.markdown(results))
+    if args.upgrade_only:
+        block = results.upgrade
+    elif args.h2:
+        block = results.h2
+    elif args.fleet_only:
+        block = results.fleet
+    elif args.idle_only:
+        block = report.idle_markdown(results)
+    else:
+        block = report.markdown(results)
     print(block)
     if args.write_doc:
         report.write_doc(args.write_doc, block)

@@ -24,6 +24,7 @@ class Results:
         self.memory = {}       # case -> WorkerMemory
         self.streaming = {}    # "down" / "up" -> StreamPeak
         self.pinning = {}      # workers -> text
+        self.idle = {}         # "plain" / "TLS" -> name -> IdleMemory
         self.fleet = ""        # the fleet section, as markdown
         self.upgrade = ""      # the binary upgrade section (--upgrade-only), as markdown
         self.h2 = ""           # the HTTP/2 section (--h2), as markdown
@@ -91,6 +92,34 @@ def _streaming(results):
     return _table(("body", "idle RSS MB", "peak above idle MB", "seconds"), rows)
 
 
+def _idle(results):
+    rows = [(case, name, f"{m.before_kb / 1024:.1f}", f"{m.with_idle_kb / 1024:.1f}",
+             f"{m.per_connection_kb():.1f}")
+            for case, memories in results.idle.items() for name, m in memories.items()]
+    connections = next(iter(next(iter(results.idle.values())).values())).connections
+    return (f"### Memory per idle keep-alive connection, 1 worker each\n\n"
+            f"{connections} connections to each server, each made one request and then sits idle; "
+            "the worker's RSS growth divided by the connections (HAProxy: its one process).\n\n"
+            + _table(("case", "proxy", "worker RSS before MB", "with the idle connections MB",
+                      "kB per connection"), rows))
+
+
+def idle_markdown(results):
+    """The block of an --idle-only run: machine, settings and the idle table."""
+    machine = _table(("machine", ""), list(results.machine.items()))
+    return "\n\n".join([results.settings, machine, _idle(results)])
+
+
+def _idle_goal_rows(results):
+    """Issue 16's memory goals: plain no more than the leaner of nginx and
+    HAProxy, TLS no more than nginx."""
+    plain, tls = results.idle["plain"], results.idle["TLS"]
+    leaner = min(plain["nginx"].per_connection_kb(), plain["haproxy"].per_connection_kb())
+    return [("memory per idle connection (kB)", plain["turnout"].per_connection_kb(), "≤", leaner, "kB"),
+            ("the same over TLS (kB)", tls["turnout"].per_connection_kb(), "≤", tls["nginx"].per_connection_kb(),
+             "kB")]
+
+
 def _figure(value, unit):
     if unit == "×":
         return f"{value:.2f}"
@@ -121,7 +150,8 @@ def _goal_rows(results):
                  "≥", 0.97, "×"))
     rows.append((f"RSS above idle while streaming {results.stream_bytes / 2**30:g} GiB",
                  max(p.above_idle_mb for p in results.streaming.values()), "≤", 2, "MB"))
-    return [(figure, _figure(value, unit), f"{sense} {bound:g}{'' if unit == '×' else ' ' + unit}",
+    rows += _idle_goal_rows(results)
+    return [(figure, _figure(value, unit), f"{sense} {bound:.3g}{'' if unit == '×' else ' ' + unit}",
              "met" if (value >= bound if sense == "≥" else value <= bound) else "**not met**")
             for figure, value, sense, bound, unit in rows]
 
@@ -130,7 +160,7 @@ def markdown(results):
     machine = _table(("machine", ""), list(results.machine.items()))
     return "\n\n".join([
         results.settings, machine,
-        "### Goals (issue 7)", _table(("figure", "measured", "goal", "met?"), _goal_rows(results)),
+        "### Goals (issues 7 and 16)", _table(("figure", "measured", "goal", "met?"), _goal_rows(results)),
         _throughput(results),
         "### TLS, 1 worker each\n\nThe same certificate (EC P-256) for both; every request on a new "
         "connection (a full handshake each), then keep-alive.\n\n" + _tls(results),
@@ -141,6 +171,7 @@ def markdown(results):
         "acknowledged); *seen* is when a request on a fresh connection gets the new config.\n\n"
         + _changes(results),
         "### Worker memory\n\n" + _memory(results),
+        _idle(results),
         f"### Streaming {results.stream_bytes / 2**30:g} GiB through turnout (1 worker)\n\n" + _streaming(results),
         results.fleet,
     ])

@@ -1,0 +1,24 @@
+#include "server/exchange_buffers.hpp"
+
+namespace turnout::server {
+
+std::unique_ptr<ExchangeBuffers> ExchangeBufferPool::take() {
+    if (free_.empty()) {
+        return std::make_unique<ExchangeBuffers>();
+    }
+    auto buffers = std::move(free_.back());
+    free_.pop_back();
+    return buffers;
+}
+
+void ExchangeBufferPool::give_back(std::unique_ptr<ExchangeBuffers> buffers) {
+    if (!buffers) {
+        return;
+    }
+    buffers->response.reset();
+    if (free_.size() < max_free) {
+        free_.push_back(std::move(buffers));
+    }
+}
+
+}  // namespace turnout::server

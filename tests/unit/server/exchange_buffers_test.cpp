@@ -1,0 +1,50 @@
+// The worker's pool of exchange buffers: lent while an exchange runs, kept
+// for the next one up to a bound, and never handed out holding a response.
+
+#include "server/exchange_buffers.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+using turnout::server::ExchangeBufferPool;
+using turnout::server::ExchangeBuffers;
+
+TEST_CASE("a returned buffer is lent again instead of a new one", "[server]") {
+    ExchangeBufferPool pool;
+    auto first = pool.take();
+    const ExchangeBuffers* address = first.get();
+    pool.give_back(std::move(first));
+    CHECK(pool.free_count() == 1);
+    auto again = pool.take();
+    CHECK(again.get() == address);
+    CHECK(pool.free_count() == 0);
+}
+
+TEST_CASE("the pool keeps at most max_free buffers after a burst", "[server]") {
+    ExchangeBufferPool pool;
+    std::vector<std::unique_ptr<ExchangeBuffers>> lent;
+    for (std::size_t i = 0; i < ExchangeBufferPool::max_free + 10; ++i) {
+        lent.push_back(pool.take());
+    }
+    for (auto& buffers : lent) {
+        pool.give_back(std::move(buffers));
+    }
+    CHECK(pool.free_count() == ExchangeBufferPool::max_free);
+}
+
+TEST_CASE("a returned buffer holds no response", "[server]") {
+    namespace http = boost::beast::http;
+    ExchangeBufferPool pool;
+    auto buffers = pool.take();
+    http::response<http::buffer_body> response;
+    buffers->response.emplace(response);
+    pool.give_back(std::move(buffers));
+    CHECK_FALSE(pool.take()->response.has_value());
+}
+
+TEST_CASE("giving back nothing is harmless", "[server]") {
+    ExchangeBufferPool pool;
+    pool.give_back(nullptr);
+    CHECK(pool.free_count() == 0);
+}
