@@ -37,6 +37,8 @@ namespace {
 constexpr std::chrono::seconds quick_death{1};
 // After the drain deadline, workers still running are killed.
 constexpr std::chrono::seconds kill_grace{5};
+// How long a stopping master waits for etcd to take its fleet leases back.
+constexpr std::chrono::seconds release_grace{1};
 
 // --workers overrides the file's `workers`.
 std::shared_ptr<const config::Config> start_settings(const RunOptions& options,
@@ -66,7 +68,7 @@ Master::Master(RunOptions options, std::shared_ptr<const config::Config> file_co
       handover_{take_handover_from_environment()}, state_lock_{file_config_->state_dir,
                                                                handover_ ? handover_->lock_fd : -1},
       store_{file_config_->state_dir}, signals_{io_, SIGINT, SIGTERM, SIGHUP}, ack_timer_{io_},
-      kill_timer_{io_}, stats_timer_{io_}, stats_wait_timer_{io_} {
+      kill_timer_{io_}, release_timer_{io_}, stats_timer_{io_}, stats_wait_timer_{io_} {
     signals_.add(SIGCHLD);
     signals_.add(SIGUSR1);
     signals_.add(SIGUSR2);
@@ -397,12 +399,7 @@ void Master::begin_stop(bool now) {
     if (health_) {
         health_->stop();
     }
-    if (fleet_rollouts_) {
-        fleet_rollouts_->stop();
-    }
-    if (node_reporter_) {
-        node_reporter_->stop();
-    }
+    give_back_fleet_leases();
     spdlog::info("msg={} workers={}", log_value(now ? "stopping now" : "graceful stop"),
                  slots_.size());
     for (auto& slot : slots_) {
@@ -428,12 +425,44 @@ void Master::begin_stop(bool now) {
     maybe_exit();
 }
 
+// The node report's and the leader's leases are revoked, not left to
+// expire, so the node's key goes and another node leads at once; the master
+// waits for etcd's answers, at most release_grace, before it exits.
+void Master::give_back_fleet_leases() {
+    if (!fleet_rollouts_ && !node_reporter_) {
+        return;
+    }
+    release_timer_.expires_after(release_grace);
+    release_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) {
+            leases_pending_ = 0;
+            maybe_exit();
+        }
+    });
+    auto released = [this] {
+        if (leases_pending_ > 0 && --leases_pending_ == 0) {
+            maybe_exit();
+        }
+    };
+    leases_pending_ = (fleet_rollouts_ ? 1 : 0) + (node_reporter_ ? 1 : 0);
+    if (fleet_rollouts_) {
+        fleet_rollouts_->stop(released);
+    }
+    if (node_reporter_) {
+        node_reporter_->stop(released);
+    }
+}
+
 void Master::maybe_exit() {
     for (const auto& slot : slots_) {
         if (slot.pid > 0) {
             return;
         }
     }
+    if (leases_pending_ > 0) {
+        return;
+    }
+    release_timer_.cancel();
     kill_timer_.cancel();
     ack_timer_.cancel();
     stats_timer_.cancel();

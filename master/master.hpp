@@ -160,6 +160,7 @@ private:
 
     // Stopping.
     void begin_stop(bool now);
+    void give_back_fleet_leases();
     void maybe_exit();
 
     RunOptions options_;
@@ -191,6 +192,8 @@ private:
     std::optional<PendingAck> pending_;
     boost::asio::steady_timer ack_timer_;
     boost::asio::steady_timer kill_timer_;
+    boost::asio::steady_timer release_timer_;
+    unsigned leases_pending_ = 0;  // fleet leases revoked, etcd not yet answered
     boost::asio::steady_timer stats_timer_;
     MetricsAggregator metrics_;
     // Rollout judgements waiting for counters collected after their

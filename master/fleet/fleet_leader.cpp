@@ -89,12 +89,16 @@ void FleetLeader::lost(const std::string& why) {
     lease_ = 0;
 }
 
-void FleetLeader::resign() {
+void FleetLeader::resign(std::function<void()> released) {
     const bool was_leading = std::exchange(leading_, false);
     keepalive_timer_.cancel();
-    if (was_leading && lease_ != 0) {
-        client_.lease_revoke(std::exchange(lease_, 0), [](std::optional<bool>, std::string) {});
+    if (!was_leading || lease_ == 0) {
+        released();
+        return;
     }
+    client_.lease_revoke(
+        std::exchange(lease_, 0),
+        [released = std::move(released)](std::optional<bool>, std::string) { released(); });
 }
 
 }  // namespace turnout::master::fleet

@@ -16,6 +16,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace turnout::master::fleet {
@@ -27,8 +28,9 @@ public:
 
     // Tries once to take the key; nothing while trying or leading.
     void campaign();
-    // Gives the key up now (a stopping node), so another takes over at once.
-    void resign();
+    // Gives the key up now (a stopping node), so another takes over at once;
+    // `released` runs once etcd answered (or nothing was held).
+    void resign(std::function<void()> released);
     bool leading() const { return leading_; }
     // Leadership seen lost elsewhere (the key holds another node).
     void lost(const std::string& why);

@@ -30,10 +30,10 @@ void FleetRollouts::start() {
     next_tick();
 }
 
-void FleetRollouts::stop() {
+void FleetRollouts::stop(std::function<void()> released) {
     stopped_ = true;
     timer_.cancel();
-    leader_.resign();
+    leader_.resign(std::move(released));
 }
 
 json::object FleetRollouts::status() const {

@@ -53,8 +53,9 @@ public:
     FleetRollouts(boost::asio::io_context& io, FleetSource& source, std::string node, Hooks hooks);
 
     void start();
-    // A stopping node: no more reports or steps, and the leader key given up.
-    void stop();
+    // A stopping node: no more reports or steps, and the leader key given up;
+    // `released` runs once etcd answered (or there was nothing to give up).
+    void stop(std::function<void()> released);
 
     boost::json::object status() const;
 

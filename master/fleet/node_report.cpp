@@ -31,13 +31,31 @@ void NodeReporter::start() {
     keep_alive();
 }
 
-void NodeReporter::stop() {
+void NodeReporter::stop(std::function<void()> released) {
     stopped_ = true;
     timer_.cancel();
     keepalive_timer_.cancel();
-    if (lease_ != 0) {
-        client_.lease_revoke(std::exchange(lease_, 0), [](std::optional<bool>, std::string) {});
+    released_ = std::move(released);
+    give_back_lease();
+}
+
+// A grant still in flight answers later with a lease to give back: wait
+// for it rather than leave that lease (and the key) to expire.
+void NodeReporter::give_back_lease() {
+    if (granting_) {
+        return;
     }
+    if (lease_ == 0) {
+        if (released_) {
+            std::exchange(released_, nullptr)();
+        }
+        return;
+    }
+    client_.lease_revoke(std::exchange(lease_, 0), [this](std::optional<bool>, std::string) {
+        if (released_) {
+            std::exchange(released_, nullptr)();
+        }
+    });
 }
 
 void NodeReporter::next_tick() {
@@ -55,15 +73,19 @@ void NodeReporter::next_tick() {
 void NodeReporter::tick() {
     auto body = json::serialize(describe_());
     if (lease_ == 0) {
+        granting_ = true;
         client_.lease_grant(lease_ttl_seconds,
                             [this, body](std::optional<etcd::Lease> lease, std::string) {
-                                if (!lease) {
-                                    next_tick();
+                                granting_ = false;
+                                if (lease) {
+                                    lease_ = lease->id;
+                                }
+                                if (stopped_) {
+                                    give_back_lease();
                                     return;
                                 }
-                                lease_ = lease->id;
-                                if (stopped_) {
-                                    stop();  // granted while stopping: give it back at once
+                                if (!lease) {
+                                    next_tick();
                                     return;
                                 }
                                 last_put_.clear();

@@ -31,8 +31,10 @@ public:
 
     void start();
     // A stopping node: no more reports, and its key goes now (the lease is
-    // revoked) rather than when the lease would expire.
-    void stop();
+    // revoked) rather than when the lease would expire. `released` runs once
+    // etcd answered the revoke (or nothing was held), so the master can
+    // wait for it before it exits.
+    void stop(std::function<void()> released);
 
     // The lease the report is bound to; 0 while none is held.
     std::int64_t lease() const { return lease_; }
@@ -45,6 +47,7 @@ private:
     void next_tick();
     void put(std::string body);
     void keep_alive();
+    void give_back_lease();
 
     etcd::Client& client_;
     std::string key_;
@@ -54,6 +57,8 @@ private:
     std::int64_t lease_ = 0;
     std::string last_put_;  // the body last stored, without time
     bool stopped_ = false;
+    bool granting_ = false;  // a lease grant is in flight
+    std::function<void()> released_;
 };
 
 }  // namespace turnout::master::fleet
