@@ -44,7 +44,7 @@ constexpr std::uint64_t max_window_size = 0x7fffffff;
 
 // `http2: true`, `false`, or a map of settings (each defaulted when absent).
 std::optional<Http2Settings> read_http2(Context& context, const Cursor& at) {
-    if (!at.node.IsMap()) {
+    if (!at.is_map()) {
         const auto on = read_bool(context, at);
         return on.value_or(false) ? std::optional(Http2Settings{}) : std::nullopt;
     }
