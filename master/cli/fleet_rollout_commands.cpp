@@ -185,90 +185,87 @@ void define_route(CLI::App& command, CliOptions& options) {
     add_fleet_target_options(command, options);
 }
 
+// What the route's rollout key holds, for one command: the key, what it
+// holds (none when absent) and how to end the command.
+using OnRollout = std::function<void(etcd::Client&, const std::string& key,
+                                     const std::optional<StoredRollout>&, FleetFinish)>;
+
+// Reads the route's rollout key and hands it to `then`; an etcd that cannot
+// be read ends the command.
+ExitStatus with_rollout_key(const CliOptions& options, OnRollout then) {
+    return with_fleet_client(options, [&options, then](etcd::Client& client,
+                                                       const std::string& prefix,
+                                                       FleetFinish finish) {
+        const auto key = fleet::rollout_key(prefix, options.route);
+        read_rollout(client, key,
+                     [&client, key, finish, then](std::optional<std::optional<StoredRollout>> read,
+                                                  std::string error) {
+                         if (!read) {
+                             finish(fail(exit_unreachable, error));
+                             return;
+                         }
+                         then(client, key, *read, finish);
+                     });
+    });
+}
+
+ExitStatus no_rollout(const CliOptions& options, const std::string& key) {
+    return fail(exit_refused,
+                "no fleet rollout for route " + options.route + " (no key " + key + ")");
+}
+
 ExitStatus run_start(const CliOptions& options) {
     auto body = rollout_request(options);
     if (auto* message = std::get_if<std::string>(&body)) {
         return fail(exit_usage, *message);
     }
     const auto spec = std::get<RolloutSpec>(parse_rollout_spec(std::get<json::object>(body)));
-    return with_fleet_client(options, [&](etcd::Client& client, const std::string& prefix,
-                                          FleetFinish finish) {
-        const auto key = fleet::rollout_key(prefix, options.route);
-        read_rollout(
-            client, key,
-            [&, key, finish](std::optional<std::optional<StoredRollout>> read, std::string error) {
-                if (!read) {
-                    finish(fail(exit_unreachable, error));
-                    return;
-                }
-                if (*read) {
-                    const auto& stored = (*read)->value;
-                    const auto state = string_in(stored, "state");
-                    const auto* answer = stored.if_contains("answer");
-                    const bool refused_start = state == "pending" && answer &&
-                                               answer->is_object() &&
-                                               !string_in(answer->get_object(), "error").empty();
-                    if (!terminal_state(state) && !refused_start) {
-                        finish(fail(exit_refused, "route " + options.route +
-                                                      " already has a fleet rollout (" + state +
-                                                      "); abort or promote it first"));
-                        return;
-                    }
-                }
-                const auto id = request_id();
-                json::object pending{
-                    {"route", spec.route},
-                    {"to", spec.to},
-                    {"state", "pending"},
-                    {"spec", to_json(spec)},
-                    {"request", {{"action", "start"}, {"id", id}, {"reason", ""}}}};
-                send_request(client, key, *read ? (*read)->mod_revision : 0, pending, id, options,
-                             finish);
-            });
+    return with_rollout_key(options, [&options, spec](etcd::Client& client, const std::string& key,
+                                                      const std::optional<StoredRollout>& stored,
+                                                      FleetFinish finish) {
+        if (stored) {
+            const auto state = string_in(stored->value, "state");
+            const auto* answer = stored->value.if_contains("answer");
+            const bool refused_start = state == "pending" && answer && answer->is_object() &&
+                                       !string_in(answer->get_object(), "error").empty();
+            if (!terminal_state(state) && !refused_start) {
+                finish(fail(exit_refused, "route " + options.route +
+                                              " already has a fleet rollout (" + state +
+                                              "); abort or promote it first"));
+                return;
+            }
+        }
+        const auto id = request_id();
+        json::object pending{{"route", spec.route},
+                             {"to", spec.to},
+                             {"state", "pending"},
+                             {"spec", to_json(spec)},
+                             {"request", {{"action", "start"}, {"id", id}, {"reason", ""}}}};
+        send_request(client, key, stored ? stored->mod_revision : 0, pending, id, options, finish);
     });
 }
 
 ExitStatus run_status(const CliOptions& options) {
-    return with_fleet_client(options, [&](etcd::Client& client, const std::string& prefix,
-                                          FleetFinish finish) {
-        const auto key = fleet::rollout_key(prefix, options.route);
-        read_rollout(
-            client, key,
-            [&, key, finish](std::optional<std::optional<StoredRollout>> read, std::string error) {
-                if (!read) {
-                    finish(fail(exit_unreachable, error));
-                } else if (!*read) {
-                    finish(fail(exit_refused, "no fleet rollout for route " + options.route +
-                                                  " (no key " + key + ")"));
-                } else {
-                    finish(print(options, (*read)->value));
-                }
-            });
+    return with_rollout_key(options, [&options](etcd::Client&, const std::string& key,
+                                                const std::optional<StoredRollout>& stored,
+                                                FleetFinish finish) {
+        finish(stored ? print(options, stored->value) : no_rollout(options, key));
     });
 }
 
 template <const char* Action>
 ExitStatus run_action(const CliOptions& options) {
-    return with_fleet_client(options, [&](etcd::Client& client, const std::string& prefix,
-                                          FleetFinish finish) {
-        const auto key = fleet::rollout_key(prefix, options.route);
-        read_rollout(
-            client, key,
-            [&, key, finish](std::optional<std::optional<StoredRollout>> read, std::string error) {
-                if (!read) {
-                    finish(fail(exit_unreachable, error));
-                    return;
-                }
-                if (!*read) {
-                    finish(fail(exit_refused, "no fleet rollout for route " + options.route +
-                                                  " (no key " + key + ")"));
-                    return;
-                }
-                const auto id = request_id();
-                auto value = (*read)->value;
-                value["request"] = {{"action", Action}, {"id", id}, {"reason", ""}};
-                send_request(client, key, (*read)->mod_revision, value, id, options, finish);
-            });
+    return with_rollout_key(options, [&options](etcd::Client& client, const std::string& key,
+                                                const std::optional<StoredRollout>& stored,
+                                                FleetFinish finish) {
+        if (!stored) {
+            finish(no_rollout(options, key));
+            return;
+        }
+        const auto id = request_id();
+        auto value = stored->value;
+        value["request"] = {{"action", Action}, {"id", id}, {"reason", ""}};
+        send_request(client, key, stored->mod_revision, value, id, options, finish);
     });
 }
 
