@@ -3,12 +3,14 @@
 // A connection as the proxy reads and writes it: a plain TCP socket, or TLS
 // over one, decided at run time. It is an Asio AsyncStream, so Beast's
 // http::async_read/async_write and asio::async_write work on either unchanged.
-// The TLS stream sits behind a unique_ptr: moving a connection (into a
-// pool, into a tunnel) costs a pointer, not an SSL object.
+// The TLS stream (server/tls/tls_stream.hpp) sits behind a unique_ptr:
+// moving a connection (into a pool, into a tunnel) costs a pointer, not an
+// SSL object.
+
+#include "server/tls/tls_stream.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/stream.hpp>
 
 #include <memory>
 #include <utility>
@@ -18,7 +20,7 @@ namespace turnout::server {
 class TransportStream {
 public:
     using socket_type = boost::asio::ip::tcp::socket;
-    using tls_stream_type = boost::asio::ssl::stream<socket_type>;
+    using tls_stream_type = TlsStream;
     using executor_type = socket_type::executor_type;
 
     // A plain connection (or, from an executor, a closed one to connect later).
@@ -40,7 +42,7 @@ public:
 
     // The TCP connection, under TLS when there is TLS: for connect, options,
     // deadlines (cancel) and close.
-    socket_type& socket() { return tls_ ? tls_->next_layer() : socket_; }
+    socket_type& socket() { return tls_ ? tls_->socket() : socket_; }
 
     bool is_tls() const { return tls_ != nullptr; }
     tls_stream_type& tls() { return *tls_; }
@@ -61,7 +63,7 @@ public:
 
     // Whether the TLS layer holds bytes nobody read yet, decrypted or not
     // (always false when plain). What is still in the kernel is not counted.
-    bool has_buffered_input();
+    bool has_buffered_input() const { return tls_ && tls_->has_buffered_input(); }
 
     template <class MutableBuffers, class Handler>
     void async_read_some(const MutableBuffers& buffers, Handler&& handler) {
@@ -88,8 +90,9 @@ private:
     }
 
     socket_type socket_;  // the connection when plain; closed under TLS
-    std::unique_ptr<tls_stream_type> tls_;
+    // Declared before tls_, so the SSL object goes first.
     std::shared_ptr<boost::asio::ssl::context> context_;
+    std::unique_ptr<tls_stream_type> tls_;
 };
 
 }  // namespace turnout::server
