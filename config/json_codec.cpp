@@ -5,8 +5,11 @@
 
 #include "config/json_codec.hpp"
 #include "config/json_codec_names.hpp"
+#include "config/json_writer.hpp"
 
-#include <boost/json.hpp>
+#include <boost/json/value.hpp>
+
+#include <concepts>
 
 namespace turnout::config {
 
@@ -18,199 +21,277 @@ namespace {
 
 // --- encoding ---------------------------------------------------------------
 
-// Builds the JSON in one memory resource: a whole config is hundreds of
-// thousands of small allocations, which a monotonic resource makes a
-// pointer bump each (and frees at once with the value).
+// Writes the JSON text field by field (see json_writer.hpp for why no tree).
 class Encoder {
 public:
-    explicit Encoder(json::storage_ptr storage) : sp_(std::move(storage)) {}
+    explicit Encoder(std::string& out) : out_{out} {}
 
-    json::value config(const Config& config) const {
-        json::array listeners(sp_);
-        for (const auto& value : config.listeners) {
-            listeners.push_back(listener(value));
+    void config(const Config& config) {
+        out_.begin_object();
+        field("source_path", config.source_path);
+        field("workers", config.workers);
+        out_.key("admin");
+        admin(config.admin);
+        field("state_dir", config.state_dir);
+        out_.key("access_log");
+        if (config.access_log) {
+            out_.string(*config.access_log);
+        } else {
+            out_.null();
         }
-        json::array upstreams(sp_);
-        upstreams.reserve(config.upstreams.size());
-        for (const auto& value : config.upstreams) {
-            upstreams.push_back(upstream(value));
-        }
-        json::array routes(sp_);
-        routes.reserve(config.routes.size());
-        for (const auto& value : config.routes) {
-            routes.push_back(route(value));
-        }
-        return object({{"source_path", config.source_path},
-                       {"workers", config.workers},
-                       {"admin", admin(config.admin)},
-                       {"state_dir", config.state_dir},
-                       {"access_log", config.access_log ? string(*config.access_log) : null()},
-                       {"limits", limits(config.limits)},
-                       {"listeners", std::move(listeners)},
-                       {"upstreams", std::move(upstreams)},
-                       {"routes", std::move(routes)}});
+        out_.key("limits");
+        limits(config.limits);
+        out_.key("listeners");
+        each(config.listeners, [this](const Listener& value) { listener(value); });
+        out_.key("upstreams");
+        each(config.upstreams, [this](const Upstream& value) { upstream(value); });
+        out_.key("routes");
+        each(config.routes, [this](const Route& value) { route(value); });
+        out_.end_object();
     }
 
-    json::value route(const Route& route) const {
-        json::array split(sp_);
-        split.reserve(route.split.size());
-        for (const auto& entry : route.split) {
-            split.push_back(object({{"upstream", entry.upstream}, {"weight", entry.weight}}));
-        }
+    void route(const Route& route) {
+        out_.begin_object();
+        field("name", route.name);
         const RouteMatch& match = route.match;
-        return object({{"name", route.name},
-                       {"match", object({{"host", match.host},
-                                         {"path", match.path},
-                                         {"path_exact", match.path_exact},
-                                         {"methods", strings(match.methods)},
-                                         {"headers", header_list(match.headers)}})},
-                       {"split", std::move(split)},
-                       {"single_upstream", route.single_upstream},
-                       {"sticky", key_source(route.sticky)},
-                       {"strip_prefix", route.strip_prefix},
-                       {"request_headers", header_rules(route.request_headers)},
-                       {"response_headers", header_rules(route.response_headers)}});
+        out_.key("match");
+        out_.begin_object();
+        field("host", match.host);
+        field("path", match.path);
+        field("path_exact", match.path_exact);
+        out_.key("methods");
+        strings(match.methods);
+        out_.key("headers");
+        header_list(match.headers);
+        out_.end_object();
+        out_.key("split");
+        each(route.split, [this](const SplitEntry& entry) {
+            out_.begin_object();
+            field("upstream", entry.upstream);
+            field("weight", entry.weight);
+            out_.end_object();
+        });
+        field("single_upstream", route.single_upstream);
+        out_.key("sticky");
+        key_source(route.sticky);
+        field("strip_prefix", route.strip_prefix);
+        out_.key("request_headers");
+        header_rules(route.request_headers);
+        out_.key("response_headers");
+        header_rules(route.response_headers);
+        out_.end_object();
     }
 
-    json::value upstream(const Upstream& upstream) const {
-        json::array targets(sp_);
-        targets.reserve(upstream.targets.size());
-        for (const auto& target : upstream.targets) {
-            targets.push_back(
-                object({{"address", target.address.text}, {"weight", target.weight}}));
-        }
-        json::value health_check = null();
+    void upstream(const Upstream& upstream) {
+        out_.begin_object();
+        field("name", upstream.name);
+        out_.key("targets");
+        each(upstream.targets, [this](const Target& target) {
+            out_.begin_object();
+            field("address", target.address.text);
+            field("weight", target.weight);
+            out_.end_object();
+        });
+        field("balance", balance_names[static_cast<std::size_t>(upstream.balance)]);
+        out_.key("hash_key");
+        key_source(upstream.hash_key);
+        out_.key("keepalive");
+        out_.begin_object();
+        field("max_idle", upstream.keepalive.max_idle);
+        duration("idle_timeout", upstream.keepalive.idle_timeout);
+        out_.end_object();
+        out_.key("timeouts");
+        out_.begin_object();
+        duration("connect", upstream.timeouts.connect);
+        duration("response", upstream.timeouts.response);
+        out_.end_object();
+        field("retries", upstream.retries);
+        out_.key("health_check");
         if (const auto& check = upstream.health_check) {
-            health_check = object({{"path", check->path},
-                                   {"interval", duration(check->interval)},
-                                   {"timeout", duration(check->timeout)},
-                                   {"unhealthy_after", check->unhealthy_after},
-                                   {"healthy_after", check->healthy_after}});
+            out_.begin_object();
+            field("path", check->path);
+            duration("interval", check->interval);
+            duration("timeout", check->timeout);
+            field("unhealthy_after", check->unhealthy_after);
+            field("healthy_after", check->healthy_after);
+            out_.end_object();
+        } else {
+            out_.null();
         }
-        json::value tls = null();
-        if (const auto& value = upstream.tls) {
-            tls = object({{"verify", value->verify}, {"ca", value->ca}, {"sni", value->sni}});
+        out_.key("outlier");
+        out_.begin_object();
+        field("consecutive_failures", upstream.outlier.consecutive_failures);
+        duration("eject_for", upstream.outlier.eject_for);
+        out_.end_object();
+        out_.key("tls");
+        if (const auto& tls = upstream.tls) {
+            out_.begin_object();
+            field("verify", tls->verify);
+            field("ca", tls->ca);
+            field("sni", tls->sni);
+            out_.end_object();
+        } else {
+            out_.null();
         }
-        const Keepalive& keepalive = upstream.keepalive;
-        const Outlier& outlier = upstream.outlier;
-        return object({{"name", upstream.name},
-                       {"targets", std::move(targets)},
-                       {"balance", balance_names[static_cast<std::size_t>(upstream.balance)]},
-                       {"hash_key", key_source(upstream.hash_key)},
-                       {"keepalive", object({{"max_idle", keepalive.max_idle},
-                                             {"idle_timeout", duration(keepalive.idle_timeout)}})},
-                       {"timeouts", object({{"connect", duration(upstream.timeouts.connect)},
-                                            {"response", duration(upstream.timeouts.response)}})},
-                       {"retries", upstream.retries},
-                       {"health_check", std::move(health_check)},
-                       {"outlier", object({{"consecutive_failures", outlier.consecutive_failures},
-                                           {"eject_for", duration(outlier.eject_for)}})},
-                       {"tls", std::move(tls)}});
+        out_.end_object();
     }
 
 private:
-    json::value object(
-        std::initializer_list<std::pair<json::string_view, json::value_ref>> items) const {
-        return json::value(json::object(items, sp_));
+    void field(std::string_view name, std::string_view text) {
+        out_.key(name);
+        out_.string(text);
     }
-    json::value string(std::string_view text) const { return json::value(text, sp_); }
-    json::value null() const { return json::value(nullptr, sp_); }
-    json::value duration(Duration value) const {
-        return json::value(static_cast<std::int64_t>(value.count()), sp_);
+    void field(std::string_view name, bool value) {
+        out_.key(name);
+        out_.boolean(value);
+    }
+    template <std::integral Integer>
+    requires(!std::same_as<Integer, bool>) void field(std::string_view name, Integer value) {
+        out_.key(name);
+        out_.number(value);
+    }
+    void duration(std::string_view name, Duration value) {
+        field(name, static_cast<std::int64_t>(value.count()));
     }
 
-    json::value strings(const std::vector<std::string>& items) const {
-        json::array out(sp_);
-        out.reserve(items.size());
+    template <class Items, class Write>
+    void each(const Items& items, Write write) {
+        out_.begin_array();
         for (const auto& item : items) {
-            out.emplace_back(item);
+            write(item);
         }
-        return out;
+        out_.end_array();
     }
 
-    json::value header_list(const HeaderList& headers) const {
-        json::array out(sp_);
-        out.reserve(headers.size());
-        for (const auto& [name, value] : headers) {
-            json::array pair(sp_);
-            pair.reserve(2);
-            pair.emplace_back(name);
-            pair.emplace_back(value);
-            out.push_back(std::move(pair));
+    void strings(const std::vector<std::string>& items) {
+        each(items, [this](const std::string& item) { out_.string(item); });
+    }
+
+    void header_list(const HeaderList& headers) {
+        each(headers, [this](const auto& header) {
+            out_.begin_array();
+            out_.string(header.first);
+            out_.string(header.second);
+            out_.end_array();
+        });
+    }
+
+    void key_source(const KeySource& source) {
+        out_.begin_object();
+        field("kind", key_kind_names[static_cast<std::size_t>(source.kind)]);
+        field("name", source.name);
+        out_.end_object();
+    }
+
+    void header_rules(const HeaderRules& rules) {
+        out_.begin_object();
+        out_.key("set");
+        header_list(rules.set);
+        out_.key("remove");
+        strings(rules.remove);
+        out_.end_object();
+    }
+
+    void limits(const Limits& value) {
+        out_.begin_object();
+        field("max_header_bytes", value.max_header_bytes);
+        field("max_body_bytes", value.max_body_bytes);
+        duration("header_timeout", value.header_timeout);
+        duration("idle_timeout", value.idle_timeout);
+        duration("drain_timeout", value.drain_timeout);
+        duration("send_timeout", value.send_timeout);
+        field("max_headers", value.max_headers);
+        field("max_connections", value.max_connections);
+        out_.end_object();
+    }
+
+    void admin(const Admin& value) {
+        out_.begin_object();
+        field("socket", value.socket);
+        out_.key("mode");
+        if (value.mode) {
+            out_.number(*value.mode);
+        } else {
+            out_.null();
         }
-        return out;
+        out_.key("allow_uids");
+        each(value.allow_uids, [this](unsigned uid) { out_.number(uid); });
+        out_.end_object();
     }
 
-    json::value key_source(const KeySource& source) const {
-        return object({{"kind", key_kind_names[static_cast<std::size_t>(source.kind)]},
-                       {"name", source.name}});
-    }
-
-    json::value header_rules(const HeaderRules& rules) const {
-        return object({{"set", header_list(rules.set)}, {"remove", strings(rules.remove)}});
-    }
-
-    json::value limits(const Limits& value) const {
-        return object({{"max_header_bytes", value.max_header_bytes},
-                       {"max_body_bytes", value.max_body_bytes},
-                       {"header_timeout", duration(value.header_timeout)},
-                       {"idle_timeout", duration(value.idle_timeout)},
-                       {"drain_timeout", duration(value.drain_timeout)},
-                       {"send_timeout", duration(value.send_timeout)},
-                       {"max_headers", value.max_headers},
-                       {"max_connections", value.max_connections}});
-    }
-
-    json::value admin(const Admin& value) const {
-        json::array uids(sp_);
-        for (unsigned uid : value.allow_uids) {
-            uids.emplace_back(uid);
-        }
-        return object({{"socket", value.socket},
-                       {"mode", value.mode ? json::value(*value.mode, sp_) : null()},
-                       {"allow_uids", std::move(uids)}});
-    }
-
-    json::value listener(const Listener& value) const {
-        json::value tls = null();
+    void listener(const Listener& value) {
+        out_.begin_object();
+        field("name", value.name);
+        field("address", value.address.text);
+        out_.key("tls");
         if (value.tls) {
-            json::array certificates(sp_);
-            for (const auto& certificate : value.tls->certificates) {
-                certificates.push_back(
-                    object({{"cert", certificate.cert}, {"key", certificate.key}}));
-            }
-            tls = object({{"certificates", std::move(certificates)},
-                          {"min_version", value.tls->min_version}});
+            out_.begin_object();
+            out_.key("certificates");
+            each(value.tls->certificates, [this](const auto& certificate) {
+                out_.begin_object();
+                field("cert", certificate.cert);
+                field("key", certificate.key);
+                out_.end_object();
+            });
+            field("min_version", value.tls->min_version);
+            out_.end_object();
+        } else {
+            out_.null();
         }
-        json::value http2 = null();
+        out_.key("http2");
         if (value.http2) {
-            http2 = object({{"max_concurrent_streams", value.http2->max_concurrent_streams},
-                            {"initial_window_size", value.http2->initial_window_size},
-                            {"max_header_list_size", value.http2->max_header_list_size}});
+            out_.begin_object();
+            field("max_concurrent_streams", value.http2->max_concurrent_streams);
+            field("initial_window_size", value.http2->initial_window_size);
+            field("max_header_list_size", value.http2->max_header_list_size);
+            out_.end_object();
+        } else {
+            out_.null();
         }
-        return object({{"name", value.name},
-                       {"address", value.address.text},
-                       {"tls", std::move(tls)},
-                       {"http2", std::move(http2)}});
+        out_.end_object();
     }
 
-    json::storage_ptr sp_;
+    JsonWriter out_;
 };
+
+// What the text codec writes is JSON by construction; parsed back for the
+// callers that embed a route or upstream in a larger value.
+json::value parsed(const std::string& text) {
+    return *parse_json(text);
+}
 
 }  // namespace
 
-// One route or upstream travels alone or inside a delta message: the
-// default resource, so that moving it into another value does not copy it.
-json::value to_json(const Upstream& upstream) {
-    return Encoder(json::storage_ptr()).upstream(upstream);
+std::string to_json_text(const Config& config) {
+    std::string text;
+    // About 600 bytes a route: one allocation for most configs.
+    text.reserve(4096 + 640 * config.routes.size() + 256 * config.upstreams.size());
+    Encoder{text}.config(config);
+    return text;
 }
 
-json::value to_json(const Route& route) {
-    return Encoder(json::storage_ptr()).route(route);
+std::string to_json_text(const Route& route) {
+    std::string text;
+    Encoder{text}.route(route);
+    return text;
+}
+
+std::string to_json_text(const Upstream& upstream) {
+    std::string text;
+    Encoder{text}.upstream(upstream);
+    return text;
 }
 
 json::value to_json(const Config& config) {
-    return Encoder(json::make_shared_resource<json::monotonic_resource>()).config(config);
+    return parsed(to_json_text(config));
+}
+
+json::value to_json(const Route& route) {
+    return parsed(to_json_text(route));
+}
+
+json::value to_json(const Upstream& upstream) {
+    return parsed(to_json_text(upstream));
 }
 
 }  // namespace turnout::config

@@ -15,6 +15,12 @@
 
 namespace turnout::config {
 
+// The JSON text, written without building a tree: what travels and is stored.
+std::string to_json_text(const Config& config);
+std::string to_json_text(const Route& route);
+std::string to_json_text(const Upstream& upstream);
+
+// The same, parsed: for embedding in a larger value (a delta) and for tests.
 boost::json::value to_json(const Config& config);
 boost::json::value to_json(const Route& route);
 boost::json::value to_json(const Upstream& upstream);

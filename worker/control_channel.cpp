@@ -104,6 +104,9 @@ void FrameDecoder::find_frame_starts() {
             failed_ = true;
             return;
         }
+        // A whole config arrives in many reads: room for all of it at once,
+        // rather than the buffer doubling (and copying) its way up to it.
+        buffer_.reserve(cursor_ + header_bytes + length);
         if (available < header_bytes + 1) {
             return;
         }

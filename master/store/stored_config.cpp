@@ -16,7 +16,7 @@ std::optional<config::Config> decode_whole(std::string_view text) {
 }  // namespace
 
 std::string encode_config(const config::Config& config) {
-    return boost::json::serialize(config::to_json(config));
+    return config::to_json_text(config);
 }
 
 std::string encode_change(const worker::ConfigDelta& change) {
