@@ -21,4 +21,9 @@ void ExchangeBufferPool::give_back(std::unique_ptr<ExchangeBuffers> buffers) {
     }
 }
 
+ExchangeBufferPool& worker_exchange_buffers() {
+    static ExchangeBufferPool pool;
+    return pool;
+}
+
 }  // namespace turnout::server
