@@ -46,13 +46,6 @@ std::chrono::milliseconds idle_deadline(const config::Limits& limits, bool drain
 
 constexpr std::string_view continue_100 = "HTTP/1.1 100 Continue\r\n\r\n";
 
-// One pool per worker process: a worker serves on one thread, and the
-// master, which forks the workers, serves no request.
-ExchangeBufferPool& exchange_buffer_pool() {
-    static ExchangeBufferPool pool;
-    return pool;
-}
-
 bool is_http_error(const error_code& ec) {
     return ec.category() == http::make_error_code(http::error::bad_method).category();
 }
@@ -309,6 +302,9 @@ bool ClientSession::scan_chunks() {
 }
 
 void ClientSession::finish_body_read(error_code ec) {
+    if (ec == asio::error::operation_aborted && deadline_.expired()) {
+        ec = asio::error::timed_out;  // idle_timeout: the exchange answers 408
+    }
     auto handler = std::move(body_handler_);
     body_handler_ = nullptr;
     handler(ec, ec ? 0 : body_buffer_size - parser_->get().body().size);
@@ -329,7 +325,7 @@ void ClientSession::route_request() {
         return;
     }
     if (!exchange_buffers_) {
-        exchange_buffers_ = exchange_buffer_pool().take();
+        exchange_buffers_ = worker_exchange_buffers().take();
     }
     phase_ = Phase::exchange;
     std::make_shared<ProxyExchange>(shared_from_this(), std::move(route), state_)->start();
@@ -348,6 +344,8 @@ void ClientSession::send_response_body(WriteHandler handler) {
         [self = shared_from_this(), handler = std::move(handler)](error_code ec, std::size_t) {
             if (ec == http::error::need_buffer) {
                 ec = {};  // the piece was sent whole; more is to come
+            } else if (ec == asio::error::operation_aborted && self->deadline_.expired()) {
+                ec = asio::error::timed_out;  // send_timeout
             }
             handler(ec);
         });
@@ -418,7 +416,7 @@ void ClientSession::hand_over_to_h2(std::string_view early) {
 
 void ClientSession::return_exchange_buffers() {
     if (exchange_buffers_) {
-        exchange_buffer_pool().give_back(std::move(exchange_buffers_));
+        worker_exchange_buffers().give_back(std::move(exchange_buffers_));
     }
 }
 

@@ -67,6 +67,9 @@ public:
     Request& request() override { return parser_->get(); }
     bool request_chunked() const override { return parser_->chunked(); }
     bool request_complete() const override { return parser_->is_done(); }
+    // Beast merges an HTTP/1.1 body's trailers into the head, after it went
+    // upstream: they are not forwarded (SPEC).
+    const boost::beast::http::fields* request_trailers() const override { return nullptr; }
     const std::string& client_ip() const override { return client_ip_; }
     bool is_tls() const override { return socket_.is_tls(); }
     bool draining() const override { return draining_; }

@@ -50,6 +50,9 @@ public:
     virtual bool request_chunked() const = 0;
     // The whole request, body included, has been read.
     virtual bool request_complete() const = 0;
+    // Trailer fields to send upstream after a chunked body, once the
+    // request is complete; nullptr when there are none to forward.
+    virtual const boost::beast::http::fields* request_trailers() const = 0;
     virtual const std::string& client_ip() const = 0;
     // The client reached turnout over TLS (X-Forwarded-Proto: https).
     virtual bool is_tls() const = 0;

@@ -4,7 +4,8 @@
 // request parser: the 64 KiB body buffer and the response serializer. A
 // session borrows one from its worker's pool when a request is routed and
 // gives it back once the exchange is over, so an idle keep-alive
-// connection holds none (tens of kB each, where nginx needs about one).
+// connection holds none (tens of kB each, where nginx needs about one). An
+// HTTP/2 stream borrows one only once its body moves (H2Stream).
 
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/serializer.hpp>
@@ -43,5 +44,9 @@ public:
 private:
     std::vector<std::unique_ptr<ExchangeBuffers>> free_;
 };
+
+// The worker's pool: a worker serves on one thread, and the master, which
+// forks the workers, serves no request.
+ExchangeBufferPool& worker_exchange_buffers();
 
 }  // namespace turnout::server

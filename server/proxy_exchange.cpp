@@ -5,6 +5,7 @@
 #include "server/serving_state.hpp"
 #include "server/http/websocket_upgrade.hpp"
 
+#include <boost/asio/error.hpp>
 #include <boost/assert.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
@@ -198,7 +199,8 @@ void ProxyExchange::send_request_head() {
     auto& body = request.body();
     body.data = replaying && !replay_.empty() ? replay_.data() : nullptr;
     body.size = replaying ? replay_.size() : 0;
-    body.more = body_follows;
+    // A replayed body's trailers follow it (write_request_body).
+    body.more = body_follows || (replaying && trailers());
     attempt_.send_head(request, !body_follows, [self = shared_from_this()](AttemptError error) {
         self->on_request_sent(error);
     });
@@ -229,6 +231,12 @@ void ProxyExchange::read_request_body() {
             self->fail_upstream(status::payload_too_large, "body_too_large");
             return;
         }
+        if (ec == boost::asio::error::timed_out) {
+            // The client stopped sending its body: its upstream connection,
+            // with half a request on it, is closed by fail_upstream.
+            self->fail_upstream(status::request_timeout, "body_timeout");
+            return;
+        }
         if (ec && ec.category() == http::make_error_code(http::error::bad_chunk).category() &&
             ec != http::error::partial_message) {
             // A malformed body: the upstream got a request that never
@@ -244,11 +252,22 @@ void ProxyExchange::read_request_body() {
     });
 }
 
+// A chunked body with trailers ends in two writes: its last data with
+// body().more still true, then the last chunk with the trailers.
 void ProxyExchange::write_request_body(std::size_t size) {
+    const auto* trailers = this->trailers();
+    const bool complete = downstream_->request_complete();
+    if (size == 0 && complete && trailers) {
+        request_body_ = RequestBody::started;
+        attempt_.send_trailers(*trailers, [self = shared_from_this()](AttemptError error) {
+            self->on_request_sent(error);
+        });
+        return;
+    }
     auto& body = downstream_->request().body();
     body.data = size > 0 ? downstream_->body_buffer().data() : nullptr;
     body.size = size;
-    body.more = !downstream_->request_complete();
+    body.more = !complete || trailers;
     if (size == 0 && body.more) {
         read_request_body();  // a chunk header or extension, no data yet
         return;
@@ -323,6 +342,12 @@ void ProxyExchange::on_response_head(AttemptError error) {
         upstream_->record_success(*target_, now);
     }
     rewrite_response();
+}
+
+const boost::beast::http::fields* ProxyExchange::trailers() const {
+    return downstream_->request_chunked() && downstream_->request_complete()
+               ? downstream_->request_trailers()
+               : nullptr;
 }
 
 }  // namespace turnout::server

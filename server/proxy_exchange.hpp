@@ -66,6 +66,8 @@ private:
     void read_request_body();
     void write_request_body(std::size_t size);
     void on_request_sent(AttemptError error);
+    // The client's trailers, to end a chunked body with, once it sent them.
+    const boost::beast::http::fields* trailers() const;
     void read_response_head();
     void on_response_head(AttemptError error);
 

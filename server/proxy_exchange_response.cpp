@@ -7,6 +7,7 @@
 #include "server/http/websocket_upgrade.hpp"
 #include "server/logfmt.hpp"
 
+#include <boost/asio/error.hpp>
 #include <boost/beast/http/error.hpp>
 #include <spdlog/spdlog.h>
 
@@ -104,6 +105,9 @@ void ProxyExchange::write_response_body(std::size_t size) {
 // can only end the exchange, never become an error response.
 void ProxyExchange::on_response_written(error_code ec) {
     if (ec) {
+        if (ec == boost::asio::error::timed_out) {
+            error_reason_ = "send_timeout";  // the client stopped taking the response
+        }
         abort();
     } else if (!attempt_.response().body().more) {
         finish();
@@ -137,7 +141,9 @@ void ProxyExchange::fail_upstream(http::status status, std::string_view reason) 
     error_reason_ = reason;
     record_request(static_cast<unsigned>(status), false);
     attempt_.close();
-    if (upstream_config_ != nullptr && status != http::status::payload_too_large) {
+    // A body too large or too slow is the client's doing, not the upstream's.
+    if (upstream_config_ != nullptr && status != http::status::payload_too_large &&
+        status != http::status::request_timeout) {
         spdlog::warn("msg=\"upstream request failed\" route={} upstream={} status={} reason={}",
                      log_value(route_->route.name), log_value(upstream_config_->name),
                      static_cast<unsigned>(status), log_value(reason));

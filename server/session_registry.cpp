@@ -48,4 +48,12 @@ void SessionRegistry::close_all() {
     }
 }
 
+void SessionRegistry::tls_changed(std::string_view listener) {
+    // A session may close at once (nothing in flight): iterate a copy.
+    const std::vector<ClientConnection*> sessions{sessions_.begin(), sessions_.end()};
+    for (auto* session : sessions) {
+        session->tls_changed(listener);
+    }
+}
+
 }  // namespace turnout::server

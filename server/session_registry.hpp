@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -20,6 +21,12 @@ public:
     virtual void drain() = 0;
     // Close now, in-flight requests included.
     virtual void close() = 0;
+    // The TLS (certificates) of `listener` changed: a connection of it that
+    // would outlive the old certificate by far asks its client to come back
+    // on a new one. An HTTP/2 connection carries every request of its client
+    // for as long as it likes, so it does (GOAWAY, open streams finish); an
+    // HTTP/1.1 one, like nginx's, keeps its certificate until it closes.
+    virtual void tls_changed(std::string_view listener) { static_cast<void>(listener); }
 
 protected:
     ~ClientConnection() = default;
@@ -40,6 +47,9 @@ public:
 
     // Closes every session now, in-flight requests included.
     void close_all();
+
+    // Tells every session that `listener`'s TLS changed.
+    void tls_changed(std::string_view listener);
 
     // `resume` runs once, the next time a session goes away: a listener
     // paused at limits.max_connections accepts again then.

@@ -6,6 +6,7 @@
 #include "server/upstream/upstream_tls.hpp"
 
 #include <boost/asio/ssl/stream_base.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/assert.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -113,6 +114,7 @@ void UpstreamAttempt::on_handshake(error_code ec, Handler done) {
 void UpstreamAttempt::send_head(Request& request, bool whole, Handler done) {
     BOOST_ASSERT(phase_ == Phase::sending);
     request_serializer_.emplace(request);
+    trailers_sent_ = false;
     deadline_.arm(socket_, config_->timeouts.response);
     auto on_sent = [this, done = std::move(done)](error_code ec, std::size_t) mutable {
         this->on_sent(ec, std::move(done));
@@ -129,6 +131,22 @@ void UpstreamAttempt::send_body(Handler done) {
     deadline_.arm(socket_, config_->timeouts.response);
     http::async_write(socket_, *request_serializer_,
                       [this, done = std::move(done)](error_code ec, std::size_t) mutable {
+                          on_sent(ec, std::move(done));
+                      });
+}
+
+void UpstreamAttempt::send_trailers(const http::fields& trailers, Handler done) {
+    BOOST_ASSERT(phase_ == Phase::sending);
+    last_chunk_ = "0\r\n";
+    for (const auto& field : trailers) {
+        last_chunk_.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
+    }
+    last_chunk_ += "\r\n";
+    deadline_.arm(socket_, config_->timeouts.response);
+    asio::async_write(socket_, asio::buffer(last_chunk_),
+                      [this, done = std::move(done)](error_code ec, std::size_t) mutable {
+                          trailers_sent_ = !ec;
+                          std::string{}.swap(last_chunk_);
                           on_sent(ec, std::move(done));
                       });
 }

@@ -21,6 +21,7 @@
 #include <functional>
 #include <optional>
 #include <span>
+#include <string>
 
 namespace turnout::config {
 struct Upstream;
@@ -74,9 +75,15 @@ public:
     void send_head(Request& request, bool whole, Handler done);
     // Sends the body piece the request's body() now points at.
     void send_body(Handler done);
+    // Ends a chunked body whose last piece went out with body().more still
+    // true: the last chunk with `trailers` (RFC 9112 §7.1.2), which Beast's
+    // serializer cannot write.
+    void send_trailers(const boost::beast::http::fields& trailers, Handler done);
     // The request went out whole (on this try or, before the next one
     // sends, on the last).
-    bool request_sent() const { return request_serializer_ && request_serializer_->is_done(); }
+    bool request_sent() const {
+        return trailers_sent_ || (request_serializer_ && request_serializer_->is_done());
+    }
 
     // Reads the final response head (informational ones are skipped).
     // skip_body: the request was HEAD. `done` with none, timeout,
@@ -136,6 +143,8 @@ private:
     bool reused_ = false;
     bool skip_body_ = false;   // the request was HEAD
     bool keep_alive_ = false;  // the response head allows another request on the connection
+    bool trailers_sent_ = false;
+    std::string last_chunk_;  // with trailers, while it is written
 };
 
 }  // namespace turnout::server

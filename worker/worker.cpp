@@ -1,5 +1,7 @@
 #include "worker/worker.hpp"
 
+#include "server/logfmt.hpp"
+
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
@@ -112,6 +114,12 @@ void Worker::stop_now() {
     registry_.close_all();
     state_.close_idle_upstreams();
     io_.stop();
+}
+
+void Worker::tls_changed(const std::string& listener) {
+    spdlog::info("msg=\"listener TLS changed, HTTP/2 connections go away\" listener={}",
+                 log_value(listener));
+    registry_.tls_changed(listener);
 }
 
 }  // namespace turnout::worker

@@ -47,6 +47,11 @@ public:
     // Immediate stop.
     void stop_now();
 
+    // `listener`'s certificates changed: its HTTP/2 connections send GOAWAY
+    // and finish their open streams within drain_timeout, so their clients
+    // come back on the new certificate.
+    void tls_changed(const std::string& listener);
+
 private:
     struct ListenerSlot {
         int fd = -1;  // adopted, not yet accepting

@@ -18,6 +18,9 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <map>
+#include <optional>
+#include <string>
 
 namespace turnout::worker {
 
@@ -138,6 +141,17 @@ private:
             contexts.emplace(name, std::move(context));
         }
         worker_.state().set_listener_tls(std::move(contexts));
+        for (auto& [name, listener] : material->listeners) {
+            // A key changes only with its certificate: the keys need no copy.
+            for (auto& certificate : listener.certificates) {
+                certificate.key.clear();
+            }
+            auto& served = served_tls_[name];
+            if (served && *served != listener) {
+                worker_.tls_changed(name);
+            }
+            served = std::move(listener);
+        }
     }
 
     void apply_health(const Message& message) {
@@ -208,6 +222,9 @@ private:
     Worker worker_;
     std::shared_ptr<ControlChannel> channel_;
     boost::asio::signal_set signals_;
+    // Each listener's TLS as served now, private keys left out, to tell
+    // which a new config changes.
+    std::map<std::string, std::optional<server::ListenerTlsMaterial>> served_tls_;
     bool interrupted_ = false;
 };
 

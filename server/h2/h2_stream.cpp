@@ -50,7 +50,25 @@ ssize_t read_response_body(nghttp2_session*, std::int32_t, std::uint8_t* into, s
 }  // namespace
 
 H2Stream::H2Stream(std::shared_ptr<Http2Session> session, std::int32_t id)
-    : session_{std::move(session)}, id_{id} {}
+    : session_{std::move(session)}, id_{id}, timer_{session_->get_executor(),
+                                                    [this] { on_timeout(); }} {}
+
+H2Stream::~H2Stream() {
+    return_body_buffer();
+}
+
+std::span<char> H2Stream::body_buffer() {
+    if (!buffers_) {
+        buffers_ = worker_exchange_buffers().take();
+    }
+    return buffers_->body;
+}
+
+void H2Stream::return_body_buffer() {
+    if (buffers_) {
+        worker_exchange_buffers().give_back(std::move(buffers_));
+    }
+}
 
 boost::asio::any_io_executor H2Stream::get_executor() {
     return session_->get_executor();
@@ -68,11 +86,15 @@ bool H2Stream::draining() const {
     return session_->draining();
 }
 
-void H2Stream::add_header(std::string_view name, std::string_view value) {
+bool H2Stream::within_header_limits(std::string_view name, std::string_view value) {
     header_bytes_ += name.size() + value.size() + field_overhead;
     ++header_count_;
-    if (header_bytes_ > session_->max_header_list_size() ||
-        header_count_ > session_->limits().max_headers) {
+    return header_bytes_ <= session_->max_header_list_size() &&
+           header_count_ <= session_->limits().max_headers;
+}
+
+void H2Stream::add_header(std::string_view name, std::string_view value) {
+    if (!within_header_limits(name, value)) {
         refused_ = "header_too_large";
     }
     if (!refused_.empty()) {
@@ -92,6 +114,22 @@ void H2Stream::add_header(std::string_view name, std::string_view value) {
     } else if (name.front() != ':') {
         request_.insert(name, value);
     }
+}
+
+// Fields that frame or route the message mean nothing after the body, and
+// an upstream must not take them for the head's (RFC 9110 §6.5.1): dropped.
+bool H2Stream::add_trailer(std::string_view name, std::string_view value) {
+    if (!within_header_limits(name, value)) {
+        return false;
+    }
+    if (name == "content-length" || name == "host" || name == "trailer") {
+        return true;
+    }
+    if (!trailers_) {
+        trailers_.emplace();
+    }
+    trailers_->insert(name, value);
+    return true;
 }
 
 void H2Stream::start_request() {
@@ -139,7 +177,6 @@ void H2Stream::route() {
         refuse(http::status::not_found, "no_route");
         return;
     }
-    body_ = std::make_unique<std::array<char, body_buffer_size>>();
     std::make_shared<ProxyExchange>(shared_from_this(), std::move(route), session_->state())
         ->start();
 }
@@ -163,10 +200,7 @@ std::size_t H2Stream::on_close() {
     closed_ = true;
     const auto unread = received_.size();
     std::string{}.swap(received_);
-    if (body_handler_) {
-        session_->post([handler = std::move(body_handler_)] { handler(stream_gone, 0); });
-        body_handler_ = nullptr;
-    }
+    complete_read(stream_gone, 0);
     complete_write(stream_gone);
     return unread;
 }
@@ -178,6 +212,9 @@ void H2Stream::read_body(BodyHandler handler) {
     }
     body_handler_ = std::move(handler);
     deliver_body();
+    if (body_handler_) {
+        timer_.arm(session_->limits().idle_timeout);
+    }
     session_->flush();
 }
 
@@ -189,22 +226,28 @@ void H2Stream::deliver_body() {
     }
     const auto max_body = session_->limits().max_body_bytes;
     if (max_body > 0 && body_received_ > max_body) {
-        session_->post(
-            [handler = std::move(body_handler_)] { handler(http::error::body_limit, 0); });
-        body_handler_ = nullptr;
+        complete_read(http::error::body_limit, 0);
         return;
     }
     if (received_.empty() && !request_ended_) {
         return;
     }
-    const auto size = std::min(received_.size(), body_->size());
-    std::memcpy(body_->data(), received_.data(), size);
+    const auto into = body_buffer();
+    const auto size = std::min(received_.size(), into.size());
+    std::memcpy(into.data(), received_.data(), size);
     received_.erase(0, size);
     if (size > 0) {
         session_->consume(id_, size);
     }
-    session_->post([handler = std::move(body_handler_), size] { handler({}, size); });
-    body_handler_ = nullptr;
+    complete_read({}, size);
+}
+
+void H2Stream::complete_read(error_code ec, std::size_t size) {
+    if (body_handler_) {
+        session_->post([handler = std::move(body_handler_), ec, size] { handler(ec, size); });
+        body_handler_ = nullptr;
+        timer_.disarm();
+    }
 }
 
 void H2Stream::send_continue(WriteHandler handler) {
@@ -231,6 +274,7 @@ void H2Stream::send_response(Response& response, WriteHandler handler) {
     const bool with_body = more_ || !piece_.empty();
     if (!piece_.empty()) {
         write_handler_ = std::move(handler);
+        timer_.arm(session_->limits().send_timeout);
     } else {
         session_->post([handler = std::move(handler)] { handler({}); });
     }
@@ -250,6 +294,7 @@ void H2Stream::send_response_body(WriteHandler handler) {
         return;
     }
     write_handler_ = std::move(handler);
+    timer_.arm(session_->limits().send_timeout);
     nghttp2_session_resume_data(session_->native(), id_);
     session_->flush();
 }
@@ -277,7 +322,13 @@ void H2Stream::complete_write(error_code ec) {
     if (write_handler_) {
         session_->post([handler = std::move(write_handler_), ec] { handler(ec); });
         write_handler_ = nullptr;
+        timer_.disarm();
     }
+}
+
+void H2Stream::on_timeout() {
+    complete_read(boost::asio::error::timed_out, 0);
+    complete_write(boost::asio::error::timed_out);
 }
 
 // The response head as HTTP/2 fields: lowercase names, no
@@ -317,11 +368,14 @@ void H2Stream::submit(const http::fields& fields, unsigned status, bool with_bod
 }
 
 void H2Stream::end_exchange(bool) {
-    body_.reset();
+    return_body_buffer();
     std::string{}.swap(received_);
 }
 
+// From a refusal before routing, or from an exchange that already closed
+// its upstream connection: the body buffer is free.
 void H2Stream::send_error(http::status status, std::string_view reason, bool) {
+    return_body_buffer();
     if (closed_) {
         return;
     }
@@ -338,7 +392,9 @@ void H2Stream::upgrade(TransportStream, boost::beast::flat_buffer) {
     abort();
 }
 
+// The exchange closed its upstream connection first: the body buffer is free.
 void H2Stream::abort() {
+    return_body_buffer();
     if (closed_) {
         return;
     }

@@ -16,11 +16,12 @@
 
 #include "config/config.hpp"
 #include "server/downstream.hpp"
+#include "server/exchange_buffers.hpp"
 #include "server/http/error_response.hpp"
+#include "server/lazy_timer.hpp"
 
 #include <nghttp2/nghttp2.h>
 
-#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -32,16 +33,21 @@ class Http2Session;
 
 class H2Stream final : public Downstream, public std::enable_shared_from_this<H2Stream> {
 public:
-    // One DATA frame's worth at the default SETTINGS_MAX_FRAME_SIZE.
-    static constexpr std::size_t body_buffer_size = 16 * 1024;
-
     H2Stream(std::shared_ptr<Http2Session> session, std::int32_t id);
+    ~H2Stream();
+    H2Stream(const H2Stream&) = delete;
+    H2Stream& operator=(const H2Stream&) = delete;
 
     // The request, as the session's nghttp2 callbacks deliver it.
     // nghttp2 has already checked each field against RFC 9113 §8.2 (names
     // lowercase, no connection-specific fields, pseudo-headers once and
     // first); what is left here are turnout's own limits.
     void add_header(std::string_view name, std::string_view value);
+    // A trailer field (a HEADERS frame after the body, checked by nghttp2
+    // as the head's fields are: no pseudo-headers, no connection-specific
+    // fields). False when the fields are over the header limits: the
+    // stream is reset.
+    bool add_trailer(std::string_view name, std::string_view value);
     // The head is complete: answer a refusal or start the exchange.
     void start_request();
     // Request body bytes (a DATA frame's payload).
@@ -60,11 +66,18 @@ public:
     boost::asio::any_io_executor get_executor() override;
     Request& request() override { return request_; }
     bool request_chunked() const override { return chunked_; }
+    const boost::beast::http::fields* request_trailers() const override {
+        return trailers_ ? &*trailers_ : nullptr;
+    }
     const std::string& client_ip() const override;
     bool is_tls() const override;
     bool draining() const override;
     std::string_view protocol() const override { return "HTTP/2"; }
-    std::span<char> body_buffer() override { return {body_->data(), body_->size()}; }
+    // Borrowed from the worker's pool the first time the exchange asks for
+    // it, when a body starts to move: a stream waiting for its upstream's
+    // answer, or whose request has no body, holds none until the response
+    // body comes. Given back once the exchange is over.
+    std::span<char> body_buffer() override;
     void send_continue(WriteHandler handler) override;
     void read_body(BodyHandler handler) override;
     void send_response(Response& response, WriteHandler handler) override;
@@ -77,10 +90,21 @@ public:
 
 private:
     void route();
+    // Counts a field against limits.max_headers and max_header_list_size.
+    bool within_header_limits(std::string_view name, std::string_view value);
     void refuse(boost::beast::http::status status, std::string_view reason);
     void submit(const boost::beast::http::fields& fields, unsigned status, bool with_body);
     void deliver_body();
+    void complete_read(boost::system::error_code ec, std::size_t size);
     void complete_write(boost::system::error_code ec);
+    // The client sent no body, or took no response body, for as long as
+    // the limits allow: the exchange's pending read or write fails with
+    // timed_out (it answers 408, or resets the stream if the response
+    // started), so a stalled stream does not hold its upstream connection.
+    void on_timeout();
+    // Only once nothing reads into the buffer any more: the exchange ended,
+    // or closed its upstream connection before it aborted or answered.
+    void return_body_buffer();
 
     std::shared_ptr<Http2Session> session_;
     std::int32_t id_;
@@ -95,8 +119,10 @@ private:
     bool closed_ = false;
     std::uint64_t body_received_ = 0;
     std::string received_;  // request body not yet taken, at most the stream's window
+    std::optional<boost::beast::http::fields> trailers_;
     BodyHandler body_handler_;
-    std::unique_ptr<std::array<char, body_buffer_size>> body_;  // lent while an exchange runs
+    std::unique_ptr<ExchangeBuffers> buffers_;  // lent while the body moves
+    LazyTimer timer_;  // while the exchange waits on the client: calls back into this object
     // The response piece nghttp2 reads next, and whether more follow.
     Response* response_ = nullptr;
     std::string_view piece_;

@@ -2,6 +2,7 @@
 
 #include "server/client_session.hpp"
 #include "server/h2/h2_stream.hpp"
+#include "server/h2/nghttp2_server.hpp"
 #include "server/logfmt.hpp"
 #include "server/serving_state.hpp"
 
@@ -22,11 +23,6 @@ namespace {
 // stream: requests the client sent before it saw the notice still arrive.
 constexpr std::chrono::seconds goaway_notice_time{1};
 
-// The connection's receive window, over all streams' request bodies: a few
-// uploads at full speed, and the bound on what the connection buffers.
-constexpr std::uint64_t streams_at_full_window = 16;
-constexpr std::uint64_t max_window = 0x7fffffff;
-
 // Floods, per connection (FrameBudget): a client sends a few SETTINGS and
 // PINGs per connection and empty DATA frames hardly ever.
 constexpr std::uint32_t settings_burst = 100;
@@ -36,14 +32,9 @@ constexpr std::uint32_t ping_per_second = 10;
 constexpr std::uint32_t empty_data_burst = 100;
 constexpr std::uint32_t empty_data_per_second = 10;
 // Rapid reset (CVE-2023-44487): counted here, so the answer is GOAWAY
-// ENHANCE_YOUR_CALM (nghttp2's own limit, 1000 then 33 per second, stays
-// behind it and answers INTERNAL_ERROR).
+// ENHANCE_YOUR_CALM (nghttp2's own limit stays behind it: nghttp2_server.cpp).
 constexpr std::uint32_t reset_burst = 500;
 constexpr std::uint32_t resets_per_second = 33;
-constexpr std::uint64_t library_reset_burst = 1000;
-constexpr std::uint64_t library_resets_per_second = 33;
-// CONTINUATION frames after one HEADERS (CVE-2024-27316 class).
-constexpr std::size_t max_continuations = 8;
 
 }  // namespace
 
@@ -66,12 +57,17 @@ struct Http2Callbacks {
     static int on_header(nghttp2_session*, const nghttp2_frame* frame, const std::uint8_t* name,
                          std::size_t name_size, const std::uint8_t* value, std::size_t value_size,
                          std::uint8_t, void* user) {
-        if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
-            return 0;  // trailers are not passed on
+        auto* stream =
+            frame->hd.type == NGHTTP2_HEADERS ? of(user).stream(frame->hd.stream_id) : nullptr;
+        if (!stream) {
+            return 0;
         }
-        if (auto* stream = of(user).stream(frame->hd.stream_id)) {
-            stream->add_header({reinterpret_cast<const char*>(name), name_size},
-                               {reinterpret_cast<const char*>(value), value_size});
+        const std::string_view field_name{reinterpret_cast<const char*>(name), name_size};
+        const std::string_view field_value{reinterpret_cast<const char*>(value), value_size};
+        if (frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+            stream->add_header(field_name, field_value);
+        } else if (!stream->add_trailer(field_name, field_value)) {
+            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // RST_STREAM INTERNAL_ERROR
         }
         return 0;
     }
@@ -175,6 +171,7 @@ Http2Session::Http2Session(TransportStream socket, ServingState& state, SessionR
       empty_data_budget_{empty_data_burst, empty_data_per_second} {}
 
 Http2Session::~Http2Session() {
+    return_read_buffer();
     if (session_) {
         nghttp2_session_del(session_);
     }
@@ -186,7 +183,6 @@ void Http2Session::start(std::string_view early) {
     registry_.add(this);
     state_.metrics().connection_opened();
     configure();
-    read_buffer_ = std::make_unique<char[]>(read_size);
     if (!early.empty() &&
         !receive(reinterpret_cast<const std::uint8_t*>(early.data()), early.size())) {
         return;
@@ -213,29 +209,8 @@ void Http2Session::configure() {
     nghttp2_session_callbacks_set_on_stream_close_callback(callbacks,
                                                            Http2Callbacks::on_stream_close);
     nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, Http2Callbacks::on_frame_send);
-    nghttp2_option* options = nullptr;
-    nghttp2_option_new(&options);
-    // Window is given back as the upstream takes the bytes (H2Stream).
-    nghttp2_option_set_no_auto_window_update(options, 1);
-    nghttp2_option_set_no_closed_streams(options, 1);
-    nghttp2_option_set_stream_reset_rate_limit(options, library_reset_burst,
-                                               library_resets_per_second);
-    nghttp2_option_set_max_continuations(options, max_continuations);
-    nghttp2_session_server_new2(&session_, callbacks, this, options);
-    nghttp2_option_del(options);
+    session_ = new_nghttp2_server(callbacks, this, settings, max_header_list_size_, nullptr);
     nghttp2_session_callbacks_del(callbacks);
-
-    const nghttp2_settings_entry entries[] = {
-        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, settings.max_concurrent_streams},
-        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, settings.initial_window_size},
-        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, max_header_list_size_},
-        {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
-    };
-    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, entries, std::size(entries));
-    const auto window =
-        std::min<std::uint64_t>(max_window, settings.initial_window_size * streams_at_full_window);
-    nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
-                                          static_cast<std::int32_t>(window));
 }
 
 void Http2Session::drain() {
@@ -253,8 +228,27 @@ void Http2Session::drain() {
     goaway_timer_.async_wait([self = shared_from_this()](error_code ec) {
         if (!ec && !self->closed_) {
             self->send_last_goaway();
+            self->close_at_drain_timeout();
         }
     });
+}
+
+// A worker's drain closes what is left at drain_timeout itself; a
+// connection drained alone (tls_changed) must do it on its own.
+void Http2Session::close_at_drain_timeout() {
+    goaway_timer_.expires_after(std::max<std::chrono::milliseconds>(
+        limits_.drain_timeout - goaway_notice_time, std::chrono::milliseconds{0}));
+    goaway_timer_.async_wait([self = shared_from_this()](error_code ec) {
+        if (!ec && !self->closed_) {
+            self->close();
+        }
+    });
+}
+
+void Http2Session::tls_changed(std::string_view listener) {
+    if (listener == listener_->name) {
+        drain();
+    }
 }
 
 void Http2Session::send_last_goaway() {
@@ -290,14 +284,50 @@ H2Stream* Http2Session::stream(std::int32_t id) {
     return found == streams_.end() ? nullptr : found->second.get();
 }
 
+// With streams open, reads follow each other into a buffer the connection
+// keeps. With none, the connection holds no buffer: it waits until the
+// client sends, then borrows one from the worker's pool.
 void Http2Session::read() {
     if (reading_ || closed_ || !nghttp2_session_want_read(session_)) {
         return;
     }
     reading_ = true;
+    if (streams_.empty() && !socket_.has_buffered_input()) {
+        return_read_buffer();
+        socket_.socket().async_wait(
+            asio::ip::tcp::socket::wait_read,
+            [self = shared_from_this()](error_code ec) { self->on_readable(ec); });
+        return;
+    }
+    read_some();
+}
+
+void Http2Session::on_readable(error_code ec) {
+    if (closed_) {
+        reading_ = false;
+        return;
+    }
+    if (ec) {
+        reading_ = false;
+        close();
+        return;
+    }
+    read_some();
+}
+
+void Http2Session::read_some() {
+    if (!read_buffers_) {
+        read_buffers_ = worker_exchange_buffers().take();
+    }
     socket_.async_read_some(
-        asio::buffer(read_buffer_.get(), read_size),
+        asio::buffer(read_buffers_->body),
         [self = shared_from_this()](error_code ec, std::size_t size) { self->on_read(ec, size); });
+}
+
+void Http2Session::return_read_buffer() {
+    if (read_buffers_) {
+        worker_exchange_buffers().give_back(std::move(read_buffers_));
+    }
 }
 
 void Http2Session::on_read(error_code ec, std::size_t size) {
@@ -309,7 +339,7 @@ void Http2Session::on_read(error_code ec, std::size_t size) {
         close();
         return;
     }
-    if (!receive(reinterpret_cast<const std::uint8_t*>(read_buffer_.get()), size)) {
+    if (!receive(reinterpret_cast<const std::uint8_t*>(read_buffers_->body.data()), size)) {
         return;
     }
     flush();

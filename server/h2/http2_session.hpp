@@ -10,8 +10,9 @@
 // Bounded memory: a stream's unread request body is at most its window
 // (initial_window_size), all streams' together at most the connection
 // window; the write buffer stops growing at write_batch bytes, and what
-// nghttp2 holds for a stream is one DATA frame. Idle, the connection keeps
-// its read buffer and nghttp2's state, not its write buffer.
+// nghttp2 holds for a stream is one DATA frame. Idle (no stream open), the
+// connection keeps nghttp2's state and neither a read nor a write buffer:
+// it waits for the socket to turn readable before it borrows one.
 //
 // Abuse: rapid reset (CVE-2023-44487), SETTINGS, PING and empty DATA
 // floods by a FrameBudget each, which ends the connection with GOAWAY
@@ -20,6 +21,7 @@
 
 #include "config/config.hpp"
 #include "server/deadline.hpp"
+#include "server/exchange_buffers.hpp"
 #include "server/h2/frame_budget.hpp"
 #include "server/session_registry.hpp"
 #include "server/transport_stream.hpp"
@@ -56,6 +58,10 @@ public:
     // once in-flight requests had time to arrive; open streams finish.
     void drain() override;
     void close() override;
+    // The listener's certificates changed: GOAWAY as in drain(), so the
+    // client's next requests come on a new connection, under the new
+    // certificate; open streams finish within drain_timeout.
+    void tls_changed(std::string_view listener) override;
 
     // For the streams.
     ServingState& state() { return state_; }
@@ -80,17 +86,20 @@ private:
 
     void configure();
     void read();
+    void on_readable(boost::system::error_code ec);
+    void read_some();
+    void return_read_buffer();
     void on_read(boost::system::error_code ec, std::size_t size);
     bool receive(const std::uint8_t* data, std::size_t size);
     void on_written(boost::system::error_code ec);
     void close_if_done();
     void arm_idle();
     void send_last_goaway();
+    void close_at_drain_timeout();
     // Ends the connection after a flood: GOAWAY ENHANCE_YOUR_CALM.
     void calm_down(const char* what);
     H2Stream* stream(std::int32_t id);
 
-    static constexpr std::size_t read_size = 16 * 1024;
     static constexpr std::size_t write_batch = 64 * 1024;
 
     TransportStream socket_;
@@ -104,7 +113,7 @@ private:
     boost::asio::steady_timer goaway_timer_;
     nghttp2_session* session_ = nullptr;
     std::unordered_map<std::int32_t, std::shared_ptr<H2Stream>> streams_;
-    std::unique_ptr<char[]> read_buffer_;
+    std::unique_ptr<ExchangeBuffers> read_buffers_;  // lent while streams are open or bytes come
     std::string out_;
     FrameBudget settings_budget_;
     FrameBudget ping_budget_;

@@ -22,6 +22,7 @@ except ImportError:
     import h2.settings
 
 PROTOCOL_ERROR = 0x1
+INTERNAL_ERROR = 0x2
 FLOW_CONTROL_ERROR = 0x3
 COMPRESSION_ERROR = 0x9
 ENHANCE_YOUR_CALM = 0xB
@@ -40,6 +41,32 @@ def frame(kind, flags, stream_id, payload=b""):
 DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = \
     0x0, 0x1, 0x3, 0x4, 0x6, 0x7, 0x8, 0x9
 END_STREAM, END_HEADERS, ACK = 0x1, 0x4, 0x1
+
+
+def hpack_literal(name, value):
+    """A literal header field without indexing, new name (RFC 7541 §6.2.2),
+    lengths under 127: what a client writes for fields a library refuses."""
+    name, value = name.encode(), value.encode()
+    return bytes([0x00, len(name)]) + name + bytes([len(value)]) + value
+
+
+def request_block(*extra, method="GET", path="/x"):
+    """A request's header block of literal fields, for hand-written HEADERS."""
+    fields = [(":method", method), (":scheme", "http"), (":path", path),
+              (":authority", "h2.test"), *extra]
+    return b"".join(hpack_literal(n, v) for n, v in fields)
+
+
+def goaways(frames):
+    """(last stream id, error code) of each GOAWAY among RawH2.frames()."""
+    return [(int.from_bytes(p[:4], "big"), int.from_bytes(p[4:8], "big"))
+            for kind, _, _, p in frames if kind == GOAWAY]
+
+
+def stream_ended(frames, stream_id):
+    """Whether turnout ended `stream_id` (END_STREAM on its HEADERS or DATA)."""
+    return any(stream == stream_id and kind in (HEADERS, DATA) and flags & END_STREAM
+               for kind, flags, stream, _ in frames)
 
 
 class H2Client:
@@ -200,8 +227,12 @@ class RawH2:
     """Frames written by hand, for what no client library will send:
     broken header blocks, floods. Reads frames back without interpreting."""
 
-    def __init__(self, port, timeout=10.0):
+    def __init__(self, port, timeout=10.0, tls=False):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        if tls:
+            context = ssl._create_unverified_context()
+            context.set_alpn_protocols(["h2"])
+            self.sock = context.wrap_socket(self.sock, server_hostname="localhost")
         self.sock.sendall(PREFACE + frame(SETTINGS, 0, 0))
         self.buffer = b""
 

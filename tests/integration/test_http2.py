@@ -11,7 +11,9 @@ import subprocess
 import tempfile
 import unittest
 
-from h2_helpers import H2Client
+from admin_client import Admin
+from h2_helpers import (END_HEADERS, END_STREAM, GOAWAY, HEADERS, NO_ERROR, H2Client, RawH2, frame,
+                        goaways, request_block, stream_ended)
 from harness import (EchoBackend, Turnout, TurnoutTestCase, free_port, render, wait_until)
 from http_helpers import header_values, pattern_sha256
 from tls_helpers import Pki
@@ -174,6 +176,61 @@ class Http2Test(TurnoutTestCase):
             client.wait(lambda: client.conn.remote_settings.max_concurrent_streams == 64,
                         message="turnout's SETTINGS")
             self.assertEqual(client.conn.remote_settings.initial_window_size, 65535)
+
+
+RELOAD_CONFIG = """\
+workers: 1
+listeners:
+  - name: renewed
+    address: 127.0.0.1:${renewed}
+    http2: true
+    tls: { certificates: [{ cert: ${dir}/renewed.pem, key: ${dir}/renewed.key }] }
+  - name: kept
+    address: 127.0.0.1:${kept}
+    http2: true
+    tls: { certificates: [{ cert: ${dir}/kept.pem, key: ${dir}/kept.key }] }
+upstreams:
+  a: { targets: [${a}] }
+routes:
+  - { name: all, match: { path_prefix: / }, upstream: a }
+"""
+
+
+class Http2CertificateReloadTest(TurnoutTestCase):
+    """A reload that changes a listener's certificate sends its HTTP/2
+    connections GOAWAY (a notice, then the last stream id), so their clients
+    come back under the new certificate; open streams finish. Connections of
+    listeners whose certificates stay are left alone."""
+
+    def test_changed_certificate_sends_goaway_and_open_streams_finish(self):
+        with tempfile.TemporaryDirectory(prefix="turnout-h2-reload-") as certs, \
+                EchoBackend("a") as a:
+            pki = Pki(certs)
+            pki.leaf("renewed", dns=["h2.test"])
+            pki.leaf("kept", dns=["h2.test"])
+            renewed, kept = free_port(), free_port()
+            with Turnout(render(RELOAD_CONFIG, renewed=renewed, kept=kept, dir=certs,
+                                a=a.address)) as turnout:
+                self.turnouts = (turnout,)
+                with RawH2(renewed, tls=True) as on_renewed, RawH2(kept, tls=True) as on_kept:
+                    on_renewed.send(frame(HEADERS, END_HEADERS | END_STREAM, 1,
+                                          request_block(path="/slow?delay_ms=1500")))
+                    stats_calls = []
+
+                    def proxied():  # each /__stats request counts itself
+                        stats_calls.append(1)
+                        return a.stats()["requests"] - len(stats_calls)
+                    wait_until(lambda: proxied() == 1, message="the slow request upstream")
+                    cert, key = pki.leaf("renewed-2", dns=["h2.test"])
+                    os.replace(cert, os.path.join(certs, "renewed.pem"))
+                    os.replace(key, os.path.join(certs, "renewed.key"))
+                    reload = Admin(turnout).cli("reload")
+                    self.assertEqual(reload.returncode, 0, reload.stderr)
+                    frames = on_renewed.frames(timeout=10)
+                    untouched = on_kept.frames(timeout=0.5)
+        self.assertEqual(goaways(frames), [(0x7FFFFFFF, NO_ERROR), (1, NO_ERROR)])
+        self.assertTrue(stream_ended(frames, 1), f"stream 1 never ended: {frames}")
+        self.assertNotIn(GOAWAY, [kind for kind, _, _, _ in untouched])
 
 
 if __name__ == "__main__":

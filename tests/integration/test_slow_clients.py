@@ -1,7 +1,7 @@
 """Slow and abusive clients (TESTING.md): slowloris connections cut off at
 header_timeout while a normal client keeps being served; idle keep-alive
-closed at idle_timeout; a client that stops reading cut off at
-send_timeout; limits.max_connections holding new connections back while the
+closed at idle_timeout; a client that stops sending its body answered 408
+at idle_timeout; a client that stops reading cut off at send_timeout; limits.max_connections holding new connections back while the
 open ones are served, and accepting again once one closes."""
 
 import contextlib
@@ -78,6 +78,17 @@ class SlowClientsTest(TurnoutTestCase):
             started = time.monotonic()
             self.assertTrue(conn.wait_closed(4))
             self.assertGreater(time.monotonic() - started, 0.8)
+
+    def test_a_client_that_stops_sending_its_body_gets_408_at_idle_timeout(self):
+        with RawConnection(self.port, timeout=10) as conn:
+            conn.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n"
+                      + "x" * 100)
+            started = time.monotonic()
+            self.assertEqual(conn.read_response().status, 408)
+            self.assertGreater(time.monotonic() - started, 0.8)
+            self.assertTrue(conn.wait_closed(4))
+        status, _, _ = request(self.port, "GET", "/after")
+        self.assertEqual(status, 200)
 
     def test_a_client_that_stops_reading_is_cut_off_at_send_timeout(self):
         size = 256 * 1024 * 1024
