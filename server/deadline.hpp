@@ -1,29 +1,37 @@
 #pragma once
 
-// A timer that cancels a connection's pending operations when it expires, and
-// remembers that it did, so the cancelled handler can tell "timed out" from
-// "closed". Re-arming replaces the previous deadline.
+// A deadline that cancels a connection's pending operations when it
+// expires, and remembers that it did, so the cancelled handler can tell
+// "timed out" from "closed". Re-arming replaces the previous deadline.
 //
-// Arming happens several times per request, so it is lazy: the asio timer
-// is only touched when the new deadline is earlier than the one it waits
-// for; a later deadline is noted and the timer, when it fires, waits again
-// for the rest. Disarming just forgets. Each touch of an asio timer that
-// becomes the earliest costs a timerfd_settime syscall; this way a busy
-// connection costs about one per timeout period instead of several per request.
+// The deadlines of one worker wait in one queue with one asio timer
+// (DeadlineQueue, an io_context service), as nginx keeps its timers in one
+// tree: a connection holds no timer, no allocation and no pending
+// operation of its own for its deadline, which matters for idle
+// keep-alive connections (each used to hold a timer and a pending wait,
+// about 0.3 kB).
+//
+// Arming happens several times per request, so it is lazy: a deadline
+// keeps its place in the queue when re-armed for a later time; when that
+// place comes up it moves on to the later time. Disarming just forgets.
+// The queue's timer is touched only for a deadline earlier than every
+// queued one, so a busy connection costs no timer syscall per request.
 
 #include "server/transport_stream.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <boost/intrusive/set_hook.hpp>
 
 #include <chrono>
-#include <cstdint>
-#include <memory>
 
 namespace turnout::server {
 
+class DeadlineQueue;
+
 class Deadline {
 public:
+    using clock = std::chrono::steady_clock;
+
     explicit Deadline(const boost::asio::any_io_executor& executor);
     ~Deadline();
     Deadline(const Deadline&) = delete;
@@ -33,25 +41,19 @@ public:
     // The stream object must stay where it is while armed; what it holds
     // (plain or TLS, a pooled connection moved in) may change.
     void arm(TransportStream& stream, std::chrono::milliseconds after);
-    void disarm();
-    bool expired() const { return state_->expired; }
+    void disarm() { armed_ = false; }
+    bool expired() const { return expired_; }
 
 private:
-    // Shared with the timer's handler through a weak_ptr, so an owner
-    // destroyed while the handler is queued is never touched.
-    struct State {
-        explicit State(const boost::asio::any_io_executor& executor) : timer{executor} {}
-        boost::asio::steady_timer timer;
-        TransportStream* stream = nullptr;
-        std::chrono::steady_clock::time_point deadline;
-        std::uint64_t generation = 0;  // of the timer's outstanding wait
-        bool waiting = false;          // the timer has a wait outstanding
-        bool armed = false;
-        bool expired = false;
-    };
-    static void wait(const std::shared_ptr<State>& state);
+    friend class DeadlineQueue;
 
-    std::shared_ptr<State> state_;
+    boost::intrusive::set_member_hook<> hook_;
+    DeadlineQueue& queue_;
+    TransportStream* stream_ = nullptr;
+    clock::time_point queued_at_;  // its place in the queue; fixed while queued
+    clock::time_point deadline_;   // at or after queued_at_ while armed
+    bool armed_ = false;
+    bool expired_ = false;
 };
 
 }  // namespace turnout::server
