@@ -46,6 +46,13 @@ std::chrono::milliseconds idle_deadline(const config::Limits& limits, bool drain
 
 constexpr std::string_view continue_100 = "HTTP/1.1 100 Continue\r\n\r\n";
 
+// One per worker process, as worker_exchange_buffers(): a worker serves on
+// one thread, and the master, which forks the workers, serves no request.
+RequestStatePool& request_state_pool() {
+    static RequestStatePool pool;
+    return pool;
+}
+
 bool is_http_error(const error_code& ec) {
     return ec.category() == http::make_error_code(http::error::bad_method).category();
 }
@@ -59,6 +66,7 @@ ClientSession::ClientSession(TransportStream socket, ServingState& state, Sessio
 
 ClientSession::~ClientSession() {
     return_exchange_buffers();
+    return_request_state();
     state_.metrics().connection_closed();
     registry_.remove(this);
 }
@@ -83,7 +91,7 @@ void ClientSession::start() {
 void ClientSession::drain() {
     draining_ = true;
     if (phase_ == Phase::idle) {
-        arm_deadline(idle_deadline(limits_, draining_));
+        arm_deadline(idle_deadline(state_.limits(), draining_));
     }
 }
 
@@ -95,36 +103,43 @@ void ClientSession::close() {
 }
 
 // Waits for the first byte of the next request under idle_timeout; the
-// header deadline starts only once the client has begun a request.
+// header deadline starts only once the client has begun a request. Bytes
+// of a pipelined request already read go to parsing at once.
 void ClientSession::wait_for_request() {
     BOOST_ASSERT_MSG(phase_ == Phase::idle, "a request starts once the last one ended");
-    limits_ = state_.limits();
-    parser_.emplace();
-    parser_->header_limit(
-        static_cast<std::uint32_t>(std::min<std::uint64_t>(limits_.max_header_bytes, UINT32_MAX)));
-    if (limits_.max_body_bytes > 0) {
-        parser_->body_limit(limits_.max_body_bytes);
-    } else {
-        parser_->body_limit(boost::none);
-    }
-    buffer_.max_size(std::max<std::size_t>(limits_.max_header_bytes + 1024, body_buffer_size));
-    if (buffer_.size() > 0) {
+    if (request_ && request_->input.size() > 0) {
         read_header();
         return;
     }
-    phase_ = Phase::idle;
-    arm_deadline(idle_deadline(limits_, draining_));
-    // Idle, the connection keeps only a small buffer: one grown by a long
-    // head or a body is freed here.
-    if (buffer_.capacity() > idle_read_size) {
-        buffer_.shrink_to_fit();
+    return_request_state();
+    arm_deadline(idle_deadline(state_.limits(), draining_));
+    if (socket_.has_buffered_input()) {
+        read_first_bytes();
+        return;
     }
-    // A read, not async_wait: asio re-registers a socket with epoll for
-    // every wait, while a read after one that drained the socket just
-    // queues until epoll reports data — no syscall either way.
-    socket_.async_read_some(buffer_.prepare(idle_read_size),
+    // A readiness wait, not a read: a pending read pins its buffer for as
+    // long as the client stays idle. Asio re-registers the socket with
+    // epoll for each wait (one epoll_ctl per request, where a read that
+    // follows one that drained the socket makes none): the price of an
+    // idle connection that holds no buffer and no parser.
+    socket_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+        if (ec) {
+            self->close();
+            return;
+        }
+        self->read_first_bytes();
+    });
+}
+
+// The client is sending: borrows a request state and reads what came.
+void ClientSession::read_first_bytes() {
+    if (phase_ == Phase::closing) {
+        return;
+    }
+    request_ = request_state_pool().take();
+    socket_.async_read_some(request_->input.prepare(read_room()),
                             [self = shared_from_this()](error_code ec, std::size_t read) {
-                                self->buffer_.commit(read);
+                                self->request_->input.commit(read);
                                 if (ec) {
                                     self->close();
                                     return;
@@ -137,8 +152,8 @@ void ClientSession::wait_for_request() {
 // between reads: a client dripping one byte at a time is still cut off.
 void ClientSession::read_header() {
     phase_ = Phase::header;
-    head_scanned_ = 0;
-    arm_deadline(limits_.header_timeout);
+    request_->start_request(state_.limits());
+    arm_deadline(request_->limits.header_timeout);
     parse_head();
 }
 
@@ -146,26 +161,28 @@ void ClientSession::read_header() {
 // sees any of it, so an ambiguous request is refused before it is parsed,
 // let alone forwarded.
 void ClientSession::parse_head() {
+    auto& request = *request_;
     if (const auto skip = leading_empty_lines(
-            {static_cast<const char*>(buffer_.data().data()), buffer_.size()})) {
-        buffer_.consume(skip);
-        head_scanned_ = 0;
+            {static_cast<const char*>(request.input.data().data()), request.input.size()})) {
+        request.input.consume(skip);
+        request.head_scanned = 0;
     }
-    const std::string_view bytes{static_cast<const char*>(buffer_.data().data()), buffer_.size()};
-    const auto head = find_head_end(bytes, head_scanned_);
+    const std::string_view bytes{static_cast<const char*>(request.input.data().data()),
+                                 request.input.size()};
+    const auto head = find_head_end(bytes, request.head_scanned);
     if (head.bare_lf) {
         send_error(http::status::bad_request, "bad_line_ending", false);
         return;
     }
-    if (head.end == 0 || head.end > limits_.max_header_bytes) {
-        if (bytes.size() > limits_.max_header_bytes) {
+    if (head.end == 0 || head.end > request.limits.max_header_bytes) {
+        if (bytes.size() > request.limits.max_header_bytes) {
             send_error(http::status::request_header_fields_too_large, "header_too_large", false);
             return;
         }
-        head_scanned_ = bytes.size();
-        socket_.async_read_some(buffer_.prepare(read_room()),
+        request.head_scanned = bytes.size();
+        socket_.async_read_some(request.input.prepare(read_room()),
                                 [self = shared_from_this()](error_code ec, std::size_t read) {
-                                    self->buffer_.commit(read);
+                                    self->request_->input.commit(read);
                                     if (ec) {
                                         self->on_header(ec);
                                         return;
@@ -178,24 +195,30 @@ void ClientSession::parse_head() {
         hand_over_to_h2(bytes);
         return;
     }
-    if (const auto rejected = check_request_head(bytes.substr(0, head.end), limits_.max_headers)) {
+    if (const auto rejected =
+            check_request_head(bytes.substr(0, head.end), request.limits.max_headers)) {
         send_error(rejected->status, rejected->reason, false);
         return;
     }
     error_code ec;
-    parser_->put(asio::buffer(bytes.data(), head.end), ec);
-    buffer_.consume(head.end);
-    if (!ec && !parser_->is_header_done()) {
+    request.parser->put(asio::buffer(bytes.data(), head.end), ec);
+    request.input.consume(head.end);
+    if (!ec && !request.parser->is_header_done()) {
         ec = http::error::partial_message;
     }
-    body_scanned_ = 0;
-    chunked_scanner_.reset();
+    request.body_scanned = 0;
+    request.chunked_scanner.reset();
     on_header(ec);
 }
 
+// A read fills what the lent input buffer has free, so a head split over
+// reads, or bytes behind a request, do not grow it; only a read into a
+// nearly full one does, up to its max_size.
 std::size_t ClientSession::read_room() const {
-    constexpr std::size_t read_size = 16 * 1024;
-    return std::min(read_size, buffer_.max_size() - buffer_.size());
+    constexpr std::size_t min_read = 4 * 1024;
+    const auto& input = request_->input;
+    return std::min(std::max(input.capacity() - input.size(), min_read),
+                    input.max_size() - input.size());
 }
 
 void ClientSession::on_header(error_code ec) {
@@ -207,7 +230,7 @@ void ClientSession::on_header(error_code ec) {
     // The body bytes that came with the head are checked before the head
     // goes anywhere: a request already known to be malformed sends no byte
     // upstream. Bytes that come later are checked in parse_body.
-    if (parser_->chunked() && !scan_chunks()) {
+    if (request_->parser->chunked() && !scan_chunks()) {
         send_error(http::status::bad_request, "bad_request_body", false);
         return;
     }
@@ -233,7 +256,7 @@ void ClientSession::on_header_error(error_code ec) {
 }
 
 void ClientSession::send_continue(WriteHandler handler) {
-    arm_deadline(limits_.send_timeout);
+    arm_deadline(request_->limits.send_timeout);
     asio::async_write(socket_, asio::buffer(continue_100),
                       [self = shared_from_this(),
                        handler = std::move(handler)](error_code ec, std::size_t) { handler(ec); });
@@ -242,32 +265,35 @@ void ClientSession::send_continue(WriteHandler handler) {
 // Reads under idle_timeout: a client may pause between body pieces, but
 // not forever.
 void ClientSession::read_body(BodyHandler handler) {
-    BOOST_ASSERT_MSG(!body_handler_, "one body read at a time");
-    auto& body = parser_->get().body();
+    auto& request = *request_;
+    BOOST_ASSERT_MSG(!request.body_handler, "one body read at a time");
+    auto& body = request.parser->get().body();
     body.data = exchange_buffers_->body.data();
     body.size = body_buffer_size;
-    arm_deadline(limits_.idle_timeout);
-    body_handler_ = std::move(handler);
+    arm_deadline(request.limits.idle_timeout);
+    request.body_handler = std::move(handler);
     parse_body();
 }
 
 void ClientSession::parse_body() {
-    if (parser_->chunked() && !scan_chunks()) {
+    auto& request = *request_;
+    auto& parser = *request.parser;
+    if (parser.chunked() && !scan_chunks()) {
         finish_body_read(http::error::bad_chunk);
         return;
     }
     // Beast parses one piece per put (a chunk header, or data): go on until
     // some body arrived, the buffer is full, the body ended or input ran out.
-    const auto room = parser_->get().body().size;
-    while (buffer_.size() > 0) {
+    const auto room = parser.get().body().size;
+    while (request.input.size() > 0) {
         error_code ec;
-        const auto used = parser_->put(buffer_.data(), ec);
-        buffer_.consume(used);
-        body_scanned_ -= std::min(used, body_scanned_);
+        const auto used = parser.put(request.input.data(), ec);
+        request.input.consume(used);
+        request.body_scanned -= std::min(used, request.body_scanned);
         if (ec == http::error::need_more) {
             break;
         }
-        if (ec || parser_->is_done() || parser_->get().body().size != room) {
+        if (ec || parser.is_done() || parser.get().body().size != room) {
             finish_body_read(ec == http::error::need_buffer ? error_code{} : ec);
             return;
         }
@@ -275,11 +301,11 @@ void ClientSession::parse_body() {
             break;
         }
     }
-    socket_.async_read_some(buffer_.prepare(read_room()),
+    socket_.async_read_some(request.input.prepare(read_room()),
                             [self = shared_from_this()](error_code ec, std::size_t read) {
-                                self->buffer_.commit(read);
+                                self->request_->input.commit(read);
                                 if (ec == asio::error::eof) {
-                                    self->parser_->put_eof(ec);
+                                    self->request_->parser->put_eof(ec);
                                     self->finish_body_read(ec ? ec : http::error::partial_message);
                                 } else if (ec) {
                                     self->finish_body_read(ec);
@@ -291,13 +317,15 @@ void ClientSession::parse_body() {
 
 // Whether every byte of the chunked body buffered so far is well framed.
 bool ClientSession::scan_chunks() {
-    if (chunked_scanner_.done() || body_scanned_ >= buffer_.size()) {
+    auto& request = *request_;
+    if (request.chunked_scanner.done() || request.body_scanned >= request.input.size()) {
         return true;
     }
-    const std::string_view fresh{static_cast<const char*>(buffer_.data().data()) + body_scanned_,
-                                 buffer_.size() - body_scanned_};
-    const auto result = chunked_scanner_.scan(fresh);
-    body_scanned_ += result.used;
+    const std::string_view fresh{static_cast<const char*>(request.input.data().data()) +
+                                     request.body_scanned,
+                                 request.input.size() - request.body_scanned};
+    const auto result = request.chunked_scanner.scan(fresh);
+    request.body_scanned += result.used;
     return !result.bad;
 }
 
@@ -305,15 +333,15 @@ void ClientSession::finish_body_read(error_code ec) {
     if (ec == asio::error::operation_aborted && deadline_.expired()) {
         ec = asio::error::timed_out;  // idle_timeout: the exchange answers 408
     }
-    auto handler = std::move(body_handler_);
-    body_handler_ = nullptr;
-    handler(ec, ec ? 0 : body_buffer_size - parser_->get().body().size);
+    auto handler = std::move(request_->body_handler);
+    request_->body_handler = nullptr;
+    handler(ec, ec ? 0 : body_buffer_size - request_->parser->get().body().size);
 }
 
 void ClientSession::route_request() {
     BOOST_ASSERT(phase_ == Phase::header);
-    auto& request = parser_->get();
-    const bool no_body = parser_->is_done();
+    auto& request = request_->parser->get();
+    const bool no_body = request_->parser->is_done();
     const auto host = request[http::field::host];
     if (request.version() >= 11 && host.empty()) {
         send_error(http::status::bad_request, "missing_host", false);
@@ -338,7 +366,7 @@ void ClientSession::send_response(Response& response, WriteHandler handler) {
 }
 
 void ClientSession::send_response_body(WriteHandler handler) {
-    arm_deadline(limits_.send_timeout);
+    arm_deadline(request_->limits.send_timeout);
     http::async_write(
         socket_, *exchange_buffers_->response,
         [self = shared_from_this(), handler = std::move(handler)](error_code ec, std::size_t) {
@@ -385,16 +413,18 @@ void ClientSession::send_error(http::status status, std::string_view reason, boo
     if (phase_ == Phase::closing) {
         return;
     }
-    BOOST_ASSERT_MSG(!error_response_, "one error response at a time");
+    auto& request = *request_;
+    BOOST_ASSERT_MSG(!request.error_response, "one error response at a time");
     BOOST_ASSERT_MSG(!exchange_buffers_ || !exchange_buffers_->response,
                      "an error answers only before the response head");
     keep_alive = keep_alive && !draining_;
-    const unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
-    error_response_.emplace(make_error_response(status, reason, version, keep_alive));
-    arm_deadline(limits_.send_timeout);
-    http::async_write(socket_, *error_response_,
+    const unsigned version =
+        request.parser && request.parser->is_header_done() ? request.parser->get().version() : 11;
+    request.error_response.emplace(make_error_response(status, reason, version, keep_alive));
+    arm_deadline(request.limits.send_timeout);
+    http::async_write(socket_, *request.error_response,
                       [self = shared_from_this(), keep_alive](error_code ec, std::size_t) {
-                          self->error_response_.reset();
+                          self->request_->error_response.reset();
                           if (ec) {
                               self->close();
                           } else {
@@ -411,7 +441,13 @@ void ClientSession::hand_over_to_h2(std::string_view early) {
     auto h2 = std::make_shared<Http2Session>(std::move(socket_), state_, registry_, listener_,
                                              client_ip_);
     h2->start(early);
-    buffer_.clear();
+    return_request_state();
+}
+
+void ClientSession::return_request_state() {
+    if (request_) {
+        request_state_pool().give_back(std::move(request_));
+    }
 }
 
 void ClientSession::return_exchange_buffers() {
@@ -424,7 +460,7 @@ void ClientSession::return_exchange_buffers() {
 // so our last response is not lost to a reset caused by unread input.
 void ClientSession::close_gracefully() {
     phase_ = Phase::closing;
-    buffer_.clear();
+    request_->input.clear();
     arm_deadline(linger_timeout);
     if (socket_.is_tls()) {
         send_close_notify();
@@ -439,9 +475,9 @@ void ClientSession::close_gracefully() {
 // is over, and what still arrives is only to be drained.
 void ClientSession::discard_input() {
     auto& tcp_socket = socket_.socket();
-    tcp_socket.async_read_some(buffer_.prepare(4096),
+    tcp_socket.async_read_some(request_->input.prepare(4096),
                                [self = shared_from_this()](error_code ec, std::size_t) {
-                                   self->buffer_.clear();
+                                   self->request_->input.clear();
                                    if (ec) {
                                        self->close();
                                        return;

@@ -6,20 +6,15 @@
 // exchange sees it only as its Downstream.
 
 #include "config/config.hpp"
-#include "server/http/chunked_scanner.hpp"
 #include "server/deadline.hpp"
 #include "server/downstream.hpp"
 #include "server/exchange_buffers.hpp"
-#include "server/http/error_response.hpp"
+#include "server/request_state.hpp"
 #include "server/session_registry.hpp"
 #include "server/transport_stream.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/buffer_body.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/serializer.hpp>
 
-#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,9 +36,6 @@ class ClientSession final : public Downstream,
                             public std::enable_shared_from_this<ClientSession> {
 public:
     static constexpr std::size_t body_buffer_size = ExchangeBuffers::body_size;
-    // What an idle keep-alive connection reads the next request into: most
-    // request heads fit, and a longer one grows the buffer while it is read.
-    static constexpr std::size_t idle_read_size = 512;
 
     // `socket` is plain, or TLS not yet handshaken.
     ClientSession(TransportStream socket, ServingState& state, SessionRegistry& registry,
@@ -59,14 +51,14 @@ public:
 
     // For the Tunnel that takes the connection over after an upgrade.
     TransportStream& socket() { return socket_; }
-    boost::beast::flat_buffer& buffer() { return buffer_; }
-    const config::Limits& limits() const { return limits_; }
+    boost::beast::flat_buffer& buffer() { return request_->input; }
+    const config::Limits& limits() const { return request_->limits; }
 
     // Downstream, for the ProxyExchange serving the current request.
     boost::asio::any_io_executor get_executor() override { return socket_.get_executor(); }
-    Request& request() override { return parser_->get(); }
-    bool request_chunked() const override { return parser_->chunked(); }
-    bool request_complete() const override { return parser_->is_done(); }
+    Request& request() override { return request_->parser->get(); }
+    bool request_chunked() const override { return request_->parser->chunked(); }
+    bool request_complete() const override { return request_->parser->is_done(); }
     // Beast merges an HTTP/1.1 body's trailers into the head, after it went
     // upstream: they are not forwarded (SPEC).
     const boost::beast::http::fields* request_trailers() const override { return nullptr; }
@@ -74,7 +66,7 @@ public:
     bool is_tls() const override { return socket_.is_tls(); }
     bool draining() const override { return draining_; }
     std::string_view protocol() const override {
-        return parser_->get().version() == 10 ? "HTTP/1.0" : "HTTP/1.1";
+        return request_->parser->get().version() == 10 ? "HTTP/1.0" : "HTTP/1.1";
     }
     std::span<char> body_buffer() override { return exchange_buffers_->body; }
     void send_continue(WriteHandler handler) override;
@@ -93,6 +85,7 @@ private:
     enum class Phase { idle, header, exchange, closing };
 
     void wait_for_request();
+    void read_first_bytes();
     void read_header();
     void parse_head();
     void on_header(boost::system::error_code ec);
@@ -108,6 +101,7 @@ private:
     // The client speaks HTTP/2: an Http2Session takes the connection over,
     // with `early`, the bytes already read.
     void hand_over_to_h2(std::string_view early);
+    void return_request_state();
     void return_exchange_buffers();
 
     // TLS (client_session_tls.cpp).
@@ -117,26 +111,20 @@ private:
 
     void arm_deadline(std::chrono::milliseconds after) { deadline_.arm(socket_, after); }
 
-    using RequestParser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
-
     TransportStream socket_;
     ServingState& state_;
     SessionRegistry& registry_;
     std::shared_ptr<const ListenerContext> listener_;
     std::string client_ip_;
     Deadline deadline_;
-    boost::beast::flat_buffer buffer_;
-    std::optional<RequestParser> parser_;
-    std::size_t head_scanned_ = 0;  // bytes of buffer_ find_head_end has looked at
-    std::size_t body_scanned_ = 0;  // bytes at the front of buffer_ ChunkedScanner has seen
-    ChunkedScanner chunked_scanner_;
-    BodyHandler body_handler_;
+    // Borrowed from the worker's pool from the first byte of a request
+    // until the connection is idle again (bytes of a pipelined request
+    // keep it): an idle connection holds none.
+    std::unique_ptr<RequestState> request_;
     // Borrowed from the worker's pool from routing a request until its
-    // exchange is over: an idle connection, or one that only gets
-    // turnout's own errors, holds none.
+    // exchange is over: a connection that only gets turnout's own errors
+    // holds none either.
     std::unique_ptr<ExchangeBuffers> exchange_buffers_;
-    std::optional<ErrorResponse> error_response_;
-    config::Limits limits_;
     Phase phase_ = Phase::idle;
     bool draining_ = false;
 };

@@ -1,0 +1,53 @@
+#pragma once
+
+// Objects a worker lends to its connections only while a request is in
+// flight (buffers, parsers), so an idle keep-alive connection holds none.
+// One pool per kind per worker (single-threaded: no lock). It keeps at most
+// `max_free` returned objects for the next requests and frees the rest, so
+// a burst of concurrent requests does not pin its memory for good.
+//
+// T is default-constructible and has reset(), which makes a returned object
+// hold nothing of the request it served.
+
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+namespace turnout::server {
+
+template <class T>
+class LendingPool {
+public:
+    static constexpr std::size_t max_free = 64;
+
+    // A free one, or a new one when none is free.
+    std::unique_ptr<T> take() {
+        if (free_.empty()) {
+            // Default-initialized, not value-initialized as make_unique
+            // would: a buffer is not zero-filled, so only the pages a
+            // request writes become resident (a small response touches
+            // one page of a 64 KiB body buffer).
+            return std::unique_ptr<T>(new T);
+        }
+        auto object = std::move(free_.back());
+        free_.pop_back();
+        return object;
+    }
+
+    void give_back(std::unique_ptr<T> object) {
+        if (!object) {
+            return;
+        }
+        object->reset();
+        if (free_.size() < max_free) {
+            free_.push_back(std::move(object));
+        }
+    }
+
+    std::size_t free_count() const { return free_.size(); }
+
+private:
+    std::vector<std::unique_ptr<T>> free_;
+};
+
+}  // namespace turnout::server

@@ -1,0 +1,36 @@
+#include "server/request_state.hpp"
+
+#include "server/exchange_buffers.hpp"
+
+#include <algorithm>
+#include <cstdint>
+
+namespace turnout::server {
+
+void RequestState::start_request(const config::Limits& current) {
+    limits = current;
+    parser.emplace();
+    parser->header_limit(
+        static_cast<std::uint32_t>(std::min<std::uint64_t>(limits.max_header_bytes, UINT32_MAX)));
+    if (limits.max_body_bytes > 0) {
+        parser->body_limit(limits.max_body_bytes);
+    } else {
+        parser->body_limit(boost::none);
+    }
+    input.max_size(
+        std::max<std::size_t>(limits.max_header_bytes + 1024, ExchangeBuffers::body_size));
+    head_scanned = 0;
+}
+
+void RequestState::reset() {
+    parser.reset();
+    error_response.reset();
+    body_handler = nullptr;
+    input.clear();
+    if (input.capacity() > input_size) {
+        input.shrink_to_fit();
+        input.reserve(input_size);
+    }
+}
+
+}  // namespace turnout::server

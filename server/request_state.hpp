@@ -1,0 +1,54 @@
+#pragma once
+
+// What an HTTP/1.1 connection needs from the first byte of a request until
+// it is idle again: the bytes read from the client, the request parser, the
+// chunked-body check and turnout's own error response. A ClientSession
+// borrows one from its worker's pool once the client's next request starts
+// to arrive and gives it back when nothing of it is left, so an idle
+// keep-alive connection holds only its socket, its deadline and a few
+// hundred bytes (nginx's idle connection holds about that much).
+
+#include "config/config.hpp"
+#include "server/downstream.hpp"
+#include "server/http/chunked_scanner.hpp"
+#include "server/http/error_response.hpp"
+#include "server/lending_pool.hpp"
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+
+#include <cstddef>
+#include <optional>
+
+namespace turnout::server {
+
+struct RequestState {
+    using Parser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
+
+    // What `input` holds lent: most request heads fit whole, and a read
+    // takes up to this much at once. A longer head grows it up to
+    // max_header_bytes; it is shrunk back when returned.
+    static constexpr std::size_t input_size = 16 * 1024;
+
+    RequestState() { input.reserve(input_size); }
+
+    // Ready to read the next request, under `current` limits; bytes the
+    // client already sent behind the last request stay in `input`.
+    void start_request(const config::Limits& current);
+    // For the pool: holds nothing of the request it served.
+    void reset();
+
+    config::Limits limits;
+    boost::beast::flat_buffer input;  // read from the client, not parsed yet
+    std::optional<Parser> parser;
+    std::size_t head_scanned = 0;  // bytes of input find_head_end has looked at
+    std::size_t body_scanned = 0;  // bytes at the front of input ChunkedScanner has seen
+    ChunkedScanner chunked_scanner;
+    Downstream::BodyHandler body_handler;
+    std::optional<ErrorResponse> error_response;
+};
+
+using RequestStatePool = LendingPool<RequestState>;
+
+}  // namespace turnout::server

@@ -1,0 +1,132 @@
+// Deadlines on real loopback sockets: the worker's one queue cancels a
+// connection's pending read when its deadline passes, re-arming moves the
+// deadline, disarming and destroying forget it.
+
+#include "server/deadline.hpp"
+#include "server/deadline_queue.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <chrono>
+#include <optional>
+
+using turnout::server::Deadline;
+using turnout::server::DeadlineQueue;
+using turnout::server::TransportStream;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A connected pair: `server` is read under deadlines, `client` writes.
+struct Connection {
+    asio::io_context io;
+    tcp::socket client{io};
+    TransportStream server{io.get_executor()};
+    std::array<char, 16> buffer{};
+    std::optional<boost::system::error_code> read_result;
+
+    Connection() {
+        tcp::acceptor acceptor{io, {asio::ip::address_v4::loopback(), 0}};
+        client.connect(acceptor.local_endpoint());
+        server.socket() = acceptor.accept();
+    }
+
+    void read() {
+        server.async_read_some(asio::buffer(buffer),
+                               [this](boost::system::error_code ec, std::size_t) {
+                                   read_result = ec;
+                                   io.stop();  // deadlines still armed are not under test
+                               });
+    }
+
+    // The client writes a byte after `after`.
+    void write_after(std::chrono::milliseconds after) {
+        auto timer = std::make_shared<asio::steady_timer>(io, after);
+        timer->async_wait([this, timer](boost::system::error_code) {
+            asio::write(client, asio::buffer("x", 1));
+        });
+    }
+
+    void run_until_read() {
+        io.run_for(5s);
+        REQUIRE(read_result.has_value());
+    }
+};
+
+}  // namespace
+
+TEST_CASE("an expired deadline cancels the pending read", "[server]") {
+    Connection connection;
+    Deadline deadline{connection.io.get_executor()};
+    deadline.arm(connection.server, 10ms);
+    connection.read();
+    connection.run_until_read();
+    CHECK(*connection.read_result == asio::error::operation_aborted);
+    CHECK(deadline.expired());
+}
+
+// Arms a deadline by `first` then `second` (zero: disarm instead); the
+// client writes after `write_after`. Whether the read was cancelled by it.
+bool read_cancelled(std::chrono::milliseconds first, std::chrono::milliseconds second,
+                    std::chrono::milliseconds write_after) {
+    Connection connection;
+    Deadline deadline{connection.io.get_executor()};
+    deadline.arm(connection.server, first);
+    if (second.count() > 0) {
+        deadline.arm(connection.server, second);
+    } else {
+        deadline.disarm();
+    }
+    connection.read();
+    connection.write_after(write_after);
+    connection.run_until_read();
+    CHECK(deadline.expired() == (*connection.read_result == asio::error::operation_aborted));
+    return deadline.expired();
+}
+
+TEST_CASE("a deadline re-armed for later does not fire at the earlier time", "[server]") {
+    CHECK_FALSE(read_cancelled(10ms, 2000ms, 100ms));
+}
+
+TEST_CASE("a deadline re-armed for sooner fires sooner", "[server]") {
+    CHECK(read_cancelled(5000ms, 10ms, 1000ms));
+}
+
+TEST_CASE("a disarmed deadline cancels nothing", "[server]") {
+    CHECK_FALSE(read_cancelled(10ms, 0ms, 100ms));
+}
+
+TEST_CASE("the earliest of several deadlines fires first", "[server]") {
+    Connection connection;
+    Deadline later{connection.io.get_executor()};
+    Deadline sooner{connection.io.get_executor()};
+    later.arm(connection.server, 5000ms);
+    sooner.arm(connection.server, 10ms);
+    connection.read();
+    connection.run_until_read();
+    CHECK(sooner.expired());
+    CHECK_FALSE(later.expired());
+}
+
+TEST_CASE("a destroyed deadline leaves the queue", "[server]") {
+    Connection connection;
+    auto& queue = DeadlineQueue::of(connection.io.get_executor());
+    {
+        Deadline deadline{connection.io.get_executor()};
+        deadline.arm(connection.server, 10ms);
+        CHECK(queue.size() == 1);
+    }
+    CHECK(queue.size() == 0);
+    connection.read();
+    connection.write_after(50ms);
+    connection.run_until_read();
+    CHECK_FALSE(*connection.read_result);
+}
