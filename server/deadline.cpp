@@ -1,31 +1,11 @@
 #include "server/deadline.hpp"
 
-#include "server/deadline_queue.hpp"
-
 namespace turnout::server {
 
-Deadline::Deadline(const boost::asio::any_io_executor& executor)
-    : queue_{DeadlineQueue::of(executor)} {}
-
-Deadline::~Deadline() {
-    if (hook_.is_linked()) {
-        queue_.remove(*this);
-    }
-}
-
-void Deadline::arm(TransportStream& stream, std::chrono::milliseconds after) {
-    stream_ = &stream;
-    expired_ = false;
-    armed_ = true;
-    deadline_ = clock::now() + after;
-    if (hook_.is_linked()) {
-        if (queued_at_ <= deadline_) {
-            return;  // comes up first, then moves on to deadline_
-        }
-        queue_.remove(*this);
-    }
-    queued_at_ = deadline_;
-    queue_.add(*this);
+void Deadline::on_expired() {
+    expired_ = true;
+    boost::system::error_code ignored;
+    stream_->socket().cancel(ignored);
 }
 
 }  // namespace turnout::server

@@ -17,24 +17,25 @@ DeadlineQueue& DeadlineQueue::of(const boost::asio::any_io_executor& executor) {
     return queue;
 }
 
-void DeadlineQueue::add(Deadline& deadline) {
-    queue_.insert(deadline);
-    if (!waiting_ || deadline.queued_at_ < timer_at_) {
-        wait_until(deadline.queued_at_);
+void DeadlineQueue::add(QueuedTimer& timer) {
+    queue_.insert(timer);
+    if (!waiting_ || timer.queued_at_ < timer_at_) {
+        wait_until(timer.queued_at_);
     }
 }
 
-void DeadlineQueue::remove(Deadline& deadline) {
-    queue_.erase(queue_.iterator_to(deadline));
+void DeadlineQueue::remove(QueuedTimer& timer) {
+    queue_.erase(queue_.iterator_to(timer));
 }
 
-// Deadlines still queued when the context shuts down belong to connections
-// destroyed with it: unlinked here, they do not touch the queue again.
+// Timers still queued when the context shuts down belong to connections
+// and streams destroyed with it: unlinked here, they do not touch the
+// queue again.
 void DeadlineQueue::shutdown() {
     queue_.clear();
 }
 
-void DeadlineQueue::wait_until(Deadline::clock::time_point at) {
+void DeadlineQueue::wait_until(QueuedTimer::clock::time_point at) {
     waiting_ = true;
     timer_at_ = at;
     timer_->expires_at(at);
@@ -49,27 +50,27 @@ void DeadlineQueue::wait_until(Deadline::clock::time_point at) {
     });
 }
 
-// Expires the deadlines whose time came; one re-armed for later since it
-// was queued moves on to its deadline.
+// Expires the timers whose time came; one re-armed for later since it was
+// queued moves on to its deadline. An expired timer is out of the queue
+// before it is called, so it may re-arm itself, or arm, disarm or destroy
+// any timer, its own included.
 void DeadlineQueue::on_timer() {
-    const auto now = Deadline::clock::now();
+    const auto now = QueuedTimer::clock::now();
     while (!queue_.empty() && queue_.begin()->queued_at_ <= now) {
-        auto& deadline = *queue_.begin();
+        auto& timer = *queue_.begin();
         queue_.erase(queue_.begin());
-        if (!deadline.armed_) {
+        if (!timer.armed_) {
             continue;
         }
-        if (now < deadline.deadline_) {
-            deadline.queued_at_ = deadline.deadline_;
-            queue_.insert(deadline);
+        if (now < timer.deadline_) {
+            timer.queued_at_ = timer.deadline_;
+            queue_.insert(timer);
             continue;
         }
-        deadline.armed_ = false;
-        deadline.expired_ = true;
-        boost::system::error_code ignored;
-        deadline.stream_->socket().cancel(ignored);
+        timer.armed_ = false;
+        timer.on_expired();
     }
-    if (!queue_.empty()) {
+    if (!queue_.empty() && (!waiting_ || queue_.begin()->queued_at_ < timer_at_)) {
         wait_until(queue_.begin()->queued_at_);
     }
 }

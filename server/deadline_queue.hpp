@@ -1,9 +1,9 @@
 #pragma once
 
-// The armed deadlines of one io_context (one worker), ordered by when they
-// come up, under one asio timer set for the earliest. See Deadline.
+// The armed timers of one io_context (one worker), ordered by when they
+// come up, under one asio timer set for the earliest. See QueuedTimer.
 
-#include "server/deadline.hpp"
+#include "server/queued_timer.hpp"
 
 #include <boost/asio/execution_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -24,31 +24,31 @@ public:
     // The queue of `executor`'s execution context.
     static DeadlineQueue& of(const boost::asio::any_io_executor& executor);
 
-    // `deadline` comes up at its queued_at_.
-    void add(Deadline& deadline);
-    void remove(Deadline& deadline);
+    // `timer` comes up at its queued_at_.
+    void add(QueuedTimer& timer);
+    void remove(QueuedTimer& timer);
     std::size_t size() const { return queue_.size(); }
 
 private:
     struct ByTime {
-        bool operator()(const Deadline& a, const Deadline& b) const {
+        bool operator()(const QueuedTimer& a, const QueuedTimer& b) const {
             return a.queued_at_ < b.queued_at_;
         }
     };
     using Queue = boost::intrusive::multiset<
-        Deadline, boost::intrusive::compare<ByTime>,
-        boost::intrusive::member_hook<Deadline, boost::intrusive::set_member_hook<>,
-                                      &Deadline::hook_>>;
+        QueuedTimer, boost::intrusive::compare<ByTime>,
+        boost::intrusive::member_hook<QueuedTimer, boost::intrusive::set_member_hook<>,
+                                      &QueuedTimer::hook_>>;
 
     void shutdown() override;
-    void wait_until(Deadline::clock::time_point at);
+    void wait_until(QueuedTimer::clock::time_point at);
     void on_timer();
 
     Queue queue_;
-    // Made with the first deadline's executor: a service is created from
+    // Made with the first timer's executor: a service is created from
     // its context alone, which gives no executor.
     std::optional<boost::asio::steady_timer> timer_;
-    Deadline::clock::time_point timer_at_;
+    QueuedTimer::clock::time_point timer_at_;
     std::uint64_t generation_ = 0;  // of the timer's outstanding wait
     bool waiting_ = false;
 };

@@ -50,8 +50,7 @@ ssize_t read_response_body(nghttp2_session*, std::int32_t, std::uint8_t* into, s
 }  // namespace
 
 H2Stream::H2Stream(std::shared_ptr<Http2Session> session, std::int32_t id)
-    : session_{std::move(session)}, id_{id}, timer_{session_->get_executor(),
-                                                    [this] { on_timeout(); }} {}
+    : session_{std::move(session)}, id_{id}, timer_{session_->get_executor(), *this} {}
 
 H2Stream::~H2Stream() {
     return_body_buffer();

@@ -18,7 +18,7 @@
 #include "server/downstream.hpp"
 #include "server/exchange_buffers.hpp"
 #include "server/http/error_response.hpp"
-#include "server/lazy_timer.hpp"
+#include "server/queued_timer.hpp"
 
 #include <nghttp2/nghttp2.h>
 
@@ -122,7 +122,17 @@ private:
     std::optional<boost::beast::http::fields> trailers_;
     BodyHandler body_handler_;
     std::unique_ptr<ExchangeBuffers> buffers_;  // lent while the body moves
-    LazyTimer timer_;  // while the exchange waits on the client: calls back into this object
+    // Calls on_timeout(); armed while the exchange waits on the client.
+    class Timer final : public QueuedTimer {
+    public:
+        Timer(const boost::asio::any_io_executor& executor, H2Stream& stream)
+            : QueuedTimer{executor}, stream_{stream} {}
+
+    private:
+        void on_expired() override { stream_.on_timeout(); }
+        H2Stream& stream_;
+    };
+    Timer timer_;
     // The response piece nghttp2 reads next, and whether more follow.
     Response* response_ = nullptr;
     std::string_view piece_;

@@ -1,6 +1,8 @@
 // Deadlines on real loopback sockets: the worker's one queue cancels a
 // connection's pending read when its deadline passes, re-arming moves the
-// deadline, disarming and destroying forget it.
+// deadline, disarming and destroying forget it. Then the queue's other
+// timers (an HTTP/2 stream's): a callback per expiry that may re-arm or
+// destroy timers.
 
 #include "server/deadline.hpp"
 #include "server/deadline_queue.hpp"
@@ -14,6 +16,8 @@
 
 #include <array>
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <optional>
 
 using turnout::server::Deadline;
@@ -129,4 +133,72 @@ TEST_CASE("a destroyed deadline leaves the queue", "[server]") {
     connection.write_after(50ms);
     connection.run_until_read();
     CHECK_FALSE(*connection.read_result);
+}
+
+namespace {
+
+// Counts its expiries; may re-arm itself from the callback, or destroy
+// another timer, as an HTTP/2 stream's timer does through its stream.
+class CountingTimer final : public turnout::server::QueuedTimer {
+public:
+    using QueuedTimer::QueuedTimer;
+    int expired = 0;
+    std::function<void()> then;
+
+private:
+    void on_expired() override {
+        ++expired;
+        if (then) {
+            then();
+        }
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a queued timer calls back once per expiry and may re-arm itself", "[server]") {
+    asio::io_context io;
+    CountingTimer timer{io.get_executor()};
+    timer.then = [&] {
+        if (timer.expired < 3) {
+            timer.arm(1ms);
+        } else {
+            io.stop();
+        }
+    };
+    timer.arm(1ms);
+    io.run_for(5s);
+    CHECK(timer.expired == 3);
+}
+
+TEST_CASE("a queued timer's callback may destroy a timer due at the same time", "[server]") {
+    asio::io_context io;
+    auto& queue = DeadlineQueue::of(io.get_executor());
+    auto second = std::make_unique<CountingTimer>(io.get_executor());
+    CountingTimer first{io.get_executor()};
+    CountingTimer last{io.get_executor()};
+    first.then = [&] { second.reset(); };
+    last.then = [&] { io.stop(); };
+    first.arm(5ms);
+    second->arm(5ms);
+    last.arm(50ms);
+    CHECK(queue.size() == 3);
+    io.run_for(5s);
+    CHECK(first.expired == 1);
+    CHECK(second == nullptr);
+    CHECK(last.expired == 1);
+    CHECK(queue.size() == 0);
+}
+
+TEST_CASE("a disarmed queued timer does not call back", "[server]") {
+    asio::io_context io;
+    CountingTimer disarmed{io.get_executor()};
+    CountingTimer last{io.get_executor()};
+    last.then = [&] { io.stop(); };
+    disarmed.arm(5ms);
+    disarmed.disarm();
+    last.arm(50ms);
+    io.run_for(5s);
+    CHECK(disarmed.expired == 0);
+    CHECK(last.expired == 1);
 }
