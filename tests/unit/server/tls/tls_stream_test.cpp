@@ -7,6 +7,7 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
+#include <openssl/ssl.h>
 
 #include <chrono>
 #include <csignal>
@@ -298,4 +299,60 @@ TEST_CASE("TlsStream holds no buffered input once a read took it all", "[tls_str
         total += *read;
     }
     CHECK_FALSE(pair.server->has_buffered_input());
+}
+
+namespace {
+
+// Counts the KeyUpdate messages an SSL object receives (an SSL message
+// callback; TLS 1.3 hands it the decrypted handshake messages).
+void count_key_updates(int write_p, int, int content_type, const void* message, std::size_t length,
+                       SSL*, void* count) {
+    if (write_p == 0 && content_type == SSL3_RT_HANDSHAKE && length > 0 &&
+        static_cast<const unsigned char*>(message)[0] == SSL3_MT_KEY_UPDATE) {
+        ++*static_cast<int*>(count);
+    }
+}
+
+}  // namespace
+
+// A client asks for a key update while the server's write is stuck half
+// sent (the client reads nothing yet): OpenSSL must finish the pending
+// record under the old keys, then send its own KeyUpdate, and both
+// directions must carry on, intact, under the new keys.
+TEST_CASE("TlsStream answers a key update that arrives while a write is half sent",
+          "[tls_stream]") {
+    TlsPair pair;
+    pair.handshake();
+    REQUIRE(SSL_version(pair.client->native_handle()) == TLS1_3_VERSION);
+    int key_updates_at_client = 0;
+    SSL_set_msg_callback(pair.client->native_handle(), count_key_updates);
+    SSL_set_msg_callback_arg(pair.client->native_handle(), &key_updates_at_client);
+
+    // Far more than the loopback socket buffers hold.
+    const std::string from_server = pattern(32 << 20, 3);
+    const std::string from_client = pattern(64 << 10, 4);
+    std::string at_client;
+    std::string at_server;
+    std::optional<error_code> results[4];
+    asio::async_write(*pair.server, asio::buffer(from_server),
+                      [&](error_code ec, std::size_t) { results[0] = ec; });
+    read_all(*pair.server, at_server, from_client.size(), results[1]);
+    // Runs the server's write until it waits for the socket: nothing more
+    // is ready once the client's receive buffer is full.
+    pair.io.restart();
+    while (pair.io.poll() > 0) {
+    }
+    REQUIRE_FALSE(results[0].has_value());
+
+    REQUIRE(SSL_key_update(pair.client->native_handle(), SSL_KEY_UPDATE_REQUESTED) == 1);
+    asio::async_write(*pair.client, asio::buffer(from_client),
+                      [&](error_code ec, std::size_t) { results[2] = ec; });
+    read_all(*pair.client, at_client, from_server.size(), results[3]);
+    pair.run();
+    for (const auto& result : results) {
+        REQUIRE(result == error_code{});
+    }
+    CHECK((at_client == from_server));
+    CHECK((at_server == from_client));
+    CHECK(key_updates_at_client == 1);
 }
