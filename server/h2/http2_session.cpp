@@ -432,10 +432,6 @@ void Http2Session::arm_idle() {
     }
 }
 
-void Http2Session::post(std::function<void()> handler) {
-    asio::post(socket_.get_executor(), std::move(handler));
-}
-
 void Http2Session::consume(std::int32_t stream_id, std::size_t size) {
     if (open()) {
         nghttp2_session_consume(session_, stream_id, size);

@@ -26,6 +26,7 @@
 #include "server/session_registry.hpp"
 #include "server/transport_stream.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <nghttp2/nghttp2.h>
 
@@ -76,7 +77,12 @@ public:
     // Sends what nghttp2 has queued, if no write is in flight.
     void flush();
     // Runs `handler` from the event loop, never inside an nghttp2 callback.
-    void post(std::function<void()> handler);
+    // A template, not a std::function: Asio recycles the memory of a posted
+    // handler, a std::function around it would allocate per post.
+    template <class Handler>
+    void post(Handler&& handler) {
+        boost::asio::post(socket_.get_executor(), std::forward<Handler>(handler));
+    }
     // Gives back window for `size` request body bytes taken off a stream.
     void consume(std::int32_t stream_id, std::size_t size);
     void reset_stream(std::int32_t stream_id, std::uint32_t error_code);

@@ -1,5 +1,6 @@
 // The worker's pool of exchange buffers: lent while an exchange runs, kept
-// for the next one up to a bound, and never handed out holding a response.
+// for the next one (all of them while any is lent, up to a bound once none
+// is), and never handed out holding a response.
 
 #include "server/exchange_buffers.hpp"
 
@@ -30,6 +31,31 @@ TEST_CASE("the pool keeps at most max_free buffers after a burst", "[server]") {
     for (auto& buffers : lent) {
         pool.give_back(std::move(buffers));
     }
+    CHECK(pool.free_count() == ExchangeBufferPool::max_free);
+}
+
+TEST_CASE("the pool frees nothing while buffers are lent beyond max_free", "[server]") {
+    ExchangeBufferPool pool;
+    std::vector<std::unique_ptr<ExchangeBuffers>> lent;
+    for (std::size_t i = 0; i < ExchangeBufferPool::max_free * 2; ++i) {
+        lent.push_back(pool.take());
+    }
+    // A steady load: one exchange ends and the next one starts, again and
+    // again, with max_free * 2 in flight. Each start gets a kept buffer.
+    for (std::size_t round = 0; round < ExchangeBufferPool::max_free * 4; ++round) {
+        auto& slot = lent[round % lent.size()];
+        const ExchangeBuffers* returned = slot.get();
+        pool.give_back(std::move(slot));
+        slot = pool.take();
+        CHECK(slot.get() == returned);
+    }
+    auto last = std::move(lent.back());
+    lent.pop_back();
+    for (auto& buffers : lent) {
+        pool.give_back(std::move(buffers));
+    }
+    CHECK(pool.free_count() == ExchangeBufferPool::max_free * 2 - 1);
+    pool.give_back(std::move(last));  // nothing lent any more: trimmed
     CHECK(pool.free_count() == ExchangeBufferPool::max_free);
 }
 
