@@ -117,10 +117,11 @@ private:
               std::function<worker::ConfigDelta(const config::Config&)> delta_of,
               std::string summary, AdminCallback done);
     void push_to(WorkerSlot& slot, const std::vector<std::string>& new_listeners,
-                 const std::optional<std::string>& change, std::string& snapshot);
+                 const std::optional<std::string>& update, bool whole, std::string& snapshot);
     std::optional<config::EditError> rollout_conflict(const std::string& route) const;
     void send_listeners(WorkerSlot& slot, const std::vector<std::string>& names);
     void send_snapshot(WorkerSlot& slot, const std::string& snapshot);
+    void send_tls(WorkerSlot& slot);
     std::optional<config::ConfigErrors> check_tls(
         const config::Config& config, const std::optional<worker::ConfigDelta>& delta,
         std::optional<server::TlsMaterial>& material) const;

@@ -13,6 +13,7 @@
 #include "master/store/stored_config.hpp"
 #include "master/tls_files.hpp"
 #include "server/logfmt.hpp"
+#include "worker/config_changes.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
@@ -44,6 +45,17 @@ unsigned status_of(const config::EditError& error) {
         return 400;
     }
     return 400;
+}
+
+// A whole config as the changes from `from` (what the workers serve) when
+// only routes and upstreams changed; see worker::changes_between.
+std::optional<std::string> whole_config_changes(const config::Config* from,
+                                                const config::Config& to) {
+    if (!from) {
+        return std::nullopt;
+    }
+    const auto changes = worker::changes_between(*from, to);
+    return changes ? std::optional{json::serialize(worker::to_json(*changes))} : std::nullopt;
 }
 
 }  // namespace
@@ -267,6 +279,8 @@ void Master::commit_and_push(std::shared_ptr<const config::Config> config,
     const auto base = version_;
     const auto change = delta ? std::optional{encode_change(*delta)} : std::nullopt;
     std::string snapshot = change ? std::string{} : encode_config(*config);
+    // What a worker serving `base` gets instead of the snapshot.
+    const auto update = change ? change : whole_config_changes(live_.get(), *config);
     VersionInfo info;
     try {
         info = change ? store_.commit_change(base, *change, source, summary)
@@ -287,7 +301,7 @@ void Master::commit_and_push(std::shared_ptr<const config::Config> config,
     pending_ = PendingAck{version_, {}, started, std::move(done), std::move(job)};
     for (auto& slot : slots_) {
         if (slot.channel) {
-            push_to(slot, new_listeners, slot.sent_version == base ? change : std::nullopt,
+            push_to(slot, new_listeners, slot.sent_version == base ? update : std::nullopt, !change,
                     snapshot);
             pending_->waiting.insert(slot.slot);
         }
@@ -298,8 +312,11 @@ void Master::commit_and_push(std::shared_ptr<const config::Config> config,
     listeners_->commit_staged();
     listeners_->close_unused(*live_);
     health_->configure(*live_);
-    spdlog::info("msg=\"config changed\" version={} source={} summary={}", version_,
-                 log_value(source), log_value(summary));
+    // How it reached the workers that served the version before: one
+    // change, a whole config's changes, or the whole config.
+    const std::string_view sent_as = change ? "change" : update ? "changes" : "snapshot";
+    spdlog::info("msg=\"config changed\" version={} source={} summary={} sent_as={}", version_,
+                 log_value(source), log_value(summary), sent_as);
     ack_timer_.expires_after(ack_timeout);
     ack_timer_.async_wait([this](boost::system::error_code ec) {
         if (ec || !pending_) {
@@ -325,27 +342,34 @@ void Master::commit_and_push(std::shared_ptr<const config::Config> config,
 
 // A change only builds on the version it was made from: a worker that is
 // behind (just started, say) gets the whole config instead, encoded for the
-// first such worker and reused for the others.
+// first such worker and reused for the others. A whole config read the
+// listeners' certificates again (`whole`): they go first, so the worker
+// serves the new certificates from the moment it serves the new config.
 void Master::push_to(WorkerSlot& slot, const std::vector<std::string>& new_listeners,
-                     const std::optional<std::string>& change, std::string& snapshot) {
+                     const std::optional<std::string>& update, bool whole, std::string& snapshot) {
     send_listeners(slot, new_listeners);
-    if (change) {
-        slot.channel->send({worker::MessageKind::config_delta, version_, *change, {}});
+    if (whole) {
+        send_tls(slot);
+    }
+    if (update) {
+        slot.channel->send({worker::MessageKind::config_delta, version_, *update, {}});
     } else {
         if (snapshot.empty()) {
             snapshot = encode_config(*live_);
         }
-        send_snapshot(slot, snapshot);
+        slot.channel->send({worker::MessageKind::config_snapshot, version_, snapshot, {}});
     }
     slot.sent_version = version_;
 }
 
-// The TLS material goes first, so the worker serves the new certificates
-// from the moment it serves the new config.
 void Master::send_snapshot(WorkerSlot& slot, const std::string& snapshot) {
+    send_tls(slot);
+    slot.channel->send({worker::MessageKind::config_snapshot, version_, snapshot, {}});
+}
+
+void Master::send_tls(WorkerSlot& slot) {
     slot.channel->send(
         {worker::MessageKind::tls, version_, json::serialize(server::to_json(tls_material_)), {}});
-    slot.channel->send({worker::MessageKind::config_snapshot, version_, snapshot, {}});
 }
 
 // SPEC §5: a whole config (an apply, a reload, a rollback) reads every

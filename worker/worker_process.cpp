@@ -4,6 +4,7 @@
 #include "server/logfmt.hpp"
 #include "server/tls/tls_material.hpp"
 #include "server/tls/tls_server_context.hpp"
+#include "worker/config_changes.hpp"
 #include "worker/config_delta.hpp"
 #include "worker/control_channel.hpp"
 #include "worker/worker.hpp"
@@ -106,14 +107,18 @@ private:
         ::malloc_trim(0);
     }
 
+    // One delta, or the batch a whole config travels as: all of it is
+    // applied in this one turn of the event loop, so no request sees half.
     void apply_change(const Message& message) {
         const auto json = config::parse_json(message.payload);
-        auto delta = json ? delta_from_json(*json) : std::nullopt;
-        if (!delta) {
+        const auto changes = json ? changes_from_json(*json) : std::nullopt;
+        if (!changes) {
             refuse(message.version, "config delta does not decode");
             return;
         }
-        apply_delta(*delta, worker_.state());
+        for (const auto& change : *changes) {
+            apply_delta(change, worker_.state());
+        }
         acknowledge(message.version);
     }
 

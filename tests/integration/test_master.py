@@ -237,6 +237,70 @@ class MasterTest(BackendsTestCase):
         finally:
             subprocess.run(["rm", "-rf", directory])
 
+    def test_whole_config_changing_few_routes_reaches_workers_as_changes(self):
+        """A whole config that differs in a few routes travels to the workers as
+        those changes (the log says sent_as=changes), and every worker then
+        routes exactly as the whole config says; one that moves routes or
+        changes limits travels whole. Either way it is stored whole."""
+        port = free_port()
+        directory = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"turnout-batch-{port}")
+        os.makedirs(directory, exist_ok=True)
+        many = "".join(f"  - {{ name: r{i}, match: {{ path_prefix: /p{i}/ }}, upstream: a }}\n"
+                       for i in range(200))
+
+        def whole(routes, limits="limits: { drain_timeout: 10s }"):
+            # After route main, the last section of the file.
+            return self.config(port, "a").replace("limits: { drain_timeout: 10s }", limits) + routes
+
+        def everywhere(path):
+            # New connections land on both workers (SO_REUSEPORT).
+            return {served_by(port, path) for _ in range(24)}
+
+        def sent_as(t, version):
+            lines = [line for line in t.log_text().splitlines()
+                     if 'msg="config changed"' in line and f"version={version} " in line]
+            self.assertEqual(len(lines), 1, lines)
+            return re.search(r"sent_as=(\w+)", lines[0]).group(1)
+
+        try:
+            with Turnout(whole(many), directory=directory) as t:
+                self.turnouts = (t,)
+                admin = Admin(t)
+                wait_ready(admin, 2)
+                edited = (many.replace("/p100/ }, upstream: a", "/p100/ }, upstream: b")
+                          .replace("  - { name: r5, match: { path_prefix: /p5/ }, upstream: a }\n", "")
+                          + "  - { name: late, match: { path_prefix: /late/ }, upstream: b }\n")
+                response = admin.put_config(whole(edited))
+                self.assertEqual(response.status, 200, response)
+                self.assertEqual(sent_as(t, admin.version()), "changes")
+                self.assertEqual(everywhere("/p100/x"), {"b"})
+                self.assertEqual(everywhere("/late/x"), {"b"})
+                self.assertEqual(everywhere("/p5/x"), {"a"})  # route main now
+                self.assertEqual(everywhere("/p6/x"), {"a"})
+
+                moved = edited.replace("  - { name: r0, match: { path_prefix: /p0/ }, upstream: a }\n", "")
+                moved += "  - { name: r0, match: { path_prefix: /p0/ }, upstream: b }\n"
+                self.assertEqual(admin.put_config(whole(moved)).status, 200)
+                self.assertEqual(sent_as(t, admin.version()), "snapshot")
+                self.assertEqual(everywhere("/p0/x"), {"b"})
+
+                limits = "limits: { drain_timeout: 10s, max_header_bytes: 20000 }"
+                self.assertEqual(admin.put_config(whole(moved, limits)).status, 200)
+                self.assertEqual(sent_as(t, admin.version()), "snapshot")
+                back = moved.replace("/p100/ }, upstream: b", "/p100/ }, upstream: a")
+                self.assertEqual(admin.put_config(whole(back, limits)).status, 200)
+                self.assertEqual(sent_as(t, admin.version()), "changes")
+                self.assertEqual(everywhere("/p100/x"), {"a"})
+                version = admin.version()
+            with Turnout(whole(many), directory=directory) as t:
+                admin = Admin(t)
+                self.assertEqual(admin.version(), version)
+                self.assertEqual(everywhere("/p100/x"), {"a"})
+                self.assertEqual(everywhere("/p0/x"), {"b"})
+                self.assertEqual(everywhere("/late/x"), {"b"})
+        finally:
+            subprocess.run(["rm", "-rf", directory])
+
     def test_listener_added_and_removed_by_apply(self):
         port, t = self.start(target="a", workers=2)
         with t:
