@@ -62,7 +62,11 @@ private:
 
     // Declared before io_ so it outlives the sessions io_ destroys.
     server::SessionRegistry registry_;
-    boost::asio::io_context io_{1};
+    // One thread runs the worker and every socket it owns, so the reactor's
+    // per-socket locks guard nothing: without them, about 500 fewer
+    // instructions per proxied request (2 %). Posting from another thread
+    // stays safe (the scheduler keeps its lock), though nothing does.
+    boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     server::ServingState state_;
     std::map<std::string, ListenerSlot> listeners_;
     boost::asio::steady_timer drain_timer_;
