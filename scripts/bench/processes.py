@@ -124,12 +124,12 @@ class Processes:
         self.pidfile = pidfile
         self.running = []
 
-    def start(self, name, argv, cpus=None, cwd=None):
-        """Starts argv (under `taskset -c cpus` when given), output to
-        LOG_DIR/NAME.log; returns the Process."""
+    def start(self, name, argv, cpus=None, cwd=None, env=None):
+        """Starts argv (under `taskset -c cpus` when given; with `env`, a
+        complete environment), output to LOG_DIR/NAME.log; returns the Process."""
         log_path = os.path.join(self.log_dir, f"{name}.log")
         with open(log_path, "ab") as log:
-            process = self._start(name, argv, cpus, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+            process = self._start(name, argv, cpus, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
         process.log_path = log_path
         return process
 

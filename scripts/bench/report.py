@@ -2,6 +2,7 @@
 each with its figure and whether it is met; and writing that block into
 docs/benchmarks.md between its markers."""
 
+import instructions
 from change_to_live import SMALL, case
 from throughput import ratio
 
@@ -25,6 +26,7 @@ class Results:
         self.streaming = {}    # "down" / "up" -> StreamPeak
         self.pinning = {}      # workers -> text
         self.idle = {}         # "plain" / "TLS" -> name -> IdleMemory
+        self.instructions = {}  # name -> instructions.Count
         self.fleet = ""        # the fleet section, as markdown
         self.upgrade = ""      # the binary upgrade section (--upgrade-only), as markdown
         self.h2 = ""           # the HTTP/2 section (--h2), as markdown
@@ -110,6 +112,16 @@ def idle_markdown(results):
     return "\n\n".join([results.settings, machine, _idle(results)])
 
 
+def _instructions(results):
+    return instructions.markdown(results.instructions)
+
+
+def instructions_markdown(results):
+    """The block of an --instructions run: machine, settings and the table."""
+    machine = _table(("machine", ""), list(results.machine.items()))
+    return "\n\n".join([results.settings, machine, _instructions(results)])
+
+
 def _idle_goal_rows(results):
     """Issue 16's memory goals: plain no more than the leaner of nginx and
     HAProxy, TLS no more than nginx."""
@@ -162,6 +174,7 @@ def markdown(results):
         results.settings, machine,
         "### Goals (issues 7 and 16)", _table(("figure", "measured", "goal", "met?"), _goal_rows(results)),
         _throughput(results),
+        _instructions(results),
         "### TLS, 1 worker each\n\nThe same certificate (EC P-256) for both; every request on a new "
         "connection (a full handshake each), then keep-alive.\n\n" + _tls(results),
         f"### rps with {results.routes} routes against 1 route\n\n"
