@@ -1,5 +1,6 @@
 #include "server/upstream_attempt.hpp"
 
+#include "server/http/head_text.hpp"
 #include "server/logfmt.hpp"
 #include "server/upstream/active_upstream.hpp"
 #include "server/upstream/target_pool.hpp"
@@ -113,9 +114,23 @@ void UpstreamAttempt::on_handshake(error_code ec, Handler done) {
 
 void UpstreamAttempt::send_head(Request& request, bool whole, Handler done) {
     BOOST_ASSERT(phase_ == Phase::sending);
-    request_serializer_.emplace(request);
     trailers_sent_ = false;
+    head_sent_whole_ = false;
     deadline_.arm(socket_, config_->timeouts.response);
+    if (whole && request.body().size == 0 && !request.chunked()) {
+        // A request that is its head alone (a GET): its text in one write,
+        // no serializer.
+        request_serializer_.reset();
+        head_text_.clear();
+        append_head_text(head_text_, request.base());
+        asio::async_write(socket_, asio::buffer(head_text_),
+                          [this, done = std::move(done)](error_code ec, std::size_t) mutable {
+                              head_sent_whole_ = !ec;
+                              on_sent(ec, std::move(done));
+                          });
+        return;
+    }
+    request_serializer_.emplace(request);
     auto on_sent = [this, done = std::move(done)](error_code ec, std::size_t) mutable {
         this->on_sent(ec, std::move(done));
     };

@@ -82,7 +82,8 @@ public:
     // The request went out whole (on this try or, before the next one
     // sends, on the last).
     bool request_sent() const {
-        return trailers_sent_ || (request_serializer_ && request_serializer_->is_done());
+        return head_sent_whole_ || trailers_sent_ ||
+               (request_serializer_ && request_serializer_->is_done());
     }
 
     // Reads the final response head (informational ones are skipped).
@@ -144,6 +145,8 @@ private:
     bool skip_body_ = false;   // the request was HEAD
     bool keep_alive_ = false;  // the response head allows another request on the connection
     bool trailers_sent_ = false;
+    bool head_sent_whole_ = false;  // a request with no body, sent as head_text_
+    std::string head_text_;
     std::string last_chunk_;  // with trailers, while it is written
 };
 

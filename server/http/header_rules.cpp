@@ -3,13 +3,13 @@
 #include "server/http/http_text.hpp"
 
 #include <boost/beast/core/string.hpp>
+#include <boost/container/small_vector.hpp>
 #include <boost/beast/http/field.hpp>
 
 #include <algorithm>
 #include <array>
 #include <optional>
 #include <string>
-#include <vector>
 
 namespace turnout::server {
 
@@ -31,7 +31,8 @@ bool may_be_nominated(std::string_view name) {
 }
 
 // Adds the header names listed in one Connection value to `names`.
-void add_nominated(std::vector<std::string_view>& names, std::string_view value) {
+void add_nominated(boost::container::small_vector_base<std::string_view>& names,
+                   std::string_view value) {
     while (!value.empty()) {
         std::size_t comma = value.find(',');
         std::string_view token = trim_ows(value.substr(0, comma));
@@ -77,7 +78,8 @@ void append_value(http::fields& fields, std::string_view name, std::string_view 
 void remove_hop_by_hop(http::fields& fields) {
     // The names are views into the Connection fields, so those are erased
     // in a second walk, after every field they nominate.
-    std::vector<std::string_view> nominated;
+    // Room for the usual few names without an allocation.
+    boost::container::small_vector<std::string_view, 4> nominated;
     bool has_connection = false;
     for (const auto& field : fields) {
         if (field.name() == http::field::connection) {
