@@ -255,7 +255,7 @@ void UpstreamAttempt::read_body(std::span<char> into, BodyHandler done) {
     deadline_.arm(socket_, config_->timeouts.response);
     http::async_read_some(
         socket_, buffer_, *response_parser_,
-        [this, room = into.size(), done = std::move(done)](error_code ec, std::size_t) {
+        [this, room = into.size(), done = std::move(done)](error_code ec, std::size_t) mutable {
             if (ec == http::error::need_buffer) {
                 ec = {};
             }

@@ -10,6 +10,7 @@
 // so a retry allocates nothing.
 
 #include "server/deadline.hpp"
+#include "server/inline_handler.hpp"
 #include "server/transport_stream.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
@@ -18,7 +19,6 @@
 #include <boost/beast/http/serializer.hpp>
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -49,10 +49,12 @@ public:
     using error_code = boost::system::error_code;
     using Request = boost::beast::http::request<boost::beast::http::buffer_body>;
     using Response = boost::beast::http::response<boost::beast::http::buffer_body>;
-    using Handler = std::function<void(AttemptError)>;
+    // Room for a shared_ptr to the exchange and a little more.
+    static constexpr std::size_t handler_size = 32;
+    using Handler = InlineHandler<handler_size, AttemptError>;
     // Called with how many bytes of response body were read; an error is a
     // connection cut mid-body.
-    using BodyHandler = std::function<void(error_code, std::size_t)>;
+    using BodyHandler = InlineHandler<handler_size, error_code, std::size_t>;
 
     explicit UpstreamAttempt(const boost::asio::any_io_executor& executor);
     UpstreamAttempt(const UpstreamAttempt&) = delete;
