@@ -218,7 +218,10 @@ void UpstreamAttempt::on_head(error_code ec, Handler done) {
         return;
     }
     phase_ = Phase::receiving;
-    keep_alive_ = response_parser_->get().keep_alive();
+    // The parser's own verdict, from the Connection tokens it already read
+    // (the message's keep_alive() reads them again); it also says no for a
+    // body that ends at the close, after which the connection is done.
+    keep_alive_ = response_parser_->keep_alive();
     done(AttemptError::none);
 }
 

@@ -3,11 +3,12 @@
 #include "server/http/http_text.hpp"
 
 #include <boost/beast/core/string.hpp>
-#include <boost/container/small_vector.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/container/small_vector.hpp>
 
 #include <algorithm>
 #include <array>
+#include <iterator>
 #include <optional>
 #include <string>
 
@@ -101,8 +102,10 @@ void remove_hop_by_hop(http::fields& fields) {
             ++it;
         }
     }
-    if (has_connection) {
-        fields.erase(http::field::connection);
+    // By iterator too: erasing by name looks the name up in the fields'
+    // tree, which cost more than this whole walk.
+    for (auto it = fields.begin(); has_connection && it != fields.end();) {
+        it = it->name() == http::field::connection ? fields.erase(it) : std::next(it);
     }
 }
 
