@@ -65,6 +65,20 @@ def children(pid):
     return [child for child, _, parent, _ in _process_table() if parent == pid]
 
 
+def cpu_seconds(pids):
+    """User plus system CPU time the processes `pids` have used, summed (from
+    /proc/PID/stat; a pid that is gone counts 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat(5)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def group_alive(group):
     """Whether a process of the group is still running (zombies do not count:
     an orphan's zombie waits on whoever reaps orphans here, not on us)."""

@@ -38,8 +38,12 @@ def _table(header, rows):
     return "\n".join(lines)
 
 
+_SERIES_HEADER = ("rps", "p50 ms", "p99 ms", "errors", "worker CPU µs/request")
+
+
 def _series_rows(series):
-    return [(name, f"{s.rps():,.0f}", f"{s.p50_ms():.2f}", f"{s.p99_ms():.2f}", s.errors())
+    return [(name, f"{s.rps():,.0f}", f"{s.p50_ms():.2f}", f"{s.p99_ms():.2f}", s.errors(),
+             f"{s.cpu_us_per_request():.1f}")
             for name, s in series.items()]
 
 
@@ -55,7 +59,7 @@ def _throughput(results):
     parts = []
     for workers, series in results.throughput.items():
         parts.append(f"### {workers} worker{'s' if workers > 1 else ''} each\n\n{results.pinning[workers]}\n\n"
-                     + _table(("proxy", "rps", "p50 ms", "p99 ms", "errors"), _series_rows(series)) + "\n\n"
+                     + _table(("proxy", *_SERIES_HEADER), _series_rows(series)) + "\n\n"
                      f"turnout/nginx: rps {ratio(series, 'turnout', 'nginx', _rps):.2f}, "
                      f"p99 {ratio(series, 'turnout', 'nginx', _p99):.2f}; "
                      f"turnout/HAProxy: rps {ratio(series, 'turnout', 'haproxy', _rps):.2f}, "
@@ -66,7 +70,7 @@ def _throughput(results):
 def _tls(results):
     parts = []
     for case, series in results.tls.items():
-        parts.append(f"{case}\n\n" + _table(("proxy", "rps", "p50 ms", "p99 ms", "errors"), _series_rows(series))
+        parts.append(f"{case}\n\n" + _table(("proxy", *_SERIES_HEADER), _series_rows(series))
                      + f"\n\nturnout/nginx: rps {ratio(series, 'turnout', 'nginx', _rps):.2f}, "
                      f"p99 {ratio(series, 'turnout', 'nginx', _p99):.2f} (median of the per-round ratios)")
     return "\n\n".join(parts)
@@ -84,7 +88,7 @@ def _memory(results):
 
 def _route_rps(results):
     names = list(results.route_rps)
-    return (_table(("turnout, 1 worker", "rps", "p50 ms", "p99 ms", "errors"), _series_rows(results.route_rps))
+    return (_table(("turnout, 1 worker", *_SERIES_HEADER), _series_rows(results.route_rps))
             + f"\n\n{names[1]} / {names[0]}: rps {ratio(results.route_rps, names[1], names[0], _rps):.3f}")
 
 
