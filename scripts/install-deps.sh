@@ -23,8 +23,9 @@ packages=(
   libnghttp2-dev nghttp2-client python3-h2
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  # h2load (bench --h2) comes with nghttp2-client
-  packages+=(nginx-light haproxy)
+  # h2load (bench --h2) comes with nghttp2-client; valgrind's callgrind
+  # counts instructions per request (bench --instructions)
+  packages+=(nginx-light haproxy valgrind)
 fi
 
 missing=()

@@ -4,6 +4,7 @@
 #include "server/h2/http2_session.hpp"
 #include "server/proxy_exchange.hpp"
 #include "server/match_route.hpp"
+#include "server/http/head_text.hpp"
 #include "server/http/request_head.hpp"
 #include "server/serving_state.hpp"
 #include "server/session_registry.hpp"
@@ -360,28 +361,51 @@ void ClientSession::route_request() {
 }
 
 void ClientSession::send_response(Response& response, WriteHandler handler) {
-    BOOST_ASSERT_MSG(!exchange_buffers_->response, "one response per exchange");
-    exchange_buffers_->response.emplace(response);
+    auto& buffers = *exchange_buffers_;
+    BOOST_ASSERT_MSG(!buffers.response && !buffers.unframed_response, "one response per exchange");
+    if (response.chunked()) {
+        buffers.response.emplace(response);
+    } else {
+        buffers.unframed_response = &response;
+        buffers.head_text.clear();
+        append_head_text(buffers.head_text, response.base());
+    }
     send_response_body(std::move(handler));
 }
 
+// A chunked response's next piece through its serializer; any other's as
+// it is, behind the head text on the first write.
 void ClientSession::send_response_body(WriteHandler handler) {
+    auto& buffers = *exchange_buffers_;
     arm_deadline(request_->limits.send_timeout);
-    http::async_write(
-        socket_, *exchange_buffers_->response,
-        [self = shared_from_this(), handler = std::move(handler)](error_code ec, std::size_t) {
-            if (ec == http::error::need_buffer) {
-                ec = {};  // the piece was sent whole; more is to come
-            } else if (ec == asio::error::operation_aborted && self->deadline_.expired()) {
-                ec = asio::error::timed_out;  // send_timeout
-            }
-            handler(ec);
-        });
+    auto on_written = [self = shared_from_this(), handler = std::move(handler)](error_code ec,
+                                                                                std::size_t) {
+        if (ec == http::error::need_buffer) {
+            ec = {};  // the piece was sent whole; more is to come
+        } else if (ec == asio::error::operation_aborted && self->deadline_.expired()) {
+            ec = asio::error::timed_out;  // send_timeout
+        }
+        handler(ec);
+    };
+    if (buffers.response) {
+        http::async_write(socket_, *buffers.response, std::move(on_written));
+        return;
+    }
+    const auto& body = buffers.unframed_response->body();
+    const std::array<asio::const_buffer, 2> pieces{
+        asio::buffer(buffers.head_text), asio::const_buffer{body.data, body.data ? body.size : 0}};
+    asio::async_write(socket_, pieces,
+                      [self = shared_from_this(), on_written = std::move(on_written)](
+                          error_code ec, std::size_t written) mutable {
+                          // Sent: the pieces after it are body alone.
+                          self->exchange_buffers_->head_text.clear();
+                          on_written(ec, written);
+                      });
 }
 
 void ClientSession::end_exchange(bool keep_alive) {
     deadline_.disarm();
-    exchange_buffers_->response.reset();
+    exchange_buffers_->reset();
     finish_exchange(keep_alive);
 }
 
@@ -389,7 +413,7 @@ void ClientSession::end_exchange(bool keep_alive) {
 // leaves it alone, and the tunnel closes the session when it ends.
 void ClientSession::upgrade(TransportStream upstream, boost::beast::flat_buffer upstream_early) {
     deadline_.disarm();
-    exchange_buffers_->response.reset();
+    exchange_buffers_->reset();
     std::make_shared<Tunnel>(shared_from_this(), std::move(upstream), std::move(upstream_early))
         ->start();
 }
@@ -415,7 +439,8 @@ void ClientSession::send_error(http::status status, std::string_view reason, boo
     }
     auto& request = *request_;
     BOOST_ASSERT_MSG(!request.error_response, "one error response at a time");
-    BOOST_ASSERT_MSG(!exchange_buffers_ || !exchange_buffers_->response,
+    BOOST_ASSERT_MSG(!exchange_buffers_ ||
+                         (!exchange_buffers_->response && !exchange_buffers_->unframed_response),
                      "an error answers only before the response head");
     keep_alive = keep_alive && !draining_;
     const unsigned version =

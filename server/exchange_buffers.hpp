@@ -1,7 +1,7 @@
 #pragma once
 
 // What a client connection needs while a proxied exchange runs, besides the
-// request state: the 64 KiB body buffer and the response serializer. A
+// request state: the 64 KiB body buffer and the response's serializer or head text. A
 // session borrows one from its worker's pool when a request is routed and
 // gives it back once the exchange is over, so an idle keep-alive
 // connection holds none (tens of kB each, where nginx needs about one). An
@@ -15,6 +15,7 @@
 #include <array>
 #include <cstddef>
 #include <optional>
+#include <string>
 
 namespace turnout::server {
 
@@ -23,11 +24,21 @@ struct ExchangeBuffers {
     using ResponseSerializer =
         boost::beast::http::response_serializer<boost::beast::http::buffer_body>;
 
-    // For the pool: what comes back holds no response.
-    void reset() { response.reset(); }
+    // For the pool: what comes back holds no response (head_text keeps
+    // its capacity for the next).
+    void reset() {
+        response.reset();
+        unframed_response = nullptr;
+    }
 
     std::array<char, body_size> body;
+    // A chunked response goes through Beast's serializer, which frames
+    // the chunks; any other is written as head_text, then its body as it
+    // is (unframed_response points at it meanwhile).
     std::optional<ResponseSerializer> response;
+    const boost::beast::http::response<boost::beast::http::buffer_body>* unframed_response =
+        nullptr;
+    std::string head_text;
 };
 
 using ExchangeBufferPool = LendingPool<ExchangeBuffers>;

@@ -1,5 +1,6 @@
 #include "server/upstream_attempt.hpp"
 
+#include "server/http/head_text.hpp"
 #include "server/logfmt.hpp"
 #include "server/upstream/active_upstream.hpp"
 #include "server/upstream/target_pool.hpp"
@@ -113,9 +114,23 @@ void UpstreamAttempt::on_handshake(error_code ec, Handler done) {
 
 void UpstreamAttempt::send_head(Request& request, bool whole, Handler done) {
     BOOST_ASSERT(phase_ == Phase::sending);
-    request_serializer_.emplace(request);
     trailers_sent_ = false;
+    head_sent_whole_ = false;
     deadline_.arm(socket_, config_->timeouts.response);
+    if (whole && request.body().size == 0 && !request.chunked()) {
+        // A request that is its head alone (a GET): its text in one write,
+        // no serializer.
+        request_serializer_.reset();
+        head_text_.clear();
+        append_head_text(head_text_, request.base());
+        asio::async_write(socket_, asio::buffer(head_text_),
+                          [this, done = std::move(done)](error_code ec, std::size_t) mutable {
+                              head_sent_whole_ = !ec;
+                              on_sent(ec, std::move(done));
+                          });
+        return;
+    }
+    request_serializer_.emplace(request);
     auto on_sent = [this, done = std::move(done)](error_code ec, std::size_t) mutable {
         this->on_sent(ec, std::move(done));
     };
@@ -203,7 +218,10 @@ void UpstreamAttempt::on_head(error_code ec, Handler done) {
         return;
     }
     phase_ = Phase::receiving;
-    keep_alive_ = response_parser_->get().keep_alive();
+    // The parser's own verdict, from the Connection tokens it already read
+    // (the message's keep_alive() reads them again); it also says no for a
+    // body that ends at the close, after which the connection is done.
+    keep_alive_ = response_parser_->keep_alive();
     done(AttemptError::none);
 }
 
@@ -240,7 +258,7 @@ void UpstreamAttempt::read_body(std::span<char> into, BodyHandler done) {
     deadline_.arm(socket_, config_->timeouts.response);
     http::async_read_some(
         socket_, buffer_, *response_parser_,
-        [this, room = into.size(), done = std::move(done)](error_code ec, std::size_t) {
+        [this, room = into.size(), done = std::move(done)](error_code ec, std::size_t) mutable {
             if (ec == http::error::need_buffer) {
                 ec = {};
             }

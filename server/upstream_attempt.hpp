@@ -10,6 +10,7 @@
 // so a retry allocates nothing.
 
 #include "server/deadline.hpp"
+#include "server/inline_handler.hpp"
 #include "server/transport_stream.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
@@ -18,7 +19,6 @@
 #include <boost/beast/http/serializer.hpp>
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -49,10 +49,12 @@ public:
     using error_code = boost::system::error_code;
     using Request = boost::beast::http::request<boost::beast::http::buffer_body>;
     using Response = boost::beast::http::response<boost::beast::http::buffer_body>;
-    using Handler = std::function<void(AttemptError)>;
+    // Room for a shared_ptr to the exchange and a little more.
+    static constexpr std::size_t handler_size = 32;
+    using Handler = InlineHandler<handler_size, AttemptError>;
     // Called with how many bytes of response body were read; an error is a
     // connection cut mid-body.
-    using BodyHandler = std::function<void(error_code, std::size_t)>;
+    using BodyHandler = InlineHandler<handler_size, error_code, std::size_t>;
 
     explicit UpstreamAttempt(const boost::asio::any_io_executor& executor);
     UpstreamAttempt(const UpstreamAttempt&) = delete;
@@ -82,7 +84,8 @@ public:
     // The request went out whole (on this try or, before the next one
     // sends, on the last).
     bool request_sent() const {
-        return trailers_sent_ || (request_serializer_ && request_serializer_->is_done());
+        return head_sent_whole_ || trailers_sent_ ||
+               (request_serializer_ && request_serializer_->is_done());
     }
 
     // Reads the final response head (informational ones are skipped).
@@ -144,6 +147,8 @@ private:
     bool skip_body_ = false;   // the request was HEAD
     bool keep_alive_ = false;  // the response head allows another request on the connection
     bool trailers_sent_ = false;
+    bool head_sent_whole_ = false;  // a request with no body, sent as head_text_
+    std::string head_text_;
     std::string last_chunk_;  // with trailers, while it is written
 };
 

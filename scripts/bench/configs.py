@@ -14,13 +14,15 @@ BODY = "turnout-bench-20byte"
 assert len(BODY) == 20
 
 
-def _nginx_main(directory, workers):
+def _nginx_main(directory, workers, master=True):
     """The part every nginx config here shares: foreground master, its own
-    pid, error log and temp paths in `directory` (nothing of the system nginx)."""
+    pid, error log and temp paths in `directory` (nothing of the system nginx).
+    With master off, one process serves (for valgrind, which counts one
+    process)."""
     temp = os.path.join(directory, "temp")
     return f"""worker_processes {workers};
 daemon off;
-master_process on;
+master_process {"on" if master else "off"};
 pid {directory}/nginx.pid;
 error_log {directory}/error.log warn;
 events {{ worker_connections 4096; }}
@@ -59,10 +61,10 @@ def _nginx_upstream(backend):
 _NGINX_PROXY_PASS = 'proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";'
 
 
-def nginx_proxy(directory, port, backend, workers):
+def nginx_proxy(directory, port, backend, workers, master=True):
     """nginx in front of the backend: upstream keep-alive pool, HTTP/1.1 upstream,
     a listening socket per worker (reuseport) as turnout has."""
-    return _nginx_main(directory, workers) + _nginx_upstream(backend) + f"""    server {{
+    return _nginx_main(directory, workers, master) + _nginx_upstream(backend) + f"""    server {{
         listen 127.0.0.1:{port} reuseport;
         location / {{ {_NGINX_PROXY_PASS} }}
     }}

@@ -13,7 +13,7 @@ import sys
 import configs
 from memory import rss_kb
 from processes import BenchError
-from servers import start_haproxy, start_nginx, start_turnout
+from servers import ok_body_length, start_haproxy, start_nginx, start_turnout
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), "tests", "integration"))
@@ -43,13 +43,7 @@ async def _one_request(port, tls, opening):
         reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context)
         writer.write(b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n")
         head = (await reader.readuntil(b"\r\n\r\n")).decode(errors="replace")
-        if not head.startswith("HTTP/1.1 200"):
-            raise BenchError(f"127.0.0.1:{port} answered {head[:200]!r}, expected 200")
-        length = next((int(line.split(":", 1)[1]) for line in head.split("\r\n")
-                       if line.lower().startswith("content-length:")), None)
-        if length is None:
-            raise BenchError(f"127.0.0.1:{port} answered without Content-Length: {head[:300]!r}")
-        await reader.readexactly(length)
+        await reader.readexactly(ok_body_length(head, f"127.0.0.1:{port}"))
         return writer
 
 

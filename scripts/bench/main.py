@@ -13,6 +13,7 @@ import configs
 import fleet
 import http2_bench
 import idle
+import instructions
 import machine
 import memory
 import report
@@ -79,6 +80,12 @@ def parse_args():
                         help="idle connections per server for the memory figures (2000; --quick 300; --h2 500)")
     parser.add_argument("--idle-only", action="store_true",
                         help="only memory per idle connection, plain and TLS (issue 16)")
+    parser.add_argument("--instructions", action="store_true",
+                        help="only instructions per proxied request, under callgrind (issue 16)")
+    parser.add_argument("--instruction-requests", type=int,
+                        help="requests counted per server for --instructions (2000; --quick 500)")
+    parser.add_argument("--callgrind-dir", metavar="DIR",
+                        help="keep each server's callgrind profile of the counted requests in DIR")
     parser.add_argument("--fleet-nodes", type=int, default=20, help="turnout instances in the fleet section (20)")
     parser.add_argument("--h2", action="store_true",
                         help="only the HTTP/2 section: h2load against nginx and turnout over TLS (issue 15)")
@@ -87,12 +94,14 @@ def parse_args():
     parser.add_argument("--run-dir", required=True, help="an empty folder for configs and logs")
     parser.add_argument("--pidfile", help="append each started process group here")
     args = parser.parse_args()
-    if args.write_doc and args.idle_only:
-        parser.error("--idle-only prints its table; --write-doc writes only a whole run's results")
+    if args.write_doc and (args.idle_only or args.instructions):
+        parser.error("--idle-only and --instructions print their table; --write-doc writes only a whole run's "
+                     "results")
     args.rounds = args.rounds or (2 if args.quick else 5)
     args.seconds = args.seconds or (1 if args.quick else 6)
     args.routes = args.routes or (2000 if args.quick else 10000)
     args.stream_mib = args.stream_mib or (256 if args.quick else 1024)
+    args.instruction_requests = args.instruction_requests or (500 if args.quick else 2000)
     args.idle_connections = args.idle_connections or (500 if args.h2 else 300 if args.quick else 2000)
     return args
 
@@ -125,6 +134,12 @@ def run_idle(args, env, results):
     results.idle = idle.side_by_side(env, args.idle_connections)
 
 
+def run_instructions(args, env, results):
+    progress(f"instructions per request: nginx, HAProxy and turnout under callgrind, "
+             f"{args.instruction_requests} requests each")
+    results.instructions = instructions.side_by_side(env, args.instruction_requests, args.callgrind_dir)
+
+
 def run(args, env, results):
     if args.upgrade_only:
         progress(f"{upgrade.UPGRADES} upgrades of turnout, then of nginx, under wrk keep-alive and close")
@@ -139,12 +154,16 @@ def run(args, env, results):
     if args.idle_only:
         run_idle(args, env, results)
         return
+    if args.instructions:
+        run_instructions(args, env, results)
+        return
     for workers in (int(w) for w in args.workers.split(",")):
         progress(f"nginx, HAProxy and turnout with {workers} worker(s): {args.rounds} rounds × {args.seconds} s")
         proxy_cpus, load_cpus = throughput.cpu_plan(workers, env.pin)
         results.pinning[workers] = (f"Proxy on CPU {proxy_cpus}; wrk and the backend on CPU {load_cpus}."
                                     if proxy_cpus else "Nothing pinned: proxy, backend and wrk share every CPU.")
         results.throughput[workers] = throughput.proxies_side_by_side(env, workers)
+    run_instructions(args, env, results)
     run_idle(args, env, results)
     progress(f"TLS, nginx and turnout with 1 worker: {args.rounds} rounds × {args.seconds} s, twice")
     results.tls = tls.side_by_side(env)
@@ -185,6 +204,8 @@ def main():
         block = results.fleet
     elif args.idle_only:
         block = report.idle_markdown(results)
+    elif args.instructions:
+        block = report.instructions_markdown(results)
     else:
         block = report.markdown(results)
     print(block)

@@ -65,6 +65,20 @@ def children(pid):
     return [child for child, _, parent, _ in _process_table() if parent == pid]
 
 
+def cpu_seconds(pids):
+    """User plus system CPU time the processes `pids` have used, summed (from
+    /proc/PID/stat; a pid that is gone counts 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat(5)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def group_alive(group):
     """Whether a process of the group is still running (zombies do not count:
     an orphan's zombie waits on whoever reaps orphans here, not on us)."""
@@ -124,12 +138,12 @@ class Processes:
         self.pidfile = pidfile
         self.running = []
 
-    def start(self, name, argv, cpus=None, cwd=None):
-        """Starts argv (under `taskset -c cpus` when given), output to
-        LOG_DIR/NAME.log; returns the Process."""
+    def start(self, name, argv, cpus=None, cwd=None, env=None):
+        """Starts argv (under `taskset -c cpus` when given; with `env`, a
+        complete environment), output to LOG_DIR/NAME.log; returns the Process."""
         log_path = os.path.join(self.log_dir, f"{name}.log")
         with open(log_path, "ab") as log:
-            process = self._start(name, argv, cpus, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+            process = self._start(name, argv, cpus, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
         process.log_path = log_path
         return process
 

@@ -2,6 +2,7 @@
 each with its figure and whether it is met; and writing that block into
 docs/benchmarks.md between its markers."""
 
+import instructions
 from change_to_live import SMALL, case
 from throughput import ratio
 
@@ -25,6 +26,7 @@ class Results:
         self.streaming = {}    # "down" / "up" -> StreamPeak
         self.pinning = {}      # workers -> text
         self.idle = {}         # "plain" / "TLS" -> name -> IdleMemory
+        self.instructions = {}  # name -> instructions.Count
         self.fleet = ""        # the fleet section, as markdown
         self.upgrade = ""      # the binary upgrade section (--upgrade-only), as markdown
         self.h2 = ""           # the HTTP/2 section (--h2), as markdown
@@ -36,8 +38,12 @@ def _table(header, rows):
     return "\n".join(lines)
 
 
+_SERIES_HEADER = ("rps", "p50 ms", "p99 ms", "errors", "worker CPU µs/request")
+
+
 def _series_rows(series):
-    return [(name, f"{s.rps():,.0f}", f"{s.p50_ms():.2f}", f"{s.p99_ms():.2f}", s.errors())
+    return [(name, f"{s.rps():,.0f}", f"{s.p50_ms():.2f}", f"{s.p99_ms():.2f}", s.errors(),
+             f"{s.cpu_us_per_request():.1f}")
             for name, s in series.items()]
 
 
@@ -53,7 +59,7 @@ def _throughput(results):
     parts = []
     for workers, series in results.throughput.items():
         parts.append(f"### {workers} worker{'s' if workers > 1 else ''} each\n\n{results.pinning[workers]}\n\n"
-                     + _table(("proxy", "rps", "p50 ms", "p99 ms", "errors"), _series_rows(series)) + "\n\n"
+                     + _table(("proxy", *_SERIES_HEADER), _series_rows(series)) + "\n\n"
                      f"turnout/nginx: rps {ratio(series, 'turnout', 'nginx', _rps):.2f}, "
                      f"p99 {ratio(series, 'turnout', 'nginx', _p99):.2f}; "
                      f"turnout/HAProxy: rps {ratio(series, 'turnout', 'haproxy', _rps):.2f}, "
@@ -64,7 +70,7 @@ def _throughput(results):
 def _tls(results):
     parts = []
     for case, series in results.tls.items():
-        parts.append(f"{case}\n\n" + _table(("proxy", "rps", "p50 ms", "p99 ms", "errors"), _series_rows(series))
+        parts.append(f"{case}\n\n" + _table(("proxy", *_SERIES_HEADER), _series_rows(series))
                      + f"\n\nturnout/nginx: rps {ratio(series, 'turnout', 'nginx', _rps):.2f}, "
                      f"p99 {ratio(series, 'turnout', 'nginx', _p99):.2f} (median of the per-round ratios)")
     return "\n\n".join(parts)
@@ -82,7 +88,7 @@ def _memory(results):
 
 def _route_rps(results):
     names = list(results.route_rps)
-    return (_table(("turnout, 1 worker", "rps", "p50 ms", "p99 ms", "errors"), _series_rows(results.route_rps))
+    return (_table(("turnout, 1 worker", *_SERIES_HEADER), _series_rows(results.route_rps))
             + f"\n\n{names[1]} / {names[0]}: rps {ratio(results.route_rps, names[1], names[0], _rps):.3f}")
 
 
@@ -108,6 +114,16 @@ def idle_markdown(results):
     """The block of an --idle-only run: machine, settings and the idle table."""
     machine = _table(("machine", ""), list(results.machine.items()))
     return "\n\n".join([results.settings, machine, _idle(results)])
+
+
+def _instructions(results):
+    return instructions.markdown(results.instructions)
+
+
+def instructions_markdown(results):
+    """The block of an --instructions run: machine, settings and the table."""
+    machine = _table(("machine", ""), list(results.machine.items()))
+    return "\n\n".join([results.settings, machine, _instructions(results)])
 
 
 def _idle_goal_rows(results):
@@ -162,6 +178,7 @@ def markdown(results):
         results.settings, machine,
         "### Goals (issues 7 and 16)", _table(("figure", "measured", "goal", "met?"), _goal_rows(results)),
         _throughput(results),
+        _instructions(results),
         "### TLS, 1 worker each\n\nThe same certificate (EC P-256) for both; every request on a new "
         "connection (a full handshake each), then keep-alive.\n\n" + _tls(results),
         f"### rps with {results.routes} routes against 1 route\n\n"

@@ -24,6 +24,18 @@ def http_get(port, path="/", host="bench", timeout=5.0):
         connection.close()
 
 
+def ok_body_length(head, where):
+    """The Content-Length of a response head (text, without its blank line)
+    that must be a 200; BenchError naming `where` otherwise."""
+    if not head.startswith("HTTP/1.1 200"):
+        raise BenchError(f"{where} answered {head[:200]!r}, expected 200")
+    length = next((int(line.split(":", 1)[1]) for line in head.split("\r\n")
+                   if line.lower().startswith("content-length:")), None)
+    if length is None:
+        raise BenchError(f"{where} answered without Content-Length: {head[:300]!r}")
+    return length
+
+
 class Server:
     """A started server: its name, port, folder and process. `workers()` are
     the pids that serve requests: the master's children by default."""
@@ -82,14 +94,15 @@ def _write(path, text):
     return path
 
 
-def start_nginx(processes, run_dir, name, make_config, workers, cpus=None, timeout=60.0):
+def start_nginx(processes, run_dir, name, make_config, workers, cpus=None, timeout=60.0, wrapper=()):
     """nginx on a free port with make_config(folder, port) as its config;
     returns once it listens and its `workers` workers have started (the
-    master listens before it forks them)."""
+    master listens before it forks them; 0 for `master_process off`).
+    `wrapper`: a command nginx runs under (valgrind)."""
     directory = _folder(run_dir, name)
     port = free_port()
     config_path = _write(os.path.join(directory, "nginx.conf"), make_config(directory, port))
-    process = processes.start(name, ["nginx", "-p", directory, "-c", config_path,
+    process = processes.start(name, [*wrapper, "nginx", "-p", directory, "-c", config_path,
                                      "-e", os.path.join(directory, "error.log")], cpus=cpus)
     process.wait_for_port(port, timeout)
     nginx = Nginx(name, port, directory, process, config_path)
@@ -97,23 +110,27 @@ def start_nginx(processes, run_dir, name, make_config, workers, cpus=None, timeo
     return nginx
 
 
-def start_haproxy(processes, run_dir, name, make_config, cpus=None, timeout=30.0):
-    """HAProxy in the foreground on a free port with make_config(port) as its config."""
+def start_haproxy(processes, run_dir, name, make_config, cpus=None, timeout=30.0, wrapper=()):
+    """HAProxy in the foreground on a free port with make_config(port) as its
+    config; `wrapper`: a command it runs under (valgrind)."""
     directory = _folder(run_dir, name)
     port = free_port()
     config_path = _write(os.path.join(directory, "haproxy.cfg"), make_config(port))
-    process = processes.start(name, ["haproxy", "-db", "-f", config_path], cpus=cpus)
+    process = processes.start(name, [*wrapper, "haproxy", "-db", "-f", config_path], cpus=cpus)
     process.wait_for_port(port, timeout)
     return HAProxy(name, port, directory, process)
 
 
-def start_turnout(processes, run_dir, name, binary, make_config, workers, cpus=None, timeout=120.0):
+def start_turnout(processes, run_dir, name, binary, make_config, workers, cpus=None, timeout=120.0,
+                  env=None):
     """turnout on a free port with make_config(port) as its config; returns once
-    `workers` workers report ready on the admin socket."""
+    `workers` workers report ready on the admin socket. `env`: its whole
+    environment, when not this one's."""
     directory = _folder(run_dir, name)
     port = free_port()
     config_path = _write(os.path.join(directory, "turnout.yaml"), make_config(port))
-    process = processes.start(name, [binary, "run", "-c", config_path, "--fresh"], cpus=cpus, cwd=directory)
+    process = processes.start(name, [binary, "run", "-c", config_path, "--fresh"], cpus=cpus, cwd=directory,
+                              env=env)
     admin = Admin(None, os.path.join(directory, "run", "admin.sock"))
     process.wait_for(lambda: len(admin.ready_workers()) == workers, timeout,
                      f"{workers} {name} workers to be ready")

@@ -6,6 +6,7 @@ import os
 import statistics
 
 import configs
+from processes import cpu_seconds
 from servers import start_haproxy, start_nginx, start_turnout
 
 PROXIES = ("nginx", "haproxy", "turnout")
@@ -39,6 +40,9 @@ class Series:
     def errors(self):
         return sum(r.errors for r in self.results)
 
+    def cpu_us_per_request(self):
+        return statistics.median(r.cpu_us_per_request for r in self.results)
+
 
 def ratio(series, of, to, figure):
     """Median over rounds of figure(round of `of`) / figure(round of `to`):
@@ -61,8 +65,19 @@ def alternate(load, targets, rounds, warmup_s):
         for k in range(len(names)):
             name = names[(round_index + k) % len(names)]
             server, host, path = targets[name]
-            series[name].results.append(load.run(server.port, host, path))
+            series[name].results.append(_run_counting_cpu(load, server, host, path))
     return series
+
+
+def _run_counting_cpu(load, server, host, path):
+    """load.run, its result also carrying the CPU time (user + system) the
+    server's workers spent per request, in µs: a figure of work per request
+    that, unlike rps, does not fall when wrk or the backend get less CPU."""
+    workers = server.workers()
+    before = cpu_seconds(workers)
+    result = load.run(server.port, host, path)
+    result.cpu_us_per_request = (cpu_seconds(workers) - before) * 1e6 / max(result.requests, 1)
+    return result
 
 
 def proxies_side_by_side(env, workers):

@@ -4,10 +4,13 @@
 
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/container/small_vector.hpp>
 
+#include <algorithm>
 #include <array>
+#include <iterator>
+#include <optional>
 #include <string>
-#include <vector>
 
 namespace turnout::server {
 
@@ -29,7 +32,8 @@ bool may_be_nominated(std::string_view name) {
 }
 
 // Adds the header names listed in one Connection value to `names`.
-void add_nominated(std::vector<std::string_view>& names, std::string_view value) {
+void add_nominated(boost::container::small_vector_base<std::string_view>& names,
+                   std::string_view value) {
     while (!value.empty()) {
         std::size_t comma = value.find(',');
         std::string_view token = trim_ows(value.substr(0, comma));
@@ -69,21 +73,39 @@ void append_value(http::fields& fields, std::string_view name, std::string_view 
 
 }  // namespace
 
+// One walk over the fields in their list: a request has a handful, and a
+// lookup by name per hop-by-hop header (seven of them) cost more than
+// comparing each field's known-name code once.
 void remove_hop_by_hop(http::fields& fields) {
-    // Collect first, erase after: erasing while walking the list would
-    // invalidate the walk. The names are views into the Connection fields,
-    // which stay in place until they are erased last.
-    std::vector<std::string_view> nominated;
-    auto [first, last] = fields.equal_range(http::field::connection);
-    for (auto it = first; it != last; ++it) {
-        add_nominated(nominated, it->value());
+    // The names are views into the Connection fields, so those are erased
+    // in a second walk, after every field they nominate.
+    // Room for the usual few names without an allocation.
+    boost::container::small_vector<std::string_view, 4> nominated;
+    bool has_connection = false;
+    for (const auto& field : fields) {
+        if (field.name() == http::field::connection) {
+            has_connection = true;
+            add_nominated(nominated, field.value());
+        }
     }
-    for (std::string_view name : nominated) {
-        fields.erase(name);
+    const auto is_nominated = [&nominated](std::string_view name) {
+        return std::ranges::any_of(nominated, [name](std::string_view nominee) {
+            return boost::beast::iequals(name, nominee);
+        });
+    };
+    for (auto it = fields.begin(); it != fields.end();) {
+        const bool hop_by_hop =
+            std::ranges::find(hop_by_hop_fields, it->name()) != hop_by_hop_fields.end();
+        if (hop_by_hop || (!nominated.empty() && is_nominated(it->name_string()))) {
+            it = fields.erase(it);
+        } else {
+            ++it;
+        }
     }
-    fields.erase(http::field::connection);
-    for (http::field name : hop_by_hop_fields) {
-        fields.erase(name);
+    // By iterator too: erasing by name looks the name up in the fields'
+    // tree, which cost more than this whole walk.
+    for (auto it = fields.begin(); has_connection && it != fields.end();) {
+        it = it->name() == http::field::connection ? fields.erase(it) : std::next(it);
     }
 }
 
@@ -96,18 +118,51 @@ void apply_header_rules(http::fields& fields, const config::HeaderRules& rules) 
     }
 }
 
+// One walk finds which of these headers the client sent: each one it did
+// not (the usual case) is a plain insert, not a lookup and an erase.
 void add_forwarded_headers(http::fields& fields, std::string_view client_ip,
                            std::string_view proto) {
-    append_value(fields, "X-Forwarded-For", client_ip);
-    fields.set("X-Forwarded-Proto", proto);
-    auto host = fields.find(http::field::host);
-    if (host != fields.end()) {
-        fields.set("X-Forwarded-Host", host->value());
+    bool sent_for = false;
+    bool sent_proto = false;
+    bool sent_host = false;
+    bool sent_via = false;
+    std::optional<std::string_view> host;
+    for (const auto& field : fields) {
+        const auto name = field.name();
+        if (name == http::field::host) {
+            if (!host) {
+                host = field.value();
+            }
+        } else if (name == http::field::via) {
+            sent_via = true;
+        } else if (name == http::field::unknown) {
+            const auto text = field.name_string();
+            sent_for = sent_for || boost::beast::iequals(text, "X-Forwarded-For");
+            sent_proto = sent_proto || boost::beast::iequals(text, "X-Forwarded-Proto");
+            sent_host = sent_host || boost::beast::iequals(text, "X-Forwarded-Host");
+        }
+    }
+    if (sent_for) {
+        append_value(fields, "X-Forwarded-For", client_ip);
     } else {
-        // A client's own X-Forwarded-Host would otherwise pass as ours.
+        fields.insert("X-Forwarded-For", client_ip);
+    }
+    if (sent_proto) {
+        fields.erase("X-Forwarded-Proto");
+    }
+    fields.insert("X-Forwarded-Proto", proto);
+    // A client's own X-Forwarded-Host would otherwise pass as ours.
+    if (sent_host) {
         fields.erase("X-Forwarded-Host");
     }
-    append_value(fields, "Via", "1.1 turnout");
+    if (host) {
+        fields.insert("X-Forwarded-Host", *host);
+    }
+    if (sent_via) {
+        append_value(fields, "Via", "1.1 turnout");
+    } else {
+        fields.insert(http::field::via, "1.1 turnout");
+    }
 }
 
 }  // namespace turnout::server

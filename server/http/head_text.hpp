@@ -1,0 +1,21 @@
+#pragma once
+
+// The text of a message head exactly as Beast's serializer writes it: the
+// start line, the fields in their order, and the blank line. Written into
+// one string that a single write sends, where the serializer walks a nested
+// buffer sequence (a piece per field) at some thousand instructions per
+// head; it is used for the heads whose body needs no framing of ours.
+
+#include <boost/beast/http/message.hpp>
+
+#include <string>
+
+namespace turnout::server {
+
+// "METHOD target HTTP/x.y\r\n", the fields, "\r\n".
+void append_head_text(std::string& out, const boost::beast::http::request_header<>& head);
+// "HTTP/x.y code reason\r\n", the fields, "\r\n"; the reason is the one
+// received, else the status's own (as Beast's).
+void append_head_text(std::string& out, const boost::beast::http::response_header<>& head);
+
+}  // namespace turnout::server
