@@ -112,6 +112,14 @@ def measure(env, routes, backend):
     def turnout_config(count):
         return lambda port, marker=0: configs.turnout_routes(port, backend.port, workers, count, marker)
 
+    def every_route_changed(count, first_marker):
+        # Each round moves every route to the other path prefix (/q…/ first:
+        # the live config has /p…/): a whole config that reaches the workers
+        # as a snapshot, not as the one change the marker alone makes
+        # (docs/operations.md, "Changing the config").
+        return lambda port, marker: configs.turnout_routes(port, backend.port, workers, count, marker,
+                                                           prefix="qp"[(marker - first_marker) % 2])
+
     def nginx_config(count):
         return lambda directory, port, marker=0: configs.nginx_routes(directory, port, backend.port,
                                                                       workers, count, marker)
@@ -132,6 +140,10 @@ def measure(env, routes, backend):
                 record("turnout one-route change", label, turnout_route_changes(turnout, rounds, 1))
                 record("turnout whole apply", label,
                        turnout_applies(turnout, lambda m: make(turnout.port, m), big_rounds, rounds + 1))
+                first = rounds + big_rounds + 1
+                every = every_route_changed(count, first)
+                record("turnout whole apply, every route changed", label,
+                       turnout_applies(turnout, lambda m: every(turnout.port, m), big_rounds, first))
             memory[f"turnout, {label}, after the changes"] = WorkerMemory(turnout)
         finally:
             env.processes.stop(turnout.process)

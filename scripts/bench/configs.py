@@ -137,12 +137,13 @@ backend app
 """
 
 
-def turnout_routes(port, backend, workers, routes, marker=None, tls=None, http2=False):
-    """turnout with `routes` routes rN (host hN.example.com, prefix /pN/) in
-    front of the backend. With `marker`, a first route named `marker` matches
-    the path /__marker/MARKER only, so a client can tell which config answered.
-    With no routes and no marker, one route sends everything to the backend.
-    With `tls`, (certificate, key): the listener terminates TLS."""
+def turnout_routes(port, backend, workers, routes, marker=None, tls=None, http2=False, prefix="p"):
+    """turnout with `routes` routes rN (host hN.example.com, prefix /pN/; the
+    letter is `prefix`) in front of the backend. With `marker`, a first route
+    named `marker` matches the path /__marker/MARKER only, so a client can
+    tell which config answered. With no routes and no marker, one route sends
+    everything to the backend. With `tls`, (certificate, key): the listener
+    terminates TLS."""
     listener_tls = f", tls: {{ certificates: [{{ cert: {tls[0]}, key: {tls[1]} }}] }}" if tls else ""
     if http2:
         listener_tls += ", http2: true"
@@ -154,7 +155,7 @@ def turnout_routes(port, backend, workers, routes, marker=None, tls=None, http2=
     if marker is not None:
         lines.append(f"  - {{ name: marker, match: {{ path: /__marker/{marker} }}, upstream: app }}")
     for i in range(routes):
-        lines.append(f"  - {{ name: r{i}, match: {{ host: h{i}.example.com, path_prefix: /p{i}/ }},"
+        lines.append(f"  - {{ name: r{i}, match: {{ host: h{i}.example.com, path_prefix: /{prefix}{i}/ }},"
                      f" upstream: app }}")
     if routes == 0 and marker is None:
         lines.append("  - { name: all, match: { path_prefix: / }, upstream: app }")
