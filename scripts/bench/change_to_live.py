@@ -144,7 +144,7 @@ def measure(env, routes, backend):
                 every = every_route_changed(count, first)
                 record("turnout whole apply, every route changed", label,
                        turnout_applies(turnout, lambda m: every(turnout.port, m), big_rounds, first))
-            memory[f"turnout, {label}, after the changes"] = WorkerMemory(turnout)
+            memory[f"turnout, {label}, after the changes"] = WorkerMemory(turnout, settle=True)
         finally:
             env.processes.stop(turnout.process)
 

@@ -35,12 +35,28 @@ def pss_kb(pid):
 class WorkerMemory:
     """The largest RSS and PSS over a server's workers, in MB."""
 
-    def __init__(self, server):
+    def __init__(self, server, settle=False):
         pids = server.workers()
         if not pids:
             raise BenchError(f"{server.name} has no workers to measure (master pid {server.process.pid})")
+        if settle:
+            _until_rss_settles(pids)
         self.rss_mb = max(rss_kb(pid) for pid in pids) / 1024
         self.pss_mb = max(pss_kb(pid) for pid in pids) / 1024
+
+
+def _until_rss_settles(pids, deadline_s=5.0, step_s=0.1):
+    """Waits until no worker's RSS changed over one step (or the deadline):
+    a turnout worker acknowledges a config before it frees the one it
+    replaced, so RSS read at the answer can still hold both."""
+    last = [rss_kb(pid) for pid in pids]
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        time.sleep(step_s)
+        now = [rss_kb(pid) for pid in pids]
+        if now == last:
+            return
+        last = now
 
 
 def _reset_peak(pid):
