@@ -95,7 +95,12 @@ std::optional<YamlTree> read_yaml_tree(Context& context, const std::string& yaml
     if (!root || context.error_count() > errors_before) {
         return std::nullopt;
     }
-    return YamlTree::copy_of(*root);
+    try {
+        return YamlTree::copy_of(*root);
+    } catch (const YAML::ParserException& error) {
+        context.error_at(error.mark, error.msg);
+        return std::nullopt;
+    }
 }
 
 }  // namespace turnout::config::detail

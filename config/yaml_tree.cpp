@@ -4,6 +4,8 @@
 #include <yaml.h>
 
 #include <algorithm>
+#include <string>
+#include <string_view>
 #include <memory>
 
 namespace turnout::config::detail {
@@ -13,6 +15,12 @@ namespace {
 // Deeper than any config: such a text is left to yaml-cpp, whose depth guard
 // reports nesting that is too deep.
 constexpr std::size_t max_plain_depth = 64;
+// yaml-cpp refuses text nested deeper than 2,000 levels (DeepRecursion): a
+// tree deeper than that can only be an alias cycle.
+constexpr std::size_t max_copy_depth = 2000;
+constexpr std::string_view alias_cycle_message =
+    "YAML alias refers to a node that contains it: write the repeated part out, or anchor a "
+    "node outside it";
 
 YAML::Mark mark_of(const yaml_mark_t& mark) {
     YAML::Mark result;
@@ -193,11 +201,14 @@ std::optional<YamlTree> YamlTree::read_plain(const std::string& yaml) {
 
 YamlTree YamlTree::copy_of(const YAML::Node& root) {
     YamlTree tree;
-    tree.root_ = tree.copy_node(root);
+    tree.root_ = tree.copy_node(root, 0);
     return tree;
 }
 
-const YamlNode* YamlTree::copy_node(const YAML::Node& node) {
+const YamlNode* YamlTree::copy_node(const YAML::Node& node, std::size_t depth) {
+    if (depth > max_copy_depth) {
+        throw YAML::ParserException(node.Mark(), std::string(alias_cycle_message));
+    }
     if (!node.IsDefined() || node.IsNull()) {
         return &add(YamlNode::Kind::null, node.Mark());
     }
@@ -210,10 +221,10 @@ const YamlNode* YamlTree::copy_node(const YAML::Node& node) {
         add(node.IsMap() ? YamlNode::Kind::map : YamlNode::Kind::sequence, node.Mark());
     for (auto it = node.begin(); it != node.end(); ++it) {
         if (node.IsMap()) {
-            collection.children.push_back(copy_node(it->first));
-            collection.children.push_back(copy_node(it->second));
+            collection.children.push_back(copy_node(it->first, depth + 1));
+            collection.children.push_back(copy_node(it->second, depth + 1));
         } else {
-            collection.children.push_back(copy_node(*it));
+            collection.children.push_back(copy_node(*it, depth + 1));
         }
     }
     return &collection;

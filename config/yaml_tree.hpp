@@ -43,7 +43,10 @@ public:
     // anchors or aliases, directives, deep nesting, or text whose marks
     // libyaml counts otherwise (bytes outside ASCII, '\r').
     static std::optional<YamlTree> read_plain(const std::string& yaml);
-    // A tree yaml-cpp built, node for node with its marks.
+    // A tree yaml-cpp built, node for node with its marks. Aliases make
+    // yaml-cpp's tree a graph, which may hold a cycle (an alias inside the
+    // node its anchor names): YAML::ParserException then, at the node where
+    // the copy went deeper than any parsed text can nest.
     static YamlTree copy_of(const YAML::Node& root);
 
     // The document's root; a null node when the document is empty.
@@ -53,7 +56,7 @@ private:
     YamlTree() = default;
 
     YamlNode& add(YamlNode::Kind kind, const YAML::Mark& mark);
-    const YamlNode* copy_node(const YAML::Node& node);
+    const YamlNode* copy_node(const YAML::Node& node, std::size_t depth);
 
     std::deque<YamlNode> nodes_;  // a deque: adding keeps the pointers valid
     const YamlNode* root_ = nullptr;

@@ -407,6 +407,16 @@ TEST_CASE("YAML nested too deeply is an error, not a crash", "[config]") {
     CHECK_THAT(errors[0].message, Catch::Matchers::Contains("nesting is too deep"));
 }
 
+TEST_CASE("a YAML alias inside the node it names is an error, not a crash", "[config]") {
+    // Found by the config_loader fuzz target: the mapping anchored &up
+    // holds *up, so yaml-cpp's tree is a cycle.
+    ConfigErrors errors = load_errors("upstreams: &up\n  app: *up\n");
+    INFO(describe(errors));
+    REQUIRE(errors.size() == 1);
+    CHECK_THAT(errors[0].message,
+               Catch::Matchers::Contains("alias refers to a node that contains it"));
+}
+
 TEST_CASE("names must be usable in URLs and command lines", "[config]") {
     require_error(preamble + "  \"app=1\":\n    targets: [127.0.0.1:9003]\n", 8, 3,
                   {"upstreams.app=1: upstream names may only contain letters, digits"});
