@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <fstream>
 #include <utility>
 #include <sstream>
@@ -87,17 +88,24 @@ void FleetSource::on_snapshot(etcd::Snapshot snapshot) {
     backoff_.reset();
     keys_.clear();
     mod_revisions_.clear();
+    config_revision_ = 0;
     for (auto& kv : snapshot.kvs) {
         auto relative = kv.key.substr(source_.prefix.size());
+        if (is_config_key(relative)) {
+            config_revision_ = std::max(config_revision_, kv.mod_revision);
+        }
         mod_revisions_[relative] = kv.mod_revision;
         keys_[std::move(relative)] = std::move(kv.value);
     }
     revision_ = snapshot.revision;
+    if (config_revision_ == 0) {
+        config_revision_ = revision_;  // nothing but the bootstrap file to serve
+    }
     last_config_.reset();
     changes_.clear();
     spdlog::info("msg=\"read etcd prefix\" prefix={} revision={} keys={} endpoint={}",
                  source_.prefix, revision_, keys_.size(), client_.current().url);
-    serve(revision_);
+    serve(config_revision_);
     watch(revision_ + 1);
 }
 
@@ -146,7 +154,10 @@ void FleetSource::on_watch(etcd::WatchResponse response) {
     for (auto& event : response.events) {
         auto relative = event.kv.key.substr(source_.prefix.size());
         const bool config_key = is_config_key(relative);
-        config_changed = config_changed || config_key;
+        if (config_key) {
+            config_changed = true;
+            config_revision_ = std::max(config_revision_, event.kv.mod_revision);
+        }
         if (event.type == etcd::WatchEvent::Type::put) {
             if (config_key) {
                 changes_[relative] = event.kv.value;
@@ -163,7 +174,7 @@ void FleetSource::on_watch(etcd::WatchResponse response) {
         revision_ = std::max(revision_, event.kv.mod_revision);
     }
     if (config_changed) {
-        serve(revision_);
+        serve(config_revision_);
     }
 }
 
@@ -241,7 +252,7 @@ void FleetSource::served(std::int64_t revision, const AdminResult& outcome) {
     }
     if (apply_again_) {
         apply_again_ = false;
-        serve(revision_);
+        serve(config_revision_);
     }
 }
 

@@ -84,9 +84,14 @@ private:
     std::map<std::string, std::string> keys_;            // relative key → value, at revision_
     std::map<std::string, std::int64_t> mod_revisions_;  // relative key → its mod_revision
     std::int64_t revision_ = 0;                          // what keys_ holds
-    std::int64_t served_revision_ = 0;                   // what the workers serve
-    bool applying_ = false;                              // a version is queued in the master
-    bool apply_again_ = false;                           // keys_ moved on meanwhile
+    // The newest change of a config key in keys_ (a put's or a delete's
+    // revision): what a version made from keys_ is named after. Node and
+    // rollout reports under the prefix move revision_, not this, so what a
+    // node says it serves does not depend on when other nodes reported.
+    std::int64_t config_revision_ = 0;
+    std::int64_t served_revision_ = 0;  // what the workers serve
+    bool applying_ = false;             // a version is queued in the master
+    bool apply_again_ = false;          // keys_ moved on meanwhile
     bool connected_ = false;
     std::string last_error_;
     bool refused_ = false;

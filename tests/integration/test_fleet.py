@@ -107,6 +107,26 @@ class FleetTest(FleetTestCase):
             self.assertIn("turnout_version", report)
             self.assertIn("time", report)
 
+    def test_the_revision_served_is_the_newest_config_change_not_a_later_report(self):
+        # Another node's report is written after the config: the prefix's
+        # revision moves on, the config this node serves does not. (The
+        # same race, this node's own first report landing before its read
+        # of the prefix, made the report above flaky under load.)
+        other = self.etcd.put(PREFIX + "nodes/edge-8", '{"node": "edge-8"}')
+        self.assertGreater(other, self.revision)
+        with self.node(node="edge-6") as t:
+            wait_until(lambda: served_by(self.port) == "a")
+            self.assertEqual(etcd_status(t)["revision"], self.revision)
+            self.assertGreaterEqual(etcd_status(t)["latest_revision"], other)
+            wait_until(lambda: (node_report(self.etcd, "edge-6") or {}).get("revision") == self.revision)
+            # A config change in the same transaction as a report is that
+            # transaction's revision.
+            changed = self.etcd.txn(puts={PREFIX + "routes/main": "match: { path_prefix: / }\nupstream: b\n",
+                                          PREFIX + "nodes/edge-8": '{"node": "edge-8", "again": true}'})
+            wait_revision(t, changed)
+            self.assertEqual(etcd_status(t)["revision"], changed)
+            self.assertEqual(served_by(self.port), "b")
+
     def test_a_stopped_nodes_report_disappears_with_its_lease(self):
         with self.node(node="edge-9") as t:
             wait_until(lambda: node_report(self.etcd, "edge-9"))
