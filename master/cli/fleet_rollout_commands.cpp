@@ -147,10 +147,11 @@ std::string request_id() {
 }
 
 // Writes `value` (holding the request `id`) to the key as long as it is
-// still at `mod_revision` (0: absent), then waits for the answer.
+// still at `mod_revision` (0: absent), then waits for the answer. A key
+// that moved on meanwhile ends the command, or calls `conflicted` if set.
 void send_request(etcd::Client& client, const std::string& key, std::int64_t mod_revision,
                   const json::object& value, const std::string& id, const CliOptions& options,
-                  FleetFinish finish) {
+                  FleetFinish finish, std::function<void()> conflicted = nullptr) {
     etcd::Txn txn;
     txn.compare.push_back({key,
                            {},
@@ -159,10 +160,12 @@ void send_request(etcd::Client& client, const std::string& key, std::int64_t mod
                            mod_revision,
                            {}});
     txn.success.push_back({etcd::TxnOp::Kind::put, key, json::serialize(value), 0});
-    client.txn(txn, [&client, key, id, &options, finish](std::optional<etcd::TxnResult> result,
-                                                         std::string error) {
+    client.txn(txn, [&client, key, id, &options, finish,
+                     conflicted](std::optional<etcd::TxnResult> result, std::string error) {
         if (!result) {
             finish(fail(exit_unreachable, error));
+        } else if (!result->succeeded && conflicted) {
+            conflicted();
         } else if (!result->succeeded) {
             finish(fail(exit_refused, key + " changed meanwhile: nothing sent; retry"));
         } else {
@@ -253,6 +256,42 @@ ExitStatus run_status(const CliOptions& options) {
     });
 }
 
+// The leader rewrites a live rollout's key as it steps and counts, so an
+// action's write racing one of those is expected, not the operator's
+// mistake: the action is read and sent again, on top of what the leader
+// wrote (the leader judges it against the state it finds).
+constexpr int action_retries = 5;
+
+void send_action(etcd::Client& client, const std::string& key, const StoredRollout& stored,
+                 const char* action, const CliOptions& options, FleetFinish finish,
+                 int retries_left) {
+    const auto id = request_id();
+    auto value = stored.value;
+    value["request"] = {{"action", action}, {"id", id}, {"reason", ""}};
+    auto conflicted = [&client, key, action, &options, finish, retries_left] {
+        if (retries_left == 0) {
+            finish(fail(exit_refused, key + " changed under each of " +
+                                          std::to_string(action_retries + 1) +
+                                          " tries: nothing sent; retry"));
+            return;
+        }
+        read_rollout(client, key,
+                     [&client, key, action, &options, finish, retries_left](
+                         std::optional<std::optional<StoredRollout>> read, std::string error) {
+                         if (!read) {
+                             finish(fail(exit_unreachable, error));
+                         } else if (!*read) {
+                             finish(no_rollout(options, key));
+                         } else {
+                             send_action(client, key, **read, action, options, finish,
+                                         retries_left - 1);
+                         }
+                     });
+    };
+    send_request(client, key, stored.mod_revision, value, id, options, finish,
+                 std::move(conflicted));
+}
+
 template <const char* Action>
 ExitStatus run_action(const CliOptions& options) {
     return with_rollout_key(options, [&options](etcd::Client& client, const std::string& key,
@@ -262,10 +301,7 @@ ExitStatus run_action(const CliOptions& options) {
             finish(no_rollout(options, key));
             return;
         }
-        const auto id = request_id();
-        auto value = stored->value;
-        value["request"] = {{"action", Action}, {"id", id}, {"reason", ""}};
-        send_request(client, key, stored->mod_revision, value, id, options, finish);
+        send_action(client, key, *stored, Action, options, finish, action_retries);
     });
 }
 
