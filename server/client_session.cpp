@@ -259,8 +259,8 @@ void ClientSession::on_header_error(error_code ec) {
 void ClientSession::send_continue(WriteHandler handler) {
     arm_deadline(request_->limits.send_timeout);
     asio::async_write(socket_, asio::buffer(continue_100),
-                      [self = shared_from_this(),
-                       handler = std::move(handler)](error_code ec, std::size_t) { handler(ec); });
+                      [self = shared_from_this(), handler = std::move(handler)](
+                          error_code ec, std::size_t) mutable { handler(ec); });
 }
 
 // Reads under idle_timeout: a client may pause between body pieces, but
@@ -334,8 +334,7 @@ void ClientSession::finish_body_read(error_code ec) {
     if (ec == asio::error::operation_aborted && deadline_.expired()) {
         ec = asio::error::timed_out;  // idle_timeout: the exchange answers 408
     }
-    auto handler = std::move(request_->body_handler);
-    request_->body_handler = nullptr;
+    auto handler = std::move(request_->body_handler);  // leaves it empty for the next read
     handler(ec, ec ? 0 : body_buffer_size - request_->parser->get().body().size);
 }
 
@@ -378,8 +377,8 @@ void ClientSession::send_response(Response& response, WriteHandler handler) {
 void ClientSession::send_response_body(WriteHandler handler) {
     auto& buffers = *exchange_buffers_;
     arm_deadline(request_->limits.send_timeout);
-    auto on_written = [self = shared_from_this(), handler = std::move(handler)](error_code ec,
-                                                                                std::size_t) {
+    auto on_written = [self = shared_from_this(),
+                       handler = std::move(handler)](error_code ec, std::size_t) mutable {
         if (ec == http::error::need_buffer) {
             ec = {};  // the piece was sent whole; more is to come
         } else if (ec == asio::error::operation_aborted && self->deadline_.expired()) {

@@ -15,6 +15,8 @@
 // Messages are Beast buffer_body messages: a write sends what the message's
 // body().data/size/more point at, and a read fills body_buffer().
 
+#include "server/inline_handler.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/buffer_body.hpp>
@@ -22,7 +24,6 @@
 #include <boost/beast/http/status.hpp>
 
 #include <cstddef>
-#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -36,10 +37,13 @@ public:
     using error_code = boost::system::error_code;
     using Request = boost::beast::http::request<boost::beast::http::buffer_body>;
     using Response = boost::beast::http::response<boost::beast::http::buffer_body>;
+    // Room for a pointer to the exchange and a little more: the handlers
+    // are kept inline, so a step of a request allocates nothing.
+    static constexpr std::size_t handler_size = 32;
     // Called once the write completed, or with why it failed.
-    using WriteHandler = std::function<void(error_code)>;
+    using WriteHandler = InlineHandler<handler_size, error_code>;
     // Called with how many bytes of body_buffer() now hold request body.
-    using BodyHandler = std::function<void(error_code, std::size_t)>;
+    using BodyHandler = InlineHandler<handler_size, error_code, std::size_t>;
 
     virtual boost::asio::any_io_executor get_executor() = 0;
 

@@ -25,7 +25,7 @@ void RequestState::start_request(const config::Limits& current) {
 void RequestState::reset() {
     parser.reset();
     error_response.reset();
-    body_handler = nullptr;
+    body_handler = {};
     input.clear();
     if (input.capacity() > input_size) {
         input.shrink_to_fit();

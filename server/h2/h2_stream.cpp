@@ -206,7 +206,7 @@ std::size_t H2Stream::on_close() {
 
 void H2Stream::read_body(BodyHandler handler) {
     if (closed_) {
-        session_->post([handler = std::move(handler)] { handler(stream_gone, 0); });
+        session_->post([handler = std::move(handler)]() mutable { handler(stream_gone, 0); });
         return;
     }
     body_handler_ = std::move(handler);
@@ -243,8 +243,8 @@ void H2Stream::deliver_body() {
 
 void H2Stream::complete_read(error_code ec, std::size_t size) {
     if (body_handler_) {
-        session_->post([handler = std::move(body_handler_), ec, size] { handler(ec, size); });
-        body_handler_ = nullptr;
+        session_->post(
+            [handler = std::move(body_handler_), ec, size]() mutable { handler(ec, size); });
         timer_.disarm();
     }
 }
@@ -256,7 +256,7 @@ void H2Stream::send_continue(WriteHandler handler) {
                                nullptr);
         session_->flush();
     }
-    session_->post([handler = std::move(handler), closed = closed_] {
+    session_->post([handler = std::move(handler), closed = closed_]() mutable {
         handler(closed ? stream_gone : error_code{});
     });
 }
@@ -264,7 +264,7 @@ void H2Stream::send_continue(WriteHandler handler) {
 void H2Stream::send_response(Response& response, WriteHandler handler) {
     response_ = &response;
     if (closed_) {
-        session_->post([handler = std::move(handler)] { handler(stream_gone); });
+        session_->post([handler = std::move(handler)]() mutable { handler(stream_gone); });
         return;
     }
     const auto& body = response.body();
@@ -275,21 +275,21 @@ void H2Stream::send_response(Response& response, WriteHandler handler) {
         write_handler_ = std::move(handler);
         timer_.arm(session_->limits().send_timeout);
     } else {
-        session_->post([handler = std::move(handler)] { handler({}); });
+        session_->post([handler = std::move(handler)]() mutable { handler({}); });
     }
     submit(response.base(), response.result_int(), with_body);
 }
 
 void H2Stream::send_response_body(WriteHandler handler) {
     if (closed_) {
-        session_->post([handler = std::move(handler)] { handler(stream_gone); });
+        session_->post([handler = std::move(handler)]() mutable { handler(stream_gone); });
         return;
     }
     const auto& body = response_->body();
     piece_ = {static_cast<const char*>(body.data), body.data ? body.size : 0};
     more_ = body.more;
     if (piece_.empty() && more_) {
-        session_->post([handler = std::move(handler)] { handler({}); });
+        session_->post([handler = std::move(handler)]() mutable { handler({}); });
         return;
     }
     write_handler_ = std::move(handler);
@@ -319,8 +319,7 @@ ssize_t H2Stream::produce(std::uint8_t* into, std::size_t length, std::uint32_t*
 
 void H2Stream::complete_write(error_code ec) {
     if (write_handler_) {
-        session_->post([handler = std::move(write_handler_), ec] { handler(ec); });
-        write_handler_ = nullptr;
+        session_->post([handler = std::move(write_handler_), ec]() mutable { handler(ec); });
         timer_.disarm();
     }
 }
