@@ -2,7 +2,7 @@
 
 #include "server/h2/h2_preface.hpp"
 #include "server/h2/http2_session.hpp"
-#include "server/proxy_exchange.hpp"
+#include "server/exchange_pool.hpp"
 #include "server/match_route.hpp"
 #include "server/http/head_text.hpp"
 #include "server/http/request_head.hpp"
@@ -356,7 +356,7 @@ void ClientSession::route_request() {
         exchange_buffers_ = worker_exchange_buffers().take();
     }
     phase_ = Phase::exchange;
-    std::make_shared<ProxyExchange>(shared_from_this(), std::move(route), state_)->start();
+    ExchangePool::of(get_executor()).take()->begin(shared_from_this(), std::move(route), state_);
 }
 
 void ClientSession::send_response(Response& response, WriteHandler handler) {

@@ -1,5 +1,6 @@
 #include "server/proxy_exchange.hpp"
 
+#include "server/exchange_pool.hpp"
 #include "server/http/header_rules.hpp"
 #include "server/routing/request_key.hpp"
 #include "server/serving_state.hpp"
@@ -44,79 +45,98 @@ std::string strip_prefix(std::string_view target, std::string_view prefix) {
 
 }  // namespace
 
-ProxyExchange::ProxyExchange(std::shared_ptr<Downstream> downstream,
-                             std::shared_ptr<RouteEntry> route, ServingState& state)
-    : downstream_{std::move(downstream)}, route_{std::move(route)}, metrics_{state.metrics()},
-      access_log_{state.access_log()}, attempt_{downstream_->get_executor()} {
-    const auto& request = downstream_->request();
-    if (access_log_) {
-        logged_method_ = request.method_string();
-        logged_path_ = request.target();
-    }
-    const auto& split = route_->split;
-    const auto& client_ip = downstream_->client_ip();
-    const auto key = request_key(route_->route.sticky, request.base(), client_ip);
-    const auto side = key.empty() ? route_->split.pick() : split.pick_sticky(key);
-    upstream_ = state.upstream(split.entries()[side].upstream);
-    if (upstream_) {
-        hash_key_ = request_key(upstream_->config().hash_key, request.base(), client_ip);
-    }
-}
+ProxyExchange::ProxyExchange(ExchangePool& pool, const boost::asio::any_io_executor& executor)
+    : pool_{pool}, attempt_{executor} {}
 
-ProxyExchange::~ProxyExchange() {
-    if (target_) {
-        upstream_->request_finished(*target_);
+void ProxyExchange::begin(std::shared_ptr<Downstream> downstream, std::shared_ptr<RouteEntry> route,
+                          ServingState& state) {
+    current_.downstream = std::move(downstream);
+    current_.route = std::move(route);
+    current_.metrics = &state.metrics();
+    current_.access_log = state.access_log();
+    current_.started = std::chrono::steady_clock::now();
+    if (current_.access_log) {
+        const auto& request = current_.downstream->request();
+        current_.logged_method = request.method_string();
+        current_.logged_path = request.target();
     }
-}
-
-void ProxyExchange::start() {
+    pick_upstream(state);
     rewrite_request();
-    if (!upstream_) {
+    if (!current_.upstream) {
         fail_upstream(status::bad_gateway, "no_upstream");
         return;
     }
-    upstream_config_ = &upstream_->config();
-    tried_.assign(upstream_->target_count(), 0);
+    current_.upstream_config = &current_.upstream->config();
+    current_.tried.assign(current_.upstream->target_count(), 0);
     pick_target();
+}
+
+// The route's split picks the upstream (sticky when the route says so);
+// none when the config names one this worker does not have.
+void ProxyExchange::pick_upstream(ServingState& state) {
+    const auto& request = current_.downstream->request();
+    auto& split = current_.route->split;
+    const auto& client_ip = current_.downstream->client_ip();
+    const auto key = request_key(current_.route->route.sticky, request.base(), client_ip);
+    const auto side = key.empty() ? split.pick() : split.pick_sticky(key);
+    current_.upstream = state.upstream(split.entries()[side].upstream);
+    if (current_.upstream) {
+        current_.hash_key =
+            request_key(current_.upstream->config().hash_key, request.base(), client_ip);
+    }
+}
+
+void ProxyExchange::end_request() {
+    if (current_.target) {
+        current_.upstream->request_finished(*current_.target);
+    }
+    attempt_.reset();
+    current_ = {};
+}
+
+void intrusive_ptr_release(ProxyExchange* exchange) {
+    if (--exchange->references_ == 0) {
+        exchange->pool_.give_back(exchange);
+    }
 }
 
 // Turns the client's request into the one the upstream gets (SPEC §5), in
 // place in the downstream's message, which each attempt then sends.
 void ProxyExchange::rewrite_request() {
-    auto& request = downstream_->request();
-    client_version_ = request.version();
-    client_keep_alive_ = request.keep_alive();
-    head_request_ = request.method() == http::verb::head;
-    idempotent_ = is_idempotent(request.method());
-    const bool complete = downstream_->request_complete();
+    auto& request = current_.downstream->request();
+    current_.client_version = request.version();
+    current_.client_keep_alive = request.keep_alive();
+    current_.head_request = request.method() == http::verb::head;
+    current_.idempotent = is_idempotent(request.method());
+    const bool complete = current_.downstream->request_complete();
     // turnout answers Expect itself, so the client sends its body without
     // waiting on an upstream that is not chosen yet.
-    const bool expect_continue =
-        client_version_ >= 11 && beast::iequals(request[http::field::expect], "100-continue");
-    request_body_ = complete          ? RequestBody::none
-                    : expect_continue ? RequestBody::awaiting_continue
-                                      : RequestBody::unread;
+    const bool expect_continue = current_.client_version >= 11 &&
+                                 beast::iequals(request[http::field::expect], "100-continue");
+    current_.request_body = complete          ? RequestBody::none
+                            : expect_continue ? RequestBody::awaiting_continue
+                                              : RequestBody::unread;
     request.erase(http::field::expect);
-    websocket_ = is_websocket_upgrade(request) && complete;
+    current_.websocket = is_websocket_upgrade(request) && complete;
 
     remove_hop_by_hop(request);
-    if (websocket_) {
+    if (current_.websocket) {
         keep_websocket_upgrade(request);
     }
-    add_forwarded_headers(request, downstream_->client_ip(),
-                          downstream_->is_tls() ? "https" : "http");
-    apply_header_rules(request, route_->route.request_headers);
-    const auto& prefix = route_->route.strip_prefix;
+    add_forwarded_headers(request, current_.downstream->client_ip(),
+                          current_.downstream->is_tls() ? "https" : "http");
+    apply_header_rules(request, current_.route->route.request_headers);
+    const auto& prefix = current_.route->route.strip_prefix;
     if (!prefix.empty() && request.target().starts_with(prefix)) {
         request.target(strip_prefix(request.target(), prefix));
     }
     request.version(11);
-    if (downstream_->request_chunked()) {
+    if (current_.downstream->request_chunked()) {
         request.chunked(true);
         // Beast adds a chunked body's trailer fields to these header fields
         // as it reads them: a retry must send the head as it was first sent.
-        if (idempotent_) {
-            replay_head_.emplace(request.base());
+        if (current_.idempotent) {
+            current_.replay_head.emplace(request.base());
         }
     }
 }
@@ -124,24 +144,25 @@ void ProxyExchange::rewrite_request() {
 // One pass of the retry loop: a target the balancer picks among those not
 // yet tried, then a try on a pooled connection to it or a new one.
 void ProxyExchange::pick_target() {
-    upstream_->excluded_for_pick(tried_, ActiveUpstream::clock::now(), excluded_);
-    const auto picked =
-        upstream_->balancer().pick(PickContext{excluded_, hash_key_, upstream_->in_flight()});
+    current_.upstream->excluded_for_pick(current_.tried, ActiveUpstream::clock::now(),
+                                         current_.excluded);
+    const auto picked = current_.upstream->balancer().pick(
+        PickContext{current_.excluded, current_.hash_key, current_.upstream->in_flight()});
     if (!picked) {
         fail_upstream(status::bad_gateway, "no_target");
         return;
     }
     // Every balancer picks one of the upstream's targets, never an excluded one.
-    BOOST_ASSERT(*picked < excluded_.size() && excluded_[*picked] == 0);
-    if (target_) {
-        upstream_->request_finished(*target_);
+    BOOST_ASSERT(*picked < current_.excluded.size() && current_.excluded[*picked] == 0);
+    if (current_.target) {
+        current_.upstream->request_finished(*current_.target);
     }
-    target_ = *picked;
-    upstream_->request_started(*target_);
+    current_.target = *picked;
+    current_.upstream->request_started(*current_.target);
     // A request that retry_on_fresh_connection() could send again needs no
     // peek at the pooled connection first: if it is stale, the retry covers it.
-    const bool retryable = can_send_again() && !fresh_connection_retried_;
-    if (attempt_.take_pooled(*upstream_, *target_, !retryable)) {
+    const bool retryable = can_send_again() && !current_.fresh_connection_retried;
+    if (attempt_.take_pooled(*current_.upstream, *current_.target, !retryable)) {
         send_request_head();
         return;
     }
@@ -149,9 +170,8 @@ void ProxyExchange::pick_target() {
 }
 
 void ProxyExchange::connect() {
-    attempt_.connect(*upstream_, *target_, [self = shared_from_this()](AttemptError error) {
-        self->on_connected(error);
-    });
+    attempt_.connect(*current_.upstream, *current_.target,
+                     [self = hold()](AttemptError error) { self->on_connected(error); });
 }
 
 // A connect that failed never reached the upstream: any method may go elsewhere.
@@ -186,34 +206,34 @@ void ProxyExchange::on_connected(AttemptError error) {
 }
 
 void ProxyExchange::send_request_head() {
-    auto& request = downstream_->request();
+    auto& request = current_.downstream->request();
     // A retry sends the body kept for replay, whole, in one write.
-    const bool replaying = request_body_ == RequestBody::started;
-    if (replaying && replay_head_) {
-        request.base() = *replay_head_;
+    const bool replaying = current_.request_body == RequestBody::started;
+    if (replaying && current_.replay_head) {
+        request.base() = *current_.replay_head;
     }
     if (request[http::field::host].empty()) {
-        request.set(http::field::host, upstream_config_->targets[*target_].address.text);
+        request.set(http::field::host,
+                    current_.upstream_config->targets[*current_.target].address.text);
     }
-    const bool body_follows = request_body_ != RequestBody::none && !replaying;
+    const bool body_follows = current_.request_body != RequestBody::none && !replaying;
     auto& body = request.body();
-    body.data = replaying && !replay_.empty() ? replay_.data() : nullptr;
-    body.size = replaying ? replay_.size() : 0;
+    body.data = replaying && !current_.replay.empty() ? current_.replay.data() : nullptr;
+    body.size = replaying ? current_.replay.size() : 0;
     // A replayed body's trailers follow it (write_request_body).
     body.more = body_follows || (replaying && trailers());
-    attempt_.send_head(request, !body_follows, [self = shared_from_this()](AttemptError error) {
-        self->on_request_sent(error);
-    });
+    attempt_.send_head(request, !body_follows,
+                       [self = hold()](AttemptError error) { self->on_request_sent(error); });
 }
 
 void ProxyExchange::relay_request_body() {
-    if (downstream_->request_complete()) {
+    if (current_.downstream->request_complete()) {
         write_request_body(0);
         return;
     }
-    if (request_body_ == RequestBody::awaiting_continue) {
-        request_body_ = RequestBody::unread;
-        downstream_->send_continue([self = shared_from_this()](error_code ec) {
+    if (current_.request_body == RequestBody::awaiting_continue) {
+        current_.request_body = RequestBody::unread;
+        current_.downstream->send_continue([self = hold()](error_code ec) {
             if (ec) {
                 self->abort();
                 return;
@@ -226,7 +246,7 @@ void ProxyExchange::relay_request_body() {
 }
 
 void ProxyExchange::read_request_body() {
-    downstream_->read_body([self = shared_from_this()](error_code ec, std::size_t size) {
+    current_.downstream->read_body([self = hold()](error_code ec, std::size_t size) {
         if (ec == http::error::body_limit) {
             self->fail_upstream(status::payload_too_large, "body_too_large");
             return;
@@ -256,26 +276,24 @@ void ProxyExchange::read_request_body() {
 // body().more still true, then the last chunk with the trailers.
 void ProxyExchange::write_request_body(std::size_t size) {
     const auto* trailers = this->trailers();
-    const bool complete = downstream_->request_complete();
+    const bool complete = current_.downstream->request_complete();
     if (size == 0 && complete && trailers) {
-        request_body_ = RequestBody::started;
-        attempt_.send_trailers(*trailers, [self = shared_from_this()](AttemptError error) {
-            self->on_request_sent(error);
-        });
+        current_.request_body = RequestBody::started;
+        attempt_.send_trailers(
+            *trailers, [self = hold()](AttemptError error) { self->on_request_sent(error); });
         return;
     }
-    auto& body = downstream_->request().body();
-    body.data = size > 0 ? downstream_->body_buffer().data() : nullptr;
+    auto& body = current_.downstream->request().body();
+    body.data = size > 0 ? current_.downstream->body_buffer().data() : nullptr;
     body.size = size;
     body.more = !complete || trailers;
     if (size == 0 && body.more) {
         read_request_body();  // a chunk header or extension, no data yet
         return;
     }
-    request_body_ = RequestBody::started;
+    current_.request_body = RequestBody::started;
     keep_for_replay(size);
-    attempt_.send_body(
-        [self = shared_from_this()](AttemptError error) { self->on_request_sent(error); });
+    attempt_.send_body([self = hold()](AttemptError error) { self->on_request_sent(error); });
 }
 
 void ProxyExchange::on_request_sent(AttemptError error) {
@@ -297,7 +315,7 @@ void ProxyExchange::on_request_sent(AttemptError error) {
 }
 
 void ProxyExchange::read_response_head() {
-    attempt_.read_response_head(head_request_, [self = shared_from_this()](AttemptError error) {
+    attempt_.read_response_head(current_.head_request, [self = hold()](AttemptError error) {
         self->on_response_head(error);
     });
 }
@@ -328,7 +346,7 @@ void ProxyExchange::on_response_head(AttemptError error) {
         return;
     }
     const auto code = attempt_.response().result_int();
-    if (code == 101 && !websocket_) {
+    if (code == 101 && !current_.websocket) {
         // Switching to a protocol the client never asked for: its next bytes
         // would be read as HTTP by one side and not the other.
         record_target_failure(UpstreamErrorKind::bad_response);
@@ -337,16 +355,16 @@ void ProxyExchange::on_response_head(AttemptError error) {
     }
     const auto now = ActiveUpstream::clock::now();
     if (code >= 500) {
-        upstream_->record_failure(*target_, now);
+        current_.upstream->record_failure(*current_.target, now);
     } else {
-        upstream_->record_success(*target_, now);
+        current_.upstream->record_success(*current_.target, now);
     }
     rewrite_response();
 }
 
 const boost::beast::http::fields* ProxyExchange::trailers() const {
-    return downstream_->request_chunked() && downstream_->request_complete()
-               ? downstream_->request_trailers()
+    return current_.downstream->request_chunked() && current_.downstream->request_complete()
+               ? current_.downstream->request_trailers()
                : nullptr;
 }
 

@@ -10,7 +10,9 @@
 // another target, is made here from what an attempt reports. It talks to
 // the client only through Downstream. Bodies move through the downstream's
 // one fixed buffer: memory does not grow with body size. A WebSocket
-// upgrade answered with 101 ends in a tunnel instead of the pool.
+// upgrade answered with 101 ends in a tunnel instead of the pool. An
+// exchange is not made per request: its worker's ExchangePool lends it, one
+// request at a time, and takes it back once the last handler let go.
 
 #include "server/access_log.hpp"
 #include "server/downstream.hpp"
@@ -19,25 +21,43 @@
 #include "server/upstream_attempt.hpp"
 #include "server/worker_metrics.hpp"
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/beast/http/fields.hpp>
+#include <boost/intrusive_ptr.hpp>
 
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
 
 namespace turnout::server {
 
+class ExchangePool;
 class ServingState;
 
-class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
+class ProxyExchange {
 public:
-    ProxyExchange(std::shared_ptr<Downstream> downstream, std::shared_ptr<RouteEntry> route,
-                  ServingState& state);
-    ~ProxyExchange();
+    // Made only by its worker's ExchangePool, which gives each one out for
+    // one request at a time; `executor` is the worker's, for its upstream
+    // connections.
+    ProxyExchange(ExchangePool& pool, const boost::asio::any_io_executor& executor);
     ProxyExchange(const ProxyExchange&) = delete;
     ProxyExchange& operator=(const ProxyExchange&) = delete;
 
-    void start();
+    // Proxies the request `downstream` holds along `route`.
+    void begin(std::shared_ptr<Downstream> downstream, std::shared_ptr<RouteEntry> route,
+               ServingState& state);
+
+    // For the pool, once no handler holds the exchange any more: holds
+    // nothing of the request it served, and its target no longer counts it
+    // in flight.
+    void end_request();
+
+    // Counted references (boost::intrusive_ptr): the last one gone hands
+    // the exchange back to its pool instead of freeing it.
+    friend void intrusive_ptr_add_ref(ProxyExchange* exchange) { ++exchange->references_; }
+    friend void intrusive_ptr_release(ProxyExchange* exchange);
 
 private:
     using error_code = boost::system::error_code;
@@ -56,7 +76,54 @@ private:
         started,            // some went upstream: a retry sends the kept copy
     };
 
+    static constexpr std::size_t max_replay_bytes = 64 * 1024;
+
+    // Everything that belongs to one request, reset as a whole (`= {}`)
+    // when the exchange goes back to its pool, so nothing of one request
+    // can leak into the next one the exchange serves.
+    struct PerRequest {
+        std::shared_ptr<Downstream> downstream;
+        std::shared_ptr<RouteEntry> route;
+        std::shared_ptr<ActiveUpstream> upstream;
+        WorkerMetrics* metrics = nullptr;
+        std::shared_ptr<AccessLog> access_log;
+        std::string logged_method;  // as the client sent them; kept only for the access log
+        std::string logged_path;
+        std::string_view error_reason;
+        std::uint64_t response_bytes = 0;
+        std::chrono::steady_clock::time_point started;
+        Phase phase = Phase::requesting;
+        const config::Upstream* upstream_config = nullptr;
+
+        // The request, as the client sent it.
+        unsigned client_version = 11;
+        bool client_keep_alive = true;
+        bool idempotent = false;
+        bool head_request = false;
+        bool websocket = false;  // the client asked for a WebSocket upgrade
+        RequestBody request_body = RequestBody::none;
+
+        // Retry state: what was tried, and what can be sent again.
+        TargetFlags tried;     // per target: already failed for this request
+        TargetFlags excluded;  // per target: not to pick now (tried, unhealthy, ejected)
+        std::string hash_key;  // for balance: hash; copied before headers are rewritten
+        // The target of the current try, counted in its in-flight requests
+        // until the next pick or the end; none before the first pick.
+        std::optional<std::size_t> target;
+        unsigned retries = 0;  // tries at another target after a failed one
+        bool fresh_connection_retried = false;
+        std::string replay;  // the body so far, while it fits in max_replay_bytes
+        bool replay_overflow = false;
+        // An idempotent chunked request's head as first sent, before
+        // trailers were merged into it.
+        std::optional<boost::beast::http::request_header<>> replay_head;
+    };
+
+    // A reference for a handler to hold while an operation is pending.
+    boost::intrusive_ptr<ProxyExchange> hold() { return boost::intrusive_ptr<ProxyExchange>{this}; }
+
     // Request (proxy_exchange.cpp).
+    void pick_upstream(ServingState& state);
     void rewrite_request();
     void pick_target();
     void connect();
@@ -91,43 +158,11 @@ private:
     void abort();
     void finish();
 
-    std::shared_ptr<Downstream> downstream_;
-    std::shared_ptr<RouteEntry> route_;
-    std::shared_ptr<ActiveUpstream> upstream_;
-    WorkerMetrics& metrics_;
-    std::shared_ptr<AccessLog> access_log_;
-    std::string logged_method_;  // as the client sent them; kept only for the access log
-    std::string logged_path_;
-    std::string_view error_reason_;
-    std::uint64_t response_bytes_ = 0;
-    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
-    Phase phase_ = Phase::requesting;
-    const config::Upstream* upstream_config_ = nullptr;
+    ExchangePool& pool_;
+    std::size_t references_ = 0;
+    // Kept across requests: its connection is per try, its buffers stay.
     UpstreamAttempt attempt_;
-
-    // The request, as the client sent it.
-    unsigned client_version_ = 11;
-    bool client_keep_alive_ = true;
-    bool idempotent_ = false;
-    bool head_request_ = false;
-    bool websocket_ = false;  // the client asked for a WebSocket upgrade
-    RequestBody request_body_ = RequestBody::none;
-
-    // Retry state: what was tried, and what can be sent again.
-    TargetFlags tried_;     // per target: already failed for this request
-    TargetFlags excluded_;  // per target: not to pick now (tried, unhealthy, ejected)
-    std::string hash_key_;  // for balance: hash; copied before headers are rewritten
-    // The target of the current try, counted in its in-flight requests
-    // until the next pick or the end; none before the first pick.
-    std::optional<std::size_t> target_;
-    unsigned attempts_ = 0;  // failed tries at other targets
-    bool fresh_connection_retried_ = false;
-    static constexpr std::size_t max_replay_bytes = 64 * 1024;
-    std::string replay_;  // the body so far, while it fits in max_replay_bytes
-    bool replay_overflow_ = false;
-    // An idempotent chunked request's head as first sent, before trailers
-    // were merged into it.
-    std::optional<boost::beast::http::request_header<>> replay_head_;
+    PerRequest current_;
 };
 
 }  // namespace turnout::server

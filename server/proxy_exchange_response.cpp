@@ -25,21 +25,21 @@ void ProxyExchange::rewrite_response() {
     const bool known_length = attempt_.response_length_known();
 
     remove_hop_by_hop(response);
-    apply_header_rules(response, route_->route.response_headers);
-    response.version(client_version_);
+    apply_header_rules(response, current_.route->route.response_headers);
+    response.version(current_.client_version);
     if (has_body && !known_length) {
-        if (client_version_ >= 11) {
+        if (current_.client_version >= 11) {
             response.chunked(true);
         } else {
-            client_keep_alive_ = false;
+            current_.client_keep_alive = false;
         }
     }
     // An early response (the upstream answered before the request body
     // ended) leaves the rest of the body unread: the connection cannot
     // carry another request.
-    client_keep_alive_ =
-        client_keep_alive_ && !downstream_->draining() && downstream_->request_complete();
-    response.keep_alive(client_keep_alive_);
+    current_.client_keep_alive = current_.client_keep_alive && !current_.downstream->draining() &&
+                                 current_.downstream->request_complete();
+    response.keep_alive(current_.client_keep_alive);
     if (response.result() == http::status::switching_protocols) {
         keep_websocket_upgrade(response);
     }
@@ -50,26 +50,26 @@ void ProxyExchange::rewrite_response() {
     body.more = has_body;
     if (has_body) {
         // Body bytes that came with the head go out in the same write.
-        const auto taken = attempt_.take_buffered_body(downstream_->body_buffer());
+        const auto taken = attempt_.take_buffered_body(current_.downstream->body_buffer());
         if (!taken) {
             fail_upstream(http::status::bad_gateway, "upstream_bad_response");
             return;
         }
         pass_on_response_body(*taken);
     }
-    phase_ = Phase::responding;
-    downstream_->send_response(
-        response, [self = shared_from_this()](error_code ec) { self->on_response_written(ec); });
+    current_.phase = Phase::responding;
+    current_.downstream->send_response(
+        response, [self = hold()](error_code ec) { self->on_response_written(ec); });
 }
 
 // Points the response's body at the `size` bytes just read into the
 // downstream's buffer, for the next write.
 void ProxyExchange::pass_on_response_body(std::size_t size) {
     auto& body = attempt_.response().body();
-    body.data = size > 0 ? downstream_->body_buffer().data() : nullptr;
+    body.data = size > 0 ? current_.downstream->body_buffer().data() : nullptr;
     body.size = size;
     body.more = !attempt_.response_complete();
-    response_bytes_ += size;
+    current_.response_bytes += size;
 }
 
 void ProxyExchange::relay_response_body() {
@@ -77,18 +77,18 @@ void ProxyExchange::relay_response_body() {
         write_response_body(0);
         return;
     }
-    attempt_.read_body(
-        downstream_->body_buffer(), [self = shared_from_this()](error_code ec, std::size_t size) {
-            if (ec) {
-                // Headers are out: the client must see a
-                // truncated response, never a complete-looking one.
-                spdlog::warn("msg=\"upstream failed mid-response\" upstream={} error={}",
-                             log_value(self->upstream_config_->name), log_value(ec.message()));
-                self->abort();
-                return;
-            }
-            self->write_response_body(size);
-        });
+    attempt_.read_body(current_.downstream->body_buffer(), [self = hold()](error_code ec,
+                                                                           std::size_t size) {
+        if (ec) {
+            // Headers are out: the client must see a
+            // truncated response, never a complete-looking one.
+            spdlog::warn("msg=\"upstream failed mid-response\" upstream={} error={}",
+                         log_value(self->current_.upstream_config->name), log_value(ec.message()));
+            self->abort();
+            return;
+        }
+        self->write_response_body(size);
+    });
 }
 
 void ProxyExchange::write_response_body(std::size_t size) {
@@ -97,8 +97,8 @@ void ProxyExchange::write_response_body(std::size_t size) {
         relay_response_body();
         return;
     }
-    downstream_->send_response_body(
-        [self = shared_from_this()](error_code ec) { self->on_response_written(ec); });
+    current_.downstream->send_response_body(
+        [self = hold()](error_code ec) { self->on_response_written(ec); });
 }
 
 // After a write to the client: once anything reached the client, a failure
@@ -106,7 +106,7 @@ void ProxyExchange::write_response_body(std::size_t size) {
 void ProxyExchange::on_response_written(error_code ec) {
     if (ec) {
         if (ec == boost::asio::error::timed_out) {
-            error_reason_ = "send_timeout";  // the client stopped taking the response
+            current_.error_reason = "send_timeout";  // the client stopped taking the response
         }
         abort();
     } else if (!attempt_.response().body().more) {
@@ -119,45 +119,53 @@ void ProxyExchange::on_response_written(error_code ec) {
 // Once per request, with the status the client got (turnout's own 502 or
 // 504 included); `failed` marks a response cut off after it started.
 void ProxyExchange::record_request(unsigned status, bool failed) {
-    if (phase_ == Phase::ended) {
+    if (current_.phase == Phase::ended) {
         return;
     }
-    phase_ = Phase::ended;
-    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started_;
-    const std::string_view upstream = upstream_ ? std::string_view{upstream_->config().name} : "";
-    metrics_.series(route_->route.name, upstream).record(status, elapsed.count(), failed);
-    if (access_log_) {
+    current_.phase = Phase::ended;
+    const std::chrono::duration<double> elapsed =
+        std::chrono::steady_clock::now() - current_.started;
+    const std::string_view upstream =
+        current_.upstream ? std::string_view{current_.upstream->config().name} : "";
+    current_.metrics->series(current_.route->route.name, upstream)
+        .record(status, elapsed.count(), failed);
+    if (current_.access_log) {
         const std::string_view target =
-            target_ ? std::string_view{upstream_config_->targets[*target_].address.text} : "";
-        access_log_->write({downstream_->client_ip(), logged_method_, logged_path_, status,
-                            route_->route.name, upstream, target, response_bytes_, elapsed,
-                            attempts_ + (target_ ? 1u : 0u),
-                            failed && error_reason_.empty() ? "response_cut_off" : error_reason_,
-                            downstream_->protocol()});
+            current_.target
+                ? std::string_view{current_.upstream_config->targets[*current_.target].address.text}
+                : "";
+        current_.access_log->write(
+            {current_.downstream->client_ip(), current_.logged_method, current_.logged_path, status,
+             current_.route->route.name, upstream, target, current_.response_bytes, elapsed,
+             current_.retries + (current_.target ? 1u : 0u),
+             failed && current_.error_reason.empty() ? "response_cut_off" : current_.error_reason,
+             current_.downstream->protocol()});
     }
 }
 
 void ProxyExchange::fail_upstream(http::status status, std::string_view reason) {
-    error_reason_ = reason;
+    current_.error_reason = reason;
     record_request(static_cast<unsigned>(status), false);
     attempt_.close();
     // A body too large or too slow is the client's doing, not the upstream's.
-    if (upstream_config_ != nullptr && status != http::status::payload_too_large &&
+    if (current_.upstream_config != nullptr && status != http::status::payload_too_large &&
         status != http::status::request_timeout) {
         spdlog::warn("msg=\"upstream request failed\" route={} upstream={} status={} reason={}",
-                     log_value(route_->route.name), log_value(upstream_config_->name),
-                     static_cast<unsigned>(status), log_value(reason));
+                     log_value(current_.route->route.name),
+                     log_value(current_.upstream_config->name), static_cast<unsigned>(status),
+                     log_value(reason));
     }
-    downstream_->send_error(status, reason, client_keep_alive_ && downstream_->request_complete());
+    current_.downstream->send_error(
+        status, reason, current_.client_keep_alive && current_.downstream->request_complete());
 }
 
 void ProxyExchange::abort() {
-    if (phase_ == Phase::responding) {
+    if (current_.phase == Phase::responding) {
         record_request(attempt_.response().result_int(), true);
     }
-    phase_ = Phase::ended;
+    current_.phase = Phase::ended;
     attempt_.close();
-    downstream_->abort();
+    current_.downstream->abort();
 }
 
 void ProxyExchange::finish() {
@@ -167,11 +175,12 @@ void ProxyExchange::finish() {
         // WebSocket frames, which the tunnel copies without reading. It is
         // never pooled.
         auto early = attempt_.take_early_bytes();
-        downstream_->upgrade(attempt_.take_connection(), std::move(early));
+        current_.downstream->upgrade(attempt_.take_connection(), std::move(early));
         return;
     }
-    attempt_.release(upstream_->pool(*target_));
-    downstream_->end_exchange(client_keep_alive_ && downstream_->request_complete());
+    attempt_.release(current_.upstream->pool(*current_.target));
+    current_.downstream->end_exchange(current_.client_keep_alive &&
+                                      current_.downstream->request_complete());
 }
 
 }  // namespace turnout::server

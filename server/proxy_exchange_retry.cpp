@@ -14,10 +14,10 @@ namespace turnout::server {
 // (nothing consumed from the client that could not be sent again) gets one
 // more try on a new connection to the same target.
 bool ProxyExchange::retry_on_fresh_connection() {
-    if (!attempt_.reused() || fresh_connection_retried_ || !can_send_again()) {
+    if (!attempt_.reused() || current_.fresh_connection_retried || !can_send_again()) {
         return false;
     }
-    fresh_connection_retried_ = true;
+    current_.fresh_connection_retried = true;
     attempt_.close();
     connect();
     return true;
@@ -27,10 +27,11 @@ bool ProxyExchange::retry_on_fresh_connection() {
 // decide whether the upstream could have acted on the request.
 bool ProxyExchange::retry_on_another_target() {
     attempt_.close();
-    tried_[*target_] = 1;
-    ++attempts_;
-    const bool other_target_left = std::find(tried_.begin(), tried_.end(), 0) != tried_.end();
-    if (attempts_ > upstream_config_->retries || !other_target_left) {
+    current_.tried[*current_.target] = 1;
+    ++current_.retries;
+    const bool other_target_left =
+        std::find(current_.tried.begin(), current_.tried.end(), 0) != current_.tried.end();
+    if (current_.retries > current_.upstream_config->retries || !other_target_left) {
         return false;
     }
     pick_target();
@@ -40,35 +41,37 @@ bool ProxyExchange::retry_on_another_target() {
 // Up to max_replay_bytes of an idempotent request's body are kept as they
 // go out, so a retry can send them again; a larger body is not retried.
 void ProxyExchange::keep_for_replay(std::size_t size) {
-    if (!idempotent_ || replay_overflow_ || size == 0) {
+    if (!current_.idempotent || current_.replay_overflow || size == 0) {
         return;
     }
-    if (replay_.size() + size > max_replay_bytes) {
-        replay_overflow_ = true;
-        std::string{}.swap(replay_);
+    if (current_.replay.size() + size > max_replay_bytes) {
+        current_.replay_overflow = true;
+        std::string{}.swap(current_.replay);
         return;
     }
-    replay_.append(downstream_->body_buffer().data(), size);
+    current_.replay.append(current_.downstream->body_buffer().data(), size);
 }
 
 // Whether the request could go out again as it was: idempotent, and with
 // no body, or a body read whole from the client and kept for replay.
 bool ProxyExchange::can_send_again() const {
-    if (!idempotent_) {
+    if (!current_.idempotent) {
         return false;
     }
-    if (request_body_ == RequestBody::none) {
+    if (current_.request_body == RequestBody::none) {
         return true;
     }
-    return !replay_overflow_ && downstream_->request_complete() && attempt_.request_sent();
+    return !current_.replay_overflow && current_.downstream->request_complete() &&
+           attempt_.request_sent();
 }
 
 // One failed attempt: counts towards the target's ejection and in
 // turnout_upstream_errors_total, even when a retry then succeeds.
 void ProxyExchange::record_target_failure(UpstreamErrorKind kind) {
-    upstream_->record_failure(*target_, ActiveUpstream::clock::now());
-    metrics_.record_upstream_error(upstream_config_->name,
-                                   upstream_config_->targets[*target_].address.text, kind);
+    current_.upstream->record_failure(*current_.target, ActiveUpstream::clock::now());
+    current_.metrics->record_upstream_error(
+        current_.upstream_config->name,
+        current_.upstream_config->targets[*current_.target].address.text, kind);
 }
 
 }  // namespace turnout::server

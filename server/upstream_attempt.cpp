@@ -292,6 +292,29 @@ void UpstreamAttempt::close() {
     socket_.close();
 }
 
+void UpstreamAttempt::reset() {
+    if (phase_ != Phase::idle && phase_ != Phase::closed) {
+        close();
+    }
+    buffer_.clear();
+    if (buffer_.capacity() > max_kept_buffer) {
+        buffer_.shrink_to_fit();
+    }
+    request_serializer_.reset();
+    response_parser_.reset();
+    upstream_ = nullptr;
+    config_ = nullptr;
+    target_ = 0;
+    phase_ = Phase::idle;
+    reused_ = false;
+    skip_body_ = false;
+    keep_alive_ = false;
+    trailers_sent_ = false;
+    head_sent_whole_ = false;
+    head_text_.clear();
+    std::string{}.swap(last_chunk_);
+}
+
 const std::string& UpstreamAttempt::target_text() const {
     return config_->targets[target_].address.text;
 }

@@ -6,8 +6,8 @@
 // and body read from it, and at the end the connection parked for reuse or
 // closed. It decides nothing about retries: each step reports an
 // AttemptError, and ProxyExchange, which owns the retry loop, decides. A
-// ProxyExchange holds one UpstreamAttempt and starts it again for each try,
-// so a retry allocates nothing.
+// ProxyExchange holds one UpstreamAttempt and starts it again for each try
+// and, lent with its exchange, for each request: neither allocates.
 
 #include "server/deadline.hpp"
 #include "server/inline_handler.hpp"
@@ -110,11 +110,17 @@ public:
     boost::beast::flat_buffer take_early_bytes() { return std::move(buffer_); }
     // Ends the try at once, the connection closed.
     void close();
+    // Ready for the next request its exchange serves: closed if a try was
+    // still open, holding no message of the last one (the read buffer
+    // keeps its room, up to max_kept_buffer).
+    void reset();
 
 private:
     using RequestSerializer =
         boost::beast::http::request_serializer<boost::beast::http::buffer_body>;
     using ResponseParser = boost::beast::http::response_parser<boost::beast::http::buffer_body>;
+
+    static constexpr std::size_t max_kept_buffer = 16 * 1024;
 
     enum class Phase : std::uint8_t {
         idle,

@@ -1,7 +1,7 @@
 #include "server/h2/h2_stream.hpp"
 
 #include "server/h2/http2_session.hpp"
-#include "server/proxy_exchange.hpp"
+#include "server/exchange_pool.hpp"
 #include "server/match_route.hpp"
 
 #include <boost/asio/error.hpp>
@@ -176,8 +176,9 @@ void H2Stream::route() {
         refuse(http::status::not_found, "no_route");
         return;
     }
-    std::make_shared<ProxyExchange>(shared_from_this(), std::move(route), session_->state())
-        ->start();
+    ExchangePool::of(get_executor())
+        .take()
+        ->begin(shared_from_this(), std::move(route), session_->state());
 }
 
 void H2Stream::refuse(http::status status, std::string_view reason) {

@@ -1,6 +1,7 @@
 """The access log (`access_log: PATH`): one JSON line per request with what
 happened to it."""
 
+import http.client
 import json
 import os
 import signal
@@ -23,6 +24,14 @@ routes:
 """
 
 
+def read_lines(path):
+    """The access log's lines so far, parsed."""
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 class AccessLogTest(BackendsTestCase):
     backend_names = ("a",)
 
@@ -43,10 +52,7 @@ class AccessLogTest(BackendsTestCase):
             self.assertEqual(request(port, "GET", "/dead")[0], 502)
 
             def lines():
-                if not os.path.exists(path):
-                    return []
-                with open(path) as f:
-                    return [json.loads(line) for line in f if line.strip()]
+                return read_lines(path)
 
             wait_until(lambda: len(lines()) == 5, timeout=10, message="5 access log lines")
             by_path = {line["path"]: line for line in lines()}
@@ -66,6 +72,41 @@ class AccessLogTest(BackendsTestCase):
             dead = by_path["/dead"]
             self.assertEqual((dead["status"], dead["error"], dead["upstream"]),
                              (502, "connect_failed", "gone"))
+
+    def test_each_request_on_a_keep_alive_connection_logs_its_own(self):
+        """Three requests one after another on one connection, each served
+        by an exchange the worker lent again: every line holds its own
+        request's error, target and bytes, nothing of the one before."""
+        port, t = self.start()
+        with t:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            try:
+                first_socket = None
+                for method, path, body, status in (("GET", "/dead", None, 502),
+                                                    ("POST", "/app/form", b"hello", 200),
+                                                    ("GET", "/app/big?bytes=1000", None, 200)):
+                    conn.request(method, path, body=body)
+                    response = conn.getresponse()
+                    response.read()
+                    self.assertEqual(response.status, status, path)
+                    first_socket = first_socket or conn.sock
+                    self.assertIs(conn.sock, first_socket, f"{path}: the connection was closed")
+            finally:
+                conn.close()
+            path = os.path.join(t.dir, "access.log")
+            wait_until(lambda: len(read_lines(path)) == 3, timeout=10, message="3 access log lines")
+            dead, form, big = read_lines(path)
+            self.assertEqual((dead["path"], dead["status"], dead["error"], dead["upstream"]),
+                             ("/dead", 502, "connect_failed", "gone"))
+            self.assertEqual((form["method"], form["path"], form["status"], form["error"]),
+                             ("POST", "/app/form", 200, None))
+            self.assertEqual((form["route"], form["upstream"], form["target"]),
+                             ("main", "a", self.a.address))
+            self.assertEqual(form["attempts"], 1)
+            self.assertEqual((big["method"], big["status"], big["error"], big["bytes"]),
+                             ("GET", 200, None, 1000))
+            self.assertEqual(big["attempts"], 1)
+            self.assertEqual({line["client"] for line in (dead, form, big)}, {"127.0.0.1"})
 
     def test_sigusr1_reopens_after_rotation_and_loses_no_line(self):
         """logrotate's way: rename the file, SIGUSR1 the master; requests
