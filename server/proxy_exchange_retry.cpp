@@ -28,12 +28,14 @@ bool ProxyExchange::retry_on_fresh_connection() {
 bool ProxyExchange::retry_on_another_target() {
     attempt_.close();
     current_.tried[*current_.target] = 1;
-    ++current_.retries;
     const bool other_target_left =
         std::find(current_.tried.begin(), current_.tried.end(), 0) != current_.tried.end();
-    if (current_.retries > current_.upstream_config->retries || !other_target_left) {
+    if (current_.retries >= current_.upstream_config->retries || !other_target_left) {
         return false;
     }
+    // Counted only once it happens: the access log's `attempts` is the
+    // tries made, not the ones considered.
+    ++current_.retries;
     pick_target();
     return true;
 }

@@ -18,8 +18,10 @@ listeners:
 upstreams:
   a: { targets: [${a}] }
   gone: { targets: [${gone}], retries: 0, timeouts: { connect: 1s } }
+  both_gone: { targets: [${gone}, ${gone2}], retries: 3, timeouts: { connect: 1s } }
 routes:
   - { name: dead, match: { path: /dead }, upstream: gone }
+  - { name: both_dead, match: { path: /both-dead }, upstream: both_gone }
   - { name: main, match: { path_prefix: /app }, upstream: a }
 """
 
@@ -37,7 +39,8 @@ class AccessLogTest(BackendsTestCase):
 
     def start(self):
         port = free_port()
-        t = Turnout(render(CONFIG, port=port, a=self.a.address, gone=f"127.0.0.1:{free_port()}"))
+        t = Turnout(render(CONFIG, port=port, a=self.a.address, gone=f"127.0.0.1:{free_port()}",
+                              gone2=f"127.0.0.1:{free_port()}"))
         self.turnouts = (t,)
         return port, t
 
@@ -72,6 +75,20 @@ class AccessLogTest(BackendsTestCase):
             dead = by_path["/dead"]
             self.assertEqual((dead["status"], dead["error"], dead["upstream"]),
                              (502, "connect_failed", "gone"))
+            self.assertEqual(dead["attempts"], 1)
+
+    def test_attempts_counts_the_tries_made(self):
+        """Two targets that refuse, retries allowing more: both are tried
+        once, and the line says 2, not a retry that never happened."""
+        port, t = self.start()
+        with t:
+            self.assertEqual(request(port, "GET", "/both-dead")[0], 502)
+            path = os.path.join(t.dir, "access.log")
+            wait_until(lambda: len(read_lines(path)) == 1, timeout=10, message="1 access log line")
+            (line,) = read_lines(path)
+            self.assertEqual((line["status"], line["error"], line["upstream"]),
+                             (502, "connect_failed", "both_gone"))
+            self.assertEqual(line["attempts"], 2)
 
     def test_each_request_on_a_keep_alive_connection_logs_its_own(self):
         """Three requests one after another on one connection, each served
@@ -98,6 +115,7 @@ class AccessLogTest(BackendsTestCase):
             dead, form, big = read_lines(path)
             self.assertEqual((dead["path"], dead["status"], dead["error"], dead["upstream"]),
                              ("/dead", 502, "connect_failed", "gone"))
+            self.assertEqual(dead["attempts"], 1)
             self.assertEqual((form["method"], form["path"], form["status"], form["error"]),
                              ("POST", "/app/form", 200, None))
             self.assertEqual((form["route"], form["upstream"], form["target"]),
