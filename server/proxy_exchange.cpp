@@ -78,8 +78,8 @@ void ProxyExchange::pick_upstream(ServingState& state) {
     auto& split = current_.route->split;
     const auto& client_ip = current_.downstream->client_ip();
     const auto key = request_key(current_.route->route.sticky, request.base(), client_ip);
-    const auto side = key.empty() ? split.pick() : split.pick_sticky(key);
-    current_.upstream = state.upstream(split.entries()[side].upstream);
+    current_.side = key.empty() ? split.pick() : split.pick_sticky(key);
+    current_.upstream = state.upstream(split.entries()[current_.side].upstream);
     if (current_.upstream) {
         current_.hash_key =
             request_key(current_.upstream->config().hash_key, request.base(), client_ip);

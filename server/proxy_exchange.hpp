@@ -84,6 +84,7 @@ private:
     struct PerRequest {
         std::shared_ptr<Downstream> downstream;
         std::shared_ptr<RouteEntry> route;
+        std::size_t side = 0;  // of the route's split, the upstream's
         std::shared_ptr<ActiveUpstream> upstream;
         WorkerMetrics* metrics = nullptr;
         std::shared_ptr<AccessLog> access_log;
@@ -154,6 +155,7 @@ private:
 
     // Endings (proxy_exchange_response.cpp).
     void record_request(unsigned status, bool failed);
+    RequestSeries& request_series();
     void fail_upstream(boost::beast::http::status status, std::string_view reason);
     void abort();
     void finish();

@@ -125,11 +125,10 @@ void ProxyExchange::record_request(unsigned status, bool failed) {
     current_.phase = Phase::ended;
     const std::chrono::duration<double> elapsed =
         std::chrono::steady_clock::now() - current_.started;
-    const std::string_view upstream =
-        current_.upstream ? std::string_view{current_.upstream->config().name} : "";
-    current_.metrics->series(current_.route->route.name, upstream)
-        .record(status, elapsed.count(), failed);
+    request_series().record(status, elapsed.count(), failed);
     if (current_.access_log) {
+        const std::string_view upstream =
+            current_.upstream ? std::string_view{current_.upstream->config().name} : "";
         const std::string_view target =
             current_.target
                 ? std::string_view{current_.upstream_config->targets[*current_.target].address.text}
@@ -141,6 +140,21 @@ void ProxyExchange::record_request(unsigned status, bool failed) {
              failed && current_.error_reason.empty() ? "response_cut_off" : current_.error_reason,
              current_.downstream->protocol()});
     }
+}
+
+// The route's series for the side picked, looked up by name once per side
+// and kept in the route entry; an upstream the worker lacks is recorded
+// under "" and not kept.
+RequestSeries& ProxyExchange::request_series() {
+    const auto& route_name = current_.route->route.name;
+    if (!current_.upstream) {
+        return current_.metrics->series(route_name, "");
+    }
+    auto& series = current_.route->sides[current_.side].series;
+    if (series == nullptr) {
+        series = &current_.metrics->series(route_name, current_.upstream->config().name);
+    }
+    return *series;
 }
 
 void ProxyExchange::fail_upstream(http::status status, std::string_view reason) {

@@ -104,7 +104,8 @@ bool route_accepts(const config::Route& route, const RouteRequest& request) {
 
 }  // namespace
 
-RouteEntry::RouteEntry(config::Route r) : route(std::move(r)), split(route.split) {}
+RouteEntry::RouteEntry(config::Route r)
+    : route(std::move(r)), split(route.split), sides(split.entries().size()) {}
 
 // Host groups by specificity, each with its own path trie, and the routes by
 // name so one can be replaced or removed without touching the others.

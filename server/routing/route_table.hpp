@@ -9,6 +9,7 @@
 #include "server/routing/split_picker.hpp"
 
 #include <boost/beast/http/fields.hpp>
+#include <boost/container/small_vector.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -16,6 +17,17 @@
 #include <vector>
 
 namespace turnout::server {
+
+class RequestSeries;
+
+// What a worker keeps per side of a route's split, so that a request finds
+// it without a lookup by name.
+struct RouteSide {
+    // The request metrics of {route, the side's upstream} in the worker's
+    // WorkerMetrics (whose series live as long as it does); nullptr until
+    // the side's first request.
+    RequestSeries* series = nullptr;
+};
 
 // A route as a worker serves it: the configured route plus the worker's own
 // mutable pick state. In-flight requests hold a shared_ptr to it, so
@@ -25,6 +37,7 @@ struct RouteEntry {
 
     config::Route route;
     SplitPicker split;
+    boost::container::small_vector<RouteSide, 1> sides;  // one per split.entries()
 };
 
 struct RouteRequest {

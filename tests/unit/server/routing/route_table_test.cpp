@@ -314,4 +314,8 @@ TEST_CASE("a route entry carries a split picker built from the route", "[server]
         v2 += entry.split.pick() == 1 ? 1 : 0;
     }
     CHECK(v2 == 100);
+    // One side each, with nothing looked up before its first request.
+    REQUIRE(entry.sides.size() == 2);
+    CHECK(entry.sides[0].series == nullptr);
+    CHECK(entry.sides[1].series == nullptr);
 }
