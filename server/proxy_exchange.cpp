@@ -60,7 +60,7 @@ void ProxyExchange::begin(std::shared_ptr<Downstream> downstream, std::shared_pt
         current_.logged_method = request.method_string();
         current_.logged_path = request.target();
     }
-    pick_upstream(state);
+    pick_upstream();
     rewrite_request();
     if (!current_.upstream) {
         fail_upstream(status::bad_gateway, "no_upstream");
@@ -73,13 +73,13 @@ void ProxyExchange::begin(std::shared_ptr<Downstream> downstream, std::shared_pt
 
 // The route's split picks the upstream (sticky when the route says so);
 // none when the config names one this worker does not have.
-void ProxyExchange::pick_upstream(ServingState& state) {
+void ProxyExchange::pick_upstream() {
     const auto& request = current_.downstream->request();
     auto& split = current_.route->split;
     const auto& client_ip = current_.downstream->client_ip();
     const auto key = request_key(current_.route->route.sticky, request.base(), client_ip);
     current_.side = key.empty() ? split.pick() : split.pick_sticky(key);
-    current_.upstream = state.upstream(split.entries()[current_.side].upstream);
+    current_.upstream = current_.route->sides[current_.side].upstream;
     if (current_.upstream) {
         current_.hash_key =
             request_key(current_.upstream->config().hash_key, request.base(), client_ip);

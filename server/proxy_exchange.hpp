@@ -124,7 +124,7 @@ private:
     boost::intrusive_ptr<ProxyExchange> hold() { return boost::intrusive_ptr<ProxyExchange>{this}; }
 
     // Request (proxy_exchange.cpp).
-    void pick_upstream(ServingState& state);
+    void pick_upstream();
     void rewrite_request();
     void pick_target();
     void connect();

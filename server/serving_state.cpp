@@ -23,6 +23,7 @@ RouteTable ServingState::apply(config::Config config) {
     }
     upstreams_ = std::move(upstreams);
     RouteTable replaced = std::exchange(routes_, RouteTable{std::move(config.routes)});
+    routes_.for_each([this](RouteEntry& entry) { point_at_upstreams(entry); });
     limits_ = config.limits;
     open_access_log(config.access_log);
     return replaced;
@@ -60,7 +61,7 @@ void ServingState::reopen_access_log() {
 }
 
 void ServingState::put_route(const config::Route& route) {
-    routes_.upsert(route);
+    point_at_upstreams(routes_.upsert(route));
 }
 
 bool ServingState::remove_route(std::string_view name) {
@@ -71,6 +72,7 @@ void ServingState::put_upstream(const config::Upstream& upstream) {
     auto& slot = upstreams_[upstream.name];
     if (!slot || !(slot->config() == upstream)) {
         slot = make_upstream(upstream);
+        point_routes_at(upstream.name, slot);
     }
 }
 
@@ -80,7 +82,30 @@ bool ServingState::remove_upstream(std::string_view name) {
         return false;
     }
     upstreams_.erase(found);
+    point_routes_at(name, nullptr);
     return true;
+}
+
+// Resolved once per change, not per request: a request takes its upstream
+// from the route's side (ProxyExchange).
+void ServingState::point_at_upstreams(RouteEntry& entry) const {
+    const auto& split = entry.split.entries();
+    for (std::size_t side = 0; side < split.size(); ++side) {
+        entry.sides[side].upstream = upstream(split[side].upstream);
+    }
+}
+
+// Every route whose split names `name` from now on sends to `upstream`.
+void ServingState::point_routes_at(std::string_view name,
+                                   const std::shared_ptr<ActiveUpstream>& upstream) {
+    routes_.for_each([name, &upstream](RouteEntry& entry) {
+        const auto& split = entry.split.entries();
+        for (std::size_t side = 0; side < split.size(); ++side) {
+            if (split[side].upstream == name) {
+                entry.sides[side].upstream = upstream;
+            }
+        }
+    });
 }
 
 std::shared_ptr<ActiveUpstream> ServingState::make_upstream(

@@ -2,10 +2,10 @@
 
 // What a worker serves right now: the limits, route table and upstreams of
 // the live config (whole snapshots and one-change deltas both land here),
-// target health, metrics and the access log. Sessions look routes and
-// upstreams up here at the start of each request and keep shared_ptrs to
-// what they picked, so a change applied mid-request never pulls anything
-// from under them.
+// target health, metrics and the access log. Sessions look routes up here
+// at the start of each request (each route entry points at its upstreams,
+// kept current on every change) and keep shared_ptrs to what they picked,
+// so a change applied mid-request never pulls anything from under them.
 
 #include "config/config.hpp"
 #include "config/string_map.hpp"
@@ -73,7 +73,7 @@ public:
     const RouteTable& routes() const { return routes_; }
 
     // nullptr when no upstream has that name (cannot happen for a validated
-    // config, but a session must not crash if it does).
+    // config, but a route may name one before a change adds it).
     std::shared_ptr<ActiveUpstream> upstream(std::string_view name) const;
 
     // Closes every parked upstream connection (worker shutdown).
@@ -81,6 +81,8 @@ public:
 
 private:
     std::shared_ptr<ActiveUpstream> make_upstream(const config::Upstream& upstream) const;
+    void point_at_upstreams(RouteEntry& entry) const;
+    void point_routes_at(std::string_view name, const std::shared_ptr<ActiveUpstream>& upstream);
     void open_access_log(const std::optional<std::string>& destination);
     void apply_health(ActiveUpstream& upstream) const;
 

@@ -214,7 +214,7 @@ RouteTable::~RouteTable() = default;
 RouteTable::RouteTable(RouteTable&&) noexcept = default;
 RouteTable& RouteTable::operator=(RouteTable&&) noexcept = default;
 
-void RouteTable::upsert(config::Route route) {
+RouteEntry& RouteTable::upsert(config::Route route) {
     if (!index_) {
         index_ = std::make_unique<Index>();
     }
@@ -232,7 +232,9 @@ void RouteTable::upsert(config::Route route) {
         slot.order = index_->next_order++;
         index_->by_name.emplace(name, slot);
     }
+    RouteEntry& entry = *slot.entry;
     index_->insert_slot(std::move(slot));
+    return entry;
 }
 
 bool RouteTable::remove(std::string_view name) {
@@ -258,6 +260,15 @@ std::shared_ptr<RouteEntry> RouteTable::match(const RouteRequest& request) const
 
 std::size_t RouteTable::size() const {
     return index_ ? index_->by_name.size() : 0;
+}
+
+void RouteTable::for_each(const std::function<void(RouteEntry&)>& visit) {
+    if (!index_) {
+        return;
+    }
+    for (auto& [name, slot] : index_->by_name) {
+        visit(*slot.entry);
+    }
 }
 
 }  // namespace turnout::server

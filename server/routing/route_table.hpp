@@ -12,17 +12,22 @@
 #include <boost/container/small_vector.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <vector>
 
 namespace turnout::server {
 
+class ActiveUpstream;
 class RequestSeries;
 
 // What a worker keeps per side of a route's split, so that a request finds
 // it without a lookup by name.
 struct RouteSide {
+    // The worker's upstream of the side's name, or nullptr while it has
+    // none; ServingState points it anew whenever routes or upstreams change.
+    std::shared_ptr<ActiveUpstream> upstream;
     // The request metrics of {route, the side's upstream} in the worker's
     // WorkerMetrics (whose series live as long as it does); nullptr until
     // the side's first request.
@@ -59,7 +64,8 @@ public:
     // Adds a route, or replaces the route of the same name in place (keeping
     // its position among ties). New routes rank after every existing one when
     // tied on host and path, as if appended to the config.
-    void upsert(config::Route route);
+    // Returns the route's entry as the table now holds it.
+    RouteEntry& upsert(config::Route route);
 
     // Removes the route of that name; false if there was none.
     bool remove(std::string_view name);
@@ -73,6 +79,9 @@ public:
     std::shared_ptr<RouteEntry> match(const RouteRequest& request) const;
 
     std::size_t size() const;
+
+    // Calls `visit` with every route's entry, in no particular order.
+    void for_each(const std::function<void(RouteEntry&)>& visit);
 
 private:
     struct Index;

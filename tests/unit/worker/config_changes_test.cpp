@@ -100,10 +100,17 @@ Config edited(const Config& from, std::mt19937& rng, int& next_name) {
     return to;
 }
 
+// The route the request matches and its upstream, marked "(stale)" when
+// the route entry does not point at the state's upstream of that name.
 std::string matched(const ServingState& state, const std::string& host, const std::string& path) {
     const http::fields headers;
     const auto entry = state.routes().match(RouteRequest{host, path, "GET", headers});
-    return entry ? entry->route.name + "->" + entry->route.split.front().upstream : "404";
+    if (!entry) {
+        return "404";
+    }
+    const auto& upstream = entry->route.split.front().upstream;
+    const bool current = entry->sides.front().upstream == state.upstream(upstream);
+    return entry->route.name + "->" + upstream + (current ? "" : " (stale)");
 }
 
 }  // namespace
