@@ -356,7 +356,7 @@ void ClientSession::route_request() {
         exchange_buffers_ = worker_exchange_buffers().take();
     }
     phase_ = Phase::exchange;
-    ExchangePool::of(get_executor()).take()->begin(shared_from_this(), std::move(route), state_);
+    state_.exchanges().take()->begin(shared_from_this(), std::move(route), state_);
 }
 
 void ClientSession::send_response(Response& response, WriteHandler handler) {

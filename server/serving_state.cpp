@@ -1,5 +1,6 @@
 #include "server/serving_state.hpp"
 
+#include "server/exchange_pool.hpp"
 #include "server/logfmt.hpp"
 
 #include <spdlog/spdlog.h>
@@ -8,7 +9,8 @@
 
 namespace turnout::server {
 
-ServingState::ServingState(boost::asio::io_context& io) : io_{io} {}
+ServingState::ServingState(boost::asio::io_context& io)
+    : io_{io}, exchanges_{ExchangePool::of(io.get_executor())} {}
 
 RouteTable ServingState::apply(config::Config config) {
     decltype(upstreams_) upstreams;

@@ -27,6 +27,8 @@
 
 namespace turnout::server {
 
+class ExchangePool;
+
 class ServingState {
 public:
     explicit ServingState(boost::asio::io_context& io);
@@ -62,6 +64,8 @@ public:
 
     const config::Limits& limits() const { return limits_; }
     WorkerMetrics& metrics() { return metrics_; }
+    // The worker's exchanges, found once here rather than per request.
+    ExchangePool& exchanges() { return exchanges_; }
     // nullptr when the config has no access_log. Shared: a request in
     // flight keeps the log it started with when a change replaces it.
     const std::shared_ptr<AccessLog>& access_log() const { return access_log_; }
@@ -87,6 +91,7 @@ private:
     void apply_health(ActiveUpstream& upstream) const;
 
     boost::asio::io_context& io_;
+    ExchangePool& exchanges_;
     config::Limits limits_;
     TargetSet unhealthy_;
     WorkerMetrics metrics_;

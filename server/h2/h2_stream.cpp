@@ -2,6 +2,7 @@
 
 #include "server/h2/http2_session.hpp"
 #include "server/exchange_pool.hpp"
+#include "server/serving_state.hpp"
 #include "server/match_route.hpp"
 
 #include <boost/asio/error.hpp>
@@ -176,9 +177,8 @@ void H2Stream::route() {
         refuse(http::status::not_found, "no_route");
         return;
     }
-    ExchangePool::of(get_executor())
-        .take()
-        ->begin(shared_from_this(), std::move(route), session_->state());
+    auto& state = session_->state();
+    state.exchanges().take()->begin(shared_from_this(), std::move(route), state);
 }
 
 void H2Stream::refuse(http::status status, std::string_view reason) {
