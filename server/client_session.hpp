@@ -55,7 +55,9 @@ public:
     const config::Limits& limits() const { return request_->limits; }
 
     // Downstream, for the ProxyExchange serving the current request.
-    boost::asio::any_io_executor get_executor() override { return socket_.get_executor(); }
+    boost::asio::io_context::executor_type get_executor() override {
+        return socket_.get_executor();
+    }
     Request& request() override { return request_->parser->get(); }
     bool request_chunked() const override { return request_->parser->chunked(); }
     bool request_complete() const override { return request_->parser->is_done(); }

@@ -17,7 +17,7 @@
 
 #include "server/inline_handler.hpp"
 
-#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/message.hpp>
@@ -45,7 +45,7 @@ public:
     // Called with how many bytes of body_buffer() now hold request body.
     using BodyHandler = InlineHandler<handler_size, error_code, std::size_t>;
 
-    virtual boost::asio::any_io_executor get_executor() = 0;
+    virtual boost::asio::io_context::executor_type get_executor() = 0;
 
     // What the client asked: the head is complete, the body is read with
     // read_body. The exchange rewrites it in place into the upstream's request.

@@ -31,7 +31,6 @@ struct ExchangeBuffers {
         unframed_response = nullptr;
     }
 
-    std::array<char, body_size> body;
     // A chunked response goes through Beast's serializer, which frames
     // the chunks; any other is written as head_text, then its body as it
     // is (unframed_response points at it meanwhile).
@@ -39,6 +38,9 @@ struct ExchangeBuffers {
     const boost::beast::http::response<boost::beast::http::buffer_body>* unframed_response =
         nullptr;
     std::string head_text;
+    // Last, so a small exchange that fills only the start of it touches
+    // one page more than the fields above, not two.
+    std::array<char, body_size> body;
 };
 
 using ExchangeBufferPool = LendingPool<ExchangeBuffers>;

@@ -1,25 +1,17 @@
 #include "server/exchange_pool.hpp"
 
-#include <boost/asio/execution/context.hpp>
-#include <boost/asio/query.hpp>
-
 namespace turnout::server {
 
-ExchangePool::ExchangePool(boost::asio::execution_context& context)
-    : boost::asio::execution_context::service{context} {}
+ExchangePool::ExchangePool(boost::asio::io_context& io)
+    : boost::asio::execution_context::service{io}, io_{io} {}
 
-ExchangePool& ExchangePool::of(const boost::asio::any_io_executor& executor) {
-    auto& pool = boost::asio::use_service<ExchangePool>(
-        boost::asio::query(executor, boost::asio::execution::context));
-    if (!pool.executor_) {
-        pool.executor_.emplace(executor);
-    }
-    return pool;
+ExchangePool& ExchangePool::of(boost::asio::io_context& io) {
+    return boost::asio::use_service<ExchangePool>(io);
 }
 
 boost::intrusive_ptr<ProxyExchange> ExchangePool::take() {
     if (free_.empty()) {
-        return boost::intrusive_ptr<ProxyExchange>{new ProxyExchange{*this, *executor_}};
+        return boost::intrusive_ptr<ProxyExchange>{new ProxyExchange{*this, io_.get_executor()}};
     }
     boost::intrusive_ptr<ProxyExchange> exchange{free_.back().release()};
     free_.pop_back();

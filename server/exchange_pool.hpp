@@ -14,13 +14,12 @@
 
 #include "server/proxy_exchange.hpp"
 
-#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/execution_context.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/intrusive_ptr.hpp>
 
 #include <cstddef>
 #include <memory>
-#include <optional>
 #include <vector>
 
 namespace turnout::server {
@@ -31,11 +30,10 @@ public:
     static inline boost::asio::execution_context::id id;
     static constexpr std::size_t max_free = 256;
 
-    explicit ExchangePool(boost::asio::execution_context& context);
+    explicit ExchangePool(boost::asio::io_context& io);
 
-    // The pool of `executor`'s execution context (a downstream's executor,
-    // whatever its type: it converts).
-    static ExchangePool& of(const boost::asio::any_io_executor& executor);
+    // The pool of the worker's io_context, made on first use.
+    static ExchangePool& of(boost::asio::io_context& io);
 
     // An exchange for one request: a free one, or a new one when none is free.
     boost::intrusive_ptr<ProxyExchange> take();
@@ -47,9 +45,7 @@ public:
 private:
     void shutdown() override;
 
-    // The first caller's, for the exchanges made here: a service is
-    // created from its context alone, which gives no executor.
-    std::optional<boost::asio::any_io_executor> executor_;
+    boost::asio::io_context& io_;  // whose executor the exchanges' connections use
     std::vector<std::unique_ptr<ProxyExchange>> free_;
     // Once the context shuts down, an exchange coming back (with a
     // handler destroyed unrun) is freed at once.

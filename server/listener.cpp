@@ -31,7 +31,7 @@ tcp protocol_of(int fd) {
 
 Listener::Listener(asio::io_context& io, int fd, ListenerContext context, ServingState& state,
                    SessionRegistry& registry)
-    : acceptor_{io, protocol_of(fd), fd}, backoff_{io},
+    : acceptor_{io.get_executor(), protocol_of(fd), fd}, backoff_{io},
       context_{std::make_shared<const ListenerContext>(std::move(context))}, state_{state},
       registry_{registry} {}
 
@@ -68,13 +68,13 @@ void Listener::accept() {
         at_limit_ = false;
         spdlog::info("msg=\"accepting again\" listener={}", log_value(context_->name));
     }
-    acceptor_.async_accept(
-        [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
-            self->on_accept(ec, std::move(socket));
-        });
+    acceptor_.async_accept([self = shared_from_this()](boost::system::error_code ec,
+                                                       TransportStream::socket_type socket) {
+        self->on_accept(ec, std::move(socket));
+    });
 }
 
-void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
+void Listener::on_accept(boost::system::error_code ec, TransportStream::socket_type socket) {
     if (ec == asio::error::operation_aborted || (ec && !acceptor_.is_open())) {
         return;
     }

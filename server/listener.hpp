@@ -32,9 +32,11 @@ public:
 
 private:
     void accept();
-    void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+    void on_accept(boost::system::error_code ec, TransportStream::socket_type socket);
 
-    boost::asio::ip::tcp::acceptor acceptor_;
+    // Of the worker's own executor type, so accepted sockets are too.
+    boost::asio::basic_socket_acceptor<boost::asio::ip::tcp, TransportStream::executor_type>
+        acceptor_;
     boost::asio::steady_timer backoff_;
     std::shared_ptr<const ListenerContext> context_;
     ServingState& state_;

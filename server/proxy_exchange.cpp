@@ -45,7 +45,7 @@ std::string strip_prefix(std::string_view target, std::string_view prefix) {
 
 }  // namespace
 
-ProxyExchange::ProxyExchange(ExchangePool& pool, const boost::asio::any_io_executor& executor)
+ProxyExchange::ProxyExchange(ExchangePool& pool, const TransportStream::executor_type& executor)
     : pool_{pool}, attempt_{executor} {}
 
 void ProxyExchange::begin(std::shared_ptr<Downstream> downstream, std::shared_ptr<RouteEntry> route,

@@ -21,7 +21,6 @@
 #include "server/upstream_attempt.hpp"
 #include "server/worker_metrics.hpp"
 
-#include <boost/asio/any_io_executor.hpp>
 #include <boost/beast/http/fields.hpp>
 #include <boost/intrusive_ptr.hpp>
 
@@ -41,7 +40,7 @@ public:
     // Made only by its worker's ExchangePool, which gives each one out for
     // one request at a time; `executor` is the worker's, for its upstream
     // connections.
-    ProxyExchange(ExchangePool& pool, const boost::asio::any_io_executor& executor);
+    ProxyExchange(ExchangePool& pool, const TransportStream::executor_type& executor);
     ProxyExchange(const ProxyExchange&) = delete;
     ProxyExchange& operator=(const ProxyExchange&) = delete;
 

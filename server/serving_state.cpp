@@ -10,7 +10,7 @@
 namespace turnout::server {
 
 ServingState::ServingState(boost::asio::io_context& io)
-    : io_{io}, exchanges_{ExchangePool::of(io.get_executor())} {}
+    : io_{io}, exchanges_{ExchangePool::of(io)} {}
 
 RouteTable ServingState::apply(config::Config config) {
     decltype(upstreams_) upstreams;

@@ -5,11 +5,14 @@
 namespace turnout::server {
 
 void SessionRegistry::add(ClientConnection* session) {
-    sessions_.insert(session);
+    sessions_.push_back(*session);
 }
 
 void SessionRegistry::remove(ClientConnection* session) {
-    sessions_.erase(session);
+    // A session that never started was never added.
+    if (session->registry_hook_.is_linked()) {
+        sessions_.erase(sessions_.iterator_to(*session));
+    }
     if (!waiting_for_room_.empty()) {
         auto waiting = std::move(waiting_for_room_);
         waiting_for_room_.clear();
@@ -30,9 +33,7 @@ void SessionRegistry::drain(std::function<void()> on_empty) {
         return;
     }
     on_empty_ = std::move(on_empty);
-    // drain() may close a session, which removes it from the set: iterate a copy.
-    const std::vector<ClientConnection*> sessions{sessions_.begin(), sessions_.end()};
-    for (auto* session : sessions) {
+    for (auto* session : snapshot()) {
         session->drain();
     }
 }
@@ -42,18 +43,24 @@ void SessionRegistry::when_one_closes(std::function<void()> resume) {
 }
 
 void SessionRegistry::close_all() {
-    const std::vector<ClientConnection*> sessions{sessions_.begin(), sessions_.end()};
-    for (auto* session : sessions) {
+    for (auto* session : snapshot()) {
         session->close();
     }
 }
 
 void SessionRegistry::tls_changed(std::string_view listener) {
-    // A session may close at once (nothing in flight): iterate a copy.
-    const std::vector<ClientConnection*> sessions{sessions_.begin(), sessions_.end()};
-    for (auto* session : sessions) {
+    for (auto* session : snapshot()) {
         session->tls_changed(listener);
     }
+}
+
+std::vector<ClientConnection*> SessionRegistry::snapshot() {
+    std::vector<ClientConnection*> sessions;
+    sessions.reserve(sessions_.size());
+    for (auto& session : sessions_) {
+        sessions.push_back(&session);
+    }
+    return sessions;
 }
 
 }  // namespace turnout::server

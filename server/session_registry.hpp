@@ -1,14 +1,16 @@
 #pragma once
 
 // The client sessions a worker has open, so a graceful stop can close the
-// idle ones and wait for the busy ones. Holds plain pointers: a session
-// adds itself when it starts and removes itself when destroyed, so the
-// registry never keeps one alive.
+// idle ones and wait for the busy ones. A session adds itself when it
+// starts and removes itself when destroyed, so the registry never keeps one
+// alive. The list is intrusive: an idle connection costs its two links and
+// no node or hash bucket of its own.
+
+#include <boost/intrusive/list.hpp>
 
 #include <cstddef>
 #include <functional>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 namespace turnout::server {
@@ -30,6 +32,10 @@ public:
 
 protected:
     ~ClientConnection() = default;
+
+private:
+    friend class SessionRegistry;
+    boost::intrusive::list_member_hook<> registry_hook_;
 };
 
 class SessionRegistry {
@@ -56,7 +62,16 @@ public:
     void when_one_closes(std::function<void()> resume);
 
 private:
-    std::unordered_set<ClientConnection*> sessions_;
+    using Sessions = boost::intrusive::list<
+        ClientConnection,
+        boost::intrusive::member_hook<ClientConnection, boost::intrusive::list_member_hook<>,
+                                      &ClientConnection::registry_hook_>>;
+
+    // The sessions as they are now: asking one to drain or close may close
+    // it, which takes it out of the list.
+    std::vector<ClientConnection*> snapshot();
+
+    Sessions sessions_;
     std::function<void()> on_empty_;
     std::vector<std::function<void()>> waiting_for_room_;
 };

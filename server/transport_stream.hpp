@@ -19,17 +19,15 @@ namespace turnout::server {
 
 class TransportStream {
 public:
-    using socket_type = boost::asio::ip::tcp::socket;
     using tls_stream_type = TlsStream;
-    using executor_type = socket_type::executor_type;
+    using socket_type = TlsStream::socket_type;
+    using executor_type = TlsStream::executor_type;
 
     // A plain connection (or, from an executor, a closed one to connect later).
     explicit TransportStream(socket_type socket) : socket_{std::move(socket)} {}
     explicit TransportStream(const executor_type& executor) : socket_{executor} {}
 
-    // TLS over `socket`; the handshake is the caller's next step. `context`
-    // stays alive as long as the connection: callbacks it installed (SNI)
-    // may point into what owns it.
+    // TLS over `socket`; the handshake is the caller's next step.
     TransportStream(socket_type socket, std::shared_ptr<boost::asio::ssl::context> context)
         : socket_{socket.get_executor()} {
         start_tls(std::move(socket), std::move(context));
@@ -85,13 +83,10 @@ public:
 
 private:
     void start_tls(socket_type socket, std::shared_ptr<boost::asio::ssl::context> context) {
-        tls_ = std::make_unique<tls_stream_type>(std::move(socket), *context);
-        context_ = std::move(context);
+        tls_ = std::make_unique<tls_stream_type>(std::move(socket), std::move(context));
     }
 
     socket_type socket_;  // the connection when plain; closed under TLS
-    // Declared before tls_, so the SSL object goes first.
-    std::shared_ptr<boost::asio::ssl::context> context_;
     std::unique_ptr<tls_stream_type> tls_;
 };
 

@@ -25,7 +25,7 @@ constexpr std::uint32_t max_response_header_bytes = 64 * 1024;
 
 }  // namespace
 
-UpstreamAttempt::UpstreamAttempt(const asio::any_io_executor& executor)
+UpstreamAttempt::UpstreamAttempt(const TransportStream::executor_type& executor)
     : socket_{executor}, deadline_{executor} {}
 
 // The phases run idle or closed → (connecting →) sending (→ send_failed) →

@@ -56,7 +56,7 @@ public:
     // connection cut mid-body.
     using BodyHandler = InlineHandler<handler_size, error_code, std::size_t>;
 
-    explicit UpstreamAttempt(const boost::asio::any_io_executor& executor);
+    explicit UpstreamAttempt(const TransportStream::executor_type& executor);
     UpstreamAttempt(const UpstreamAttempt&) = delete;
     UpstreamAttempt& operator=(const UpstreamAttempt&) = delete;
 

@@ -70,7 +70,7 @@ void H2Stream::return_body_buffer() {
     }
 }
 
-boost::asio::any_io_executor H2Stream::get_executor() {
+boost::asio::io_context::executor_type H2Stream::get_executor() {
     return session_->get_executor();
 }
 

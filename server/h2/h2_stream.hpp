@@ -63,7 +63,7 @@ public:
     bool request_complete() const override { return request_ended_ && received_.empty(); }
 
     // Downstream.
-    boost::asio::any_io_executor get_executor() override;
+    boost::asio::io_context::executor_type get_executor() override;
     Request& request() override { return request_; }
     bool request_chunked() const override { return chunked_; }
     const boost::beast::http::fields* request_trailers() const override {

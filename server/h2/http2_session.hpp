@@ -70,7 +70,7 @@ public:
     const std::string& client_ip() const { return client_ip_; }
     bool is_tls() { return socket_.is_tls(); }
     bool draining() const { return draining_; }
-    boost::asio::any_io_executor get_executor() { return socket_.get_executor(); }
+    boost::asio::io_context::executor_type get_executor() { return socket_.get_executor(); }
     std::uint32_t max_header_list_size() const { return max_header_list_size_; }
     bool open() const { return session_ != nullptr && !closed_; }
     nghttp2_session* native() { return session_; }

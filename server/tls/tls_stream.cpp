@@ -12,8 +12,9 @@ namespace turnout::server {
 namespace asio = boost::asio;
 using error_code = boost::system::error_code;
 
-TlsStream::TlsStream(socket_type socket, asio::ssl::context& context)
-    : socket_{std::move(socket)}, ssl_{SSL_new(context.native_handle())} {
+TlsStream::TlsStream(socket_type socket, std::shared_ptr<asio::ssl::context> context)
+    : socket_{std::move(socket)}, context_{std::move(context)}, ssl_{SSL_new(
+                                                                    context_->native_handle())} {
     if (!ssl_ || SSL_set_fd(ssl_.get(), static_cast<int>(socket_.native_handle())) != 1) {
         throw std::bad_alloc{};
     }

@@ -40,7 +40,7 @@ struct Connection {
     Connection() {
         tcp::acceptor acceptor{io, {asio::ip::address_v4::loopback(), 0}};
         client.connect(acceptor.local_endpoint());
-        server.socket() = acceptor.accept();
+        server.socket() = acceptor.accept(io);
     }
 
     void read() {

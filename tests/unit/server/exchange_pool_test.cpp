@@ -17,8 +17,8 @@ using turnout::server::ProxyExchange;
 
 TEST_CASE("an exchange whose last reference went is lent again", "[server]") {
     boost::asio::io_context io;
-    auto& pool = ExchangePool::of(io.get_executor());
-    CHECK(&ExchangePool::of(io.get_executor()) == &pool);
+    auto& pool = ExchangePool::of(io);
+    CHECK(&ExchangePool::of(io) == &pool);
     auto first = pool.take();
     const ProxyExchange* address = first.get();
     auto second_reference = first;
@@ -33,7 +33,7 @@ TEST_CASE("an exchange whose last reference went is lent again", "[server]") {
 
 TEST_CASE("the exchange pool keeps at most max_free after a burst", "[server]") {
     boost::asio::io_context io;
-    auto& pool = ExchangePool::of(io.get_executor());
+    auto& pool = ExchangePool::of(io);
     std::vector<boost::intrusive_ptr<ProxyExchange>> lent;
     for (std::size_t i = 0; i < ExchangePool::max_free + 10; ++i) {
         lent.push_back(pool.take());
@@ -44,7 +44,7 @@ TEST_CASE("the exchange pool keeps at most max_free after a burst", "[server]") 
 
 TEST_CASE("an exchange outliving its io_context's shutdown is freed, not kept", "[server]") {
     std::optional<boost::asio::io_context> io{std::in_place};
-    auto& pool = ExchangePool::of(io->get_executor());
+    auto& pool = ExchangePool::of(*io);
     auto kept = pool.take();
     pool.take();  // back at once
     CHECK(pool.free_count() == 1);

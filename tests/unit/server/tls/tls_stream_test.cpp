@@ -48,11 +48,11 @@ struct TlsPair {
         // A write to a peer that left must fail with EPIPE, not end the test.
         std::signal(SIGPIPE, SIG_IGN);
         tcp::acceptor acceptor{io, tcp::endpoint{asio::ip::address_v4::loopback(), 0}};
-        tcp::socket client_socket{io};
+        TlsStream::socket_type client_socket{io};
         client_socket.connect(acceptor.local_endpoint());
-        tcp::socket server_socket = acceptor.accept();
-        server.emplace(std::move(server_socket), *server_tls);
-        client.emplace(std::move(client_socket), *client_tls);
+        TlsStream::socket_type server_socket = acceptor.accept(io);
+        server.emplace(std::move(server_socket), server_tls);
+        client.emplace(std::move(client_socket), client_tls);
     }
 
     // Both handshakes, to completion.
