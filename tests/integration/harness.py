@@ -80,6 +80,16 @@ def free_port():
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def refused_port():
+    """A port on 127.0.0.1 that refuses connections for as long as the
+    context lasts: bound and not listening, so no server a parallel test
+    starts (an etcd, a backend) can take it and answer in its place."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        yield s.getsockname()[1]
+
+
 def can_connect(port, host="127.0.0.1", timeout=0.2):
     try:
         with socket.create_connection((host, port), timeout=timeout):

@@ -12,7 +12,7 @@ from admin_client import Admin
 from etcd_harness import Etcd, b64
 from fleet_helpers import (FleetTestCase, PREFIX, etcd_status, fleet_keys, node_report, served_by, start_node,
                            wait_revision)
-from harness import BackendsTestCase, free_port, wait_until
+from harness import BackendsTestCase, free_port, refused_port, wait_until
 from tls_helpers import Pki
 
 NODE_LEASE_S = 10  # NodeReporter::lease_ttl_seconds
@@ -164,7 +164,7 @@ class FleetTest(FleetTestCase):
                    message="a gracefully stopped node's report is still there")
 
     def test_a_dead_first_endpoint_fails_over_to_the_next(self):
-        with self.node(extra_endpoints=[f"http://127.0.0.1:{free_port()}"]) as t:
+        with refused_port() as dead, self.node(extra_endpoints=[f"http://127.0.0.1:{dead}"]) as t:
             wait_until(lambda: served_by(self.port) == "a", message="no failover to the live endpoint")
             self.assertEqual(etcd_status(t)["endpoint"], self.etcd.url)
             revision = self.etcd.put(PREFIX + "routes/main", "match: { path_prefix: / }\nupstream: b\n")

@@ -8,8 +8,8 @@ import signal
 import unittest
 
 from admin_client import Admin
-from harness import (EchoBackend, Turnout, TurnoutTestCase, free_port, get_json, render,
-                     request, wait_until)
+from harness import (EchoBackend, Turnout, TurnoutTestCase, free_port, get_json, refused_port,
+                     render, request, wait_until)
 
 CONFIG = """\
 workers: 2
@@ -46,9 +46,9 @@ class MetricsTest(TurnoutTestCase):
     def serving(self):
         """A turnout with 2 ready workers in front of echo backend "a";
         yields (port, admin)."""
-        with EchoBackend("a") as a:
+        with EchoBackend("a") as a, refused_port() as gone:
             port = free_port()
-            t = Turnout(render(CONFIG, port=port, a=a.address, gone=f"127.0.0.1:{free_port()}"))
+            t = Turnout(render(CONFIG, port=port, a=a.address, gone=f"127.0.0.1:{gone}"))
             self.turnouts = (t,)
             with t:
                 admin = Admin(t)

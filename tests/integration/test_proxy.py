@@ -14,7 +14,7 @@ import unittest
 
 from harness import (EchoBackend, RawConnection, Turnout, TurnoutTestCase, free_port,
                      get_json, header_values, pattern_chunks, pattern_sha256, raw_request,
-                     render, request, rss_kb)
+                     refused_port, render, request, rss_kb)
 
 MB = 1024 * 1024
 BIG = 200 * MB
@@ -80,7 +80,7 @@ def start_fixture(cls, template, names):
     stack = contextlib.ExitStack()
     cls.addClassCleanup(stack.close)
     cls.backends = {n: stack.enter_context(EchoBackend(n)) for n in names}
-    cls.dead_port = free_port()
+    cls.dead_port = stack.enter_context(refused_port())
     cls.port = free_port()
     config = render(template, port=cls.port, dead=f"127.0.0.1:{cls.dead_port}",
                     **{n: b.address for n, b in cls.backends.items()})
