@@ -8,7 +8,8 @@ import signal
 import threading
 import unittest
 
-from harness import BackendsTestCase, Turnout, free_port, render, request, wait_until
+from harness import (BackendsTestCase, Turnout, free_port, refused_port, render, request,
+                     wait_until)
 
 CONFIG = """\
 workers: 2
@@ -39,8 +40,9 @@ class AccessLogTest(BackendsTestCase):
 
     def start(self):
         port = free_port()
-        t = Turnout(render(CONFIG, port=port, a=self.a.address, gone=f"127.0.0.1:{free_port()}",
-                              gone2=f"127.0.0.1:{free_port()}"))
+        gone, gone2 = (self.enterContext(refused_port()) for _ in range(2))
+        t = Turnout(render(CONFIG, port=port, a=self.a.address, gone=f"127.0.0.1:{gone}",
+                           gone2=f"127.0.0.1:{gone2}"))
         self.turnouts = (t,)
         return port, t
 
