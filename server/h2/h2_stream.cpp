@@ -307,8 +307,12 @@ ssize_t H2Stream::produce(std::uint8_t* into, std::size_t length, std::uint32_t*
         return NGHTTP2_ERR_DEFERRED;
     }
     const auto size = std::min(length, piece_.size());
-    std::memcpy(into, piece_.data(), size);
-    piece_.remove_prefix(size);
+    // The last, empty piece of a body has no data pointer: memcpy's
+    // arguments must not be null even for no bytes.
+    if (size > 0) {
+        std::memcpy(into, piece_.data(), size);
+        piece_.remove_prefix(size);
+    }
     if (piece_.empty()) {
         if (!more_) {
             *flags |= NGHTTP2_DATA_FLAG_EOF;
