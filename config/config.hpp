@@ -2,7 +2,10 @@
 
 // The validated configuration model of SPEC §3. A Config is built once by
 // the loader, never modified afterwards, and shared as
-// std::shared_ptr<const Config>; a change makes a new Config.
+// std::shared_ptr<const Config>; a change makes a new Config, which shares
+// the routes and upstreams it did not change with the old one.
+
+#include "config/shared_list.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 
@@ -202,8 +205,10 @@ struct Config {
     std::optional<std::string> access_log;  // a path, or "stdout"
     Limits limits;
     std::vector<Listener> listeners;
-    std::vector<Upstream> upstreams;  // in file order
-    std::vector<Route> routes;        // in file order
+    // In file order; shared with the configs this one was copied from or
+    // to (a change copies only what it changes).
+    SharedList<Upstream> upstreams;
+    SharedList<Route> routes;
     // Set only in a bootstrap file (never sent to workers or stored).
     std::optional<EtcdSource> source;
 

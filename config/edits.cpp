@@ -259,13 +259,14 @@ EditResult put_split(const Config& live, const std::string& name,
         return EditError{EditError::Kind::invalid, std::move(errors)};
     }
     auto next = std::make_shared<Config>(live);
-    auto route = std::find_if(next->routes.begin(), next->routes.end(),
-                              [&](const Route& existing) { return existing.name == name; });
-    route->split.clear();
+    const auto found = std::find_if(next->routes.begin(), next->routes.end(),
+                                    [&](const Route& existing) { return existing.name == name; });
+    Route& route = next->routes.edit(static_cast<std::size_t>(found - next->routes.begin()));
+    route.split.clear();
     for (const auto& [upstream, weight] : weights) {
-        route->split.push_back(SplitEntry{upstream, static_cast<std::uint32_t>(weight)});
+        route.split.push_back(SplitEntry{upstream, static_cast<std::uint32_t>(weight)});
     }
-    route->single_upstream = false;
+    route.single_upstream = false;
     return changed(std::move(next));
 }
 

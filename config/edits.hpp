@@ -54,19 +54,19 @@ EditResult put_split(const Config& live, const std::string& name,
 // (worker/config_delta.hpp): the route or upstream replaces the one of the
 // same name where it stands, or is appended.
 template <typename Named>
-void put_named(std::vector<Named>& items, Named item) {
+void put_named(SharedList<Named>& items, Named item) {
     auto it = std::find_if(items.begin(), items.end(),
                            [&](const Named& existing) { return existing.name == item.name; });
     if (it != items.end()) {
-        *it = std::move(item);
+        items.replace(static_cast<std::size_t>(it - items.begin()), std::move(item));
     } else {
         items.push_back(std::move(item));
     }
 }
 
 template <typename Named>
-void erase_named(std::vector<Named>& items, std::string_view name) {
-    std::erase_if(items, [&](const Named& item) { return item.name == name; });
+void erase_named(SharedList<Named>& items, std::string_view name) {
+    items.erase_if([&](const Named& item) { return item.name == name; });
 }
 
 }  // namespace turnout::config

@@ -306,15 +306,15 @@ std::optional<Listener> listener_from_json(const json::value& value) {
 }
 
 // Decodes every item of the array `key` with `decode`.
-template <typename T, typename Decode>
-void read_items(Fields& fields, std::string_view key, std::vector<T>& out, Decode decode) {
+template <typename List, typename Decode>
+void read_items(Fields& fields, std::string_view key, List& out, Decode decode) {
     const json::array* items = fields.array(fields.get(key));
     if (!items) {
         return;
     }
     out.reserve(items->size());
     for (const auto& item : *items) {
-        std::optional<T> value = decode(item);
+        std::optional<typename List::value_type> value = decode(item);
         if (!fields.check(value.has_value())) {
             return;
         }

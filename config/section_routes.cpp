@@ -157,7 +157,7 @@ Route read_route(Context& context, const Cursor& at, const KnownUpstreams& known
     return route;
 }
 
-KnownUpstreams known_upstreams(const std::vector<Upstream>& upstreams) {
+KnownUpstreams known_upstreams(const SharedList<Upstream>& upstreams) {
     KnownUpstreams known;
     for (const auto& upstream : upstreams) {
         known.names.insert(upstream.name);
@@ -168,10 +168,10 @@ KnownUpstreams known_upstreams(const std::vector<Upstream>& upstreams) {
 
 }  // namespace
 
-std::vector<Route> read_routes(Context& context, const Cursor& at,
-                               const std::vector<Upstream>& upstreams) {
+SharedList<Route> read_routes(Context& context, const Cursor& at,
+                              const SharedList<Upstream>& upstreams) {
     KnownUpstreams known = known_upstreams(upstreams);
-    std::vector<Route> routes;
+    SharedList<Route> routes;
     UniqueCheck names("route name");
     for_each_item(context, at, [&](const Cursor& item) {
         routes.push_back(read_route(context, item, known, names));
@@ -180,7 +180,7 @@ std::vector<Route> read_routes(Context& context, const Cursor& at,
 }
 
 Route read_route_body(Context& context, const Cursor& at, const std::string& name,
-                      const std::vector<Upstream>& upstreams) {
+                      const SharedList<Upstream>& upstreams) {
     MapReader map = route_map(context, at);
     Route route;
     route.name = name;

@@ -202,9 +202,9 @@ Upstream read_upstream(Context& context, const std::string& name, const Cursor& 
 
 }  // namespace
 
-std::vector<Upstream> read_upstreams(Context& context, const Cursor& at) {
+SharedList<Upstream> read_upstreams(Context& context, const Cursor& at) {
     MapReader map(context, at, "upstream name");
-    std::vector<Upstream> upstreams;
+    SharedList<Upstream> upstreams;
     for (const auto& entry : map.entries()) {
         if (!is_name(entry.key)) {
             context.error(Cursor{entry.value.node, entry.value.path, entry.key_mark},

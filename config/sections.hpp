@@ -26,17 +26,17 @@ std::vector<Listener> read_listeners(Context& context, const Cursor& at);
 
 // Every upstream declared, even one with errors, so that routes naming it
 // are not reported as naming an unknown upstream.
-std::vector<Upstream> read_upstreams(Context& context, const Cursor& at);
+SharedList<Upstream> read_upstreams(Context& context, const Cursor& at);
 
 // Checks each route's upstreams against `upstreams`.
-std::vector<Route> read_routes(Context& context, const Cursor& at,
-                               const std::vector<Upstream>& upstreams);
+SharedList<Route> read_routes(Context& context, const Cursor& at,
+                              const SharedList<Upstream>& upstreams);
 
 // One route on its own, as the body of PUT /v1/routes/NAME: the same keys
 // and checks as an item of `routes:`, except that `name` may be left out
 // (it is `name`) and, when given, must equal `name`.
 Route read_route_body(Context& context, const Cursor& at, const std::string& name,
-                      const std::vector<Upstream>& upstreams);
+                      const SharedList<Upstream>& upstreams);
 
 // One upstream on its own, as the body of PUT /v1/upstreams/NAME: the map
 // that would follow `NAME:` under `upstreams:`. `name` is not checked here.

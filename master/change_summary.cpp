@@ -10,9 +10,9 @@ namespace {
 // Names listed per kind before the rest are only counted.
 constexpr std::size_t names_shown = 3;
 
-template <typename Item>
-std::string diff(const char* kind, const std::vector<Item>& before,
-                 const std::vector<Item>& after) {
+template <typename List>
+std::string diff(const char* kind, const List& before, const List& after) {
+    using Item = typename List::value_type;
     std::map<std::string, const Item*> old_items;
     for (const auto& item : before) {
         old_items[item.name] = &item;

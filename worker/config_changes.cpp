@@ -19,7 +19,7 @@ bool same_settings(const config::Config& a, const config::Config& b) {
 }
 
 template <class Item>
-config::StringMap<std::size_t> positions(const std::vector<Item>& items) {
+config::StringMap<std::size_t> positions(const config::SharedList<Item>& items) {
     config::StringMap<std::size_t> found;
     found.reserve(items.size());
     for (std::size_t i = 0; i < items.size(); ++i) {

@@ -12,8 +12,8 @@ using worker::ConfigDelta;
 // The names whose item differs between the two lists (added, removed or
 // changed), up to two: more than one means no single change.
 template <typename Named>
-std::vector<std::string> differing_names(const std::vector<Named>& before,
-                                         const std::vector<Named>& after) {
+std::vector<std::string> differing_names(const config::SharedList<Named>& before,
+                                         const config::SharedList<Named>& after) {
     std::map<std::string_view, const Named*> old_items;
     for (const auto& item : before) {
         old_items[item.name] = &item;
@@ -38,7 +38,7 @@ std::vector<std::string> differing_names(const std::vector<Named>& before,
 }
 
 template <typename Named>
-const Named* find_named(const std::vector<Named>& items, std::string_view name) {
+const Named* find_named(const config::SharedList<Named>& items, std::string_view name) {
     for (const auto& item : items) {
         if (item.name == name) {
             return &item;

@@ -12,7 +12,7 @@ namespace {
 
 template <typename Item>
 std::string unknown_name(std::string_view what, const std::string& name,
-                         const std::vector<Item>& items) {
+                         const config::SharedList<Item>& items) {
     std::vector<std::string> known;
     for (const auto& item : items) {
         known.push_back(item.name);

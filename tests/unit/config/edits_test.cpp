@@ -91,6 +91,23 @@ TEST_CASE("put_route replaces a route in place", "[config]") {
     CHECK(two.split == std::vector<SplitEntry>{{"app", 1}});
     CHECK(next->routes[0] == live->routes[0]);
     CHECK(next->routes[2] == live->routes[2]);
+    CHECK(live->routes[1].match.path == "/two/");
+}
+
+// What keeps a one-route change cheap with many routes: the new config
+// holds the very routes and upstreams it did not change.
+TEST_CASE("an edit shares what it did not change with the live config", "[config]") {
+    auto live = load_ok(live_yaml);
+    auto next = require_config(put_route(*live, "two", "{ upstream: app }", "PUT"));
+    CHECK(&next->routes[0] == &live->routes[0]);
+    CHECK(&next->routes[2] == &live->routes[2]);
+    CHECK(&next->upstreams[0] == &live->upstreams[0]);
+
+    auto split = require_config(put_split(*next, "three", {{"app", 10}, {"canary", 90}}));
+    CHECK(&split->routes[0] == &live->routes[0]);
+    CHECK(&split->routes[1] == &next->routes[1]);
+    CHECK(split->routes[2].split.front().weight == 10);
+    CHECK(live->routes[2].split.front().weight == 50);
 }
 
 TEST_CASE("put_route refuses a body that is not a valid route", "[config]") {

@@ -106,7 +106,7 @@ TEST_CASE("strings that are not UTF-8 survive parse_json", "[config]") {
     // The loader takes header values byte for byte, so a config may hold
     // bytes that are not UTF-8; Boost.JSON's parser refuses them unless told.
     Config config = *load_ok(preamble + "routes:\n  - { name: r, upstream: app }\n");
-    config.routes[0].request_headers.set = {{"X-Raw", "caf\xe9 \xff"}};
+    config.routes.edit(0).request_headers.set = {{"X-Raw", "caf\xe9 \xff"}};
     std::string text = to_json_text(config);
     boost::system::error_code error;
     json::parse(text, error);

@@ -88,10 +88,10 @@ TEST_CASE("durations and sizes are written in their shortest exact unit", "[conf
     config.limits.drain_timeout = 5min;
     config.limits.max_header_bytes = 32 * 1024;
     config.limits.max_body_bytes = 3ULL << 30;
-    config.upstreams[0].timeouts.response = 2h;
-    config.upstreams[0].keepalive.idle_timeout = 0ms;
-    config.upstreams[1].health_check = HealthCheck{};
-    config.upstreams[1].health_check->interval = 90s;
+    config.upstreams.edit(0).timeouts.response = 2h;
+    config.upstreams.edit(0).keepalive.idle_timeout = 0ms;
+    config.upstreams.edit(1).health_check = HealthCheck{};
+    config.upstreams.edit(1).health_check->interval = 90s;
 
     std::string text = to_yaml(config);
     CHECK_THAT(text, Contains("header_timeout: 1500ms"));

@@ -69,10 +69,10 @@ Config edited(const Config& from, std::mt19937& rng, int& next_name) {
     auto chance = [&rng](int percent) {
         return std::uniform_int_distribution<int>(0, 99)(rng) < percent;
     };
-    std::erase_if(to.routes, [&](const Route&) { return chance(5); });
-    for (auto& kept : to.routes) {
+    to.routes.erase_if([&](const Route&) { return chance(5); });
+    for (std::size_t i = 0; i < to.routes.size(); ++i) {
         if (chance(5)) {
-            kept = route(rng, kept.name);
+            to.routes.replace(i, route(rng, to.routes[i].name));
         }
     }
     const int added = std::uniform_int_distribution<int>(0, 2)(rng);
@@ -80,22 +80,24 @@ Config edited(const Config& from, std::mt19937& rng, int& next_name) {
         to.routes.push_back(route(rng, "n" + std::to_string(next_name++)));
     }
     if (chance(15) && to.routes.size() > 2) {
-        std::swap(to.routes.front(), to.routes.back());
+        const Route first = to.routes.front();
+        to.routes.replace(0, to.routes.back());
+        to.routes.replace(to.routes.size() - 1, first);
     }
     if (chance(15)) {
-        to.routes.insert(to.routes.begin(), route(rng, "n" + std::to_string(next_name++)));
+        to.routes.insert(0, route(rng, "n" + std::to_string(next_name++)));
     }
     if (chance(20)) {
-        to.upstreams[1] = upstream("u1", 10);
+        to.upstreams.replace(1, upstream("u1", 10));
     }
     if (chance(20)) {
-        to.upstreams.insert(to.upstreams.begin(), upstream("u" + std::to_string(next_name++)));
+        to.upstreams.insert(0, upstream("u" + std::to_string(next_name++)));
     }
     if (chance(10)) {
         // Only routes that no longer use it: a validated config has no
         // dangling upstream.
-        std::erase_if(to.routes, [](const Route& r) { return r.split.front().upstream == "u2"; });
-        std::erase_if(to.upstreams, [](const Upstream& u) { return u.name == "u2"; });
+        to.routes.erase_if([](const Route& r) { return r.split.front().upstream == "u2"; });
+        to.upstreams.erase_if([](const Upstream& u) { return u.name == "u2"; });
     }
     return to;
 }
@@ -193,10 +195,11 @@ TEST_CASE("kept routes that change their order make a snapshot travel",
     std::mt19937 rng(7);
     const Config from = base_config(rng, 10);
     Config to = from;
-    std::swap(to.routes[2], to.routes[5]);
+    to.routes.replace(2, from.routes[5]);
+    to.routes.replace(5, from.routes[2]);
     CHECK_FALSE(changes_between(from, to));
     to = from;
-    to.routes.insert(to.routes.begin() + 3, route(rng, "new"));
+    to.routes.insert(3, route(rng, "new"));
     CHECK_FALSE(changes_between(from, to));
 }
 
@@ -207,7 +210,7 @@ TEST_CASE("an unchanged config is no changes, a one-route change is one",
     REQUIRE(changes_between(from, from));
     CHECK(changes_between(from, from)->empty());
     Config to = from;
-    to.routes[4].split = {{"u2", 1}, {"u1", 1}};
+    to.routes.edit(4).split = {{"u2", 1}, {"u1", 1}};
     const auto changes = changes_between(from, to);
     REQUIRE(changes);
     REQUIRE(changes->size() == 1);
@@ -221,8 +224,8 @@ TEST_CASE("a whole config that replaces most routes travels as a snapshot",
     const Config from = base_config(rng, 10);
     Config to = from;
     for (int i = 0; i < 7; ++i) {
-        to.routes[i].split = {{"u2", 1}};
-        to.routes[i].match.path = "/changed";
+        to.routes.edit(i).split = {{"u2", 1}};
+        to.routes.edit(i).match.path = "/changed";
     }
     CHECK_FALSE(changes_between(from, to));
 }
