@@ -5,6 +5,7 @@
 // ProxyExchange, and answers with turnout's own errors when it cannot. The
 // exchange sees it only as its Downstream.
 
+#include "server/http/fields.hpp"
 #include "config/config.hpp"
 #include "server/deadline.hpp"
 #include "server/downstream.hpp"
@@ -63,7 +64,7 @@ public:
     bool request_complete() const override { return request_->parser->is_done(); }
     // Beast merges an HTTP/1.1 body's trailers into the head, after it went
     // upstream: they are not forwarded (SPEC).
-    const boost::beast::http::fields* request_trailers() const override { return nullptr; }
+    const Fields* request_trailers() const override { return nullptr; }
     const std::string& client_ip() const override { return client_ip_; }
     bool is_tls() const override { return socket_.is_tls(); }
     bool draining() const override { return draining_; }

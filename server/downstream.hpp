@@ -15,6 +15,7 @@
 // Messages are Beast buffer_body messages: a write sends what the message's
 // body().data/size/more point at, and a read fills body_buffer().
 
+#include "server/http/fields.hpp"
 #include "server/inline_handler.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -35,8 +36,8 @@ class TransportStream;
 class Downstream {
 public:
     using error_code = boost::system::error_code;
-    using Request = boost::beast::http::request<boost::beast::http::buffer_body>;
-    using Response = boost::beast::http::response<boost::beast::http::buffer_body>;
+    using Request = boost::beast::http::request<boost::beast::http::buffer_body, Fields>;
+    using Response = boost::beast::http::response<boost::beast::http::buffer_body, Fields>;
     // Room for a pointer to the exchange and a little more: the handlers
     // are kept inline, so a step of a request allocates nothing.
     static constexpr std::size_t handler_size = 32;
@@ -56,7 +57,7 @@ public:
     virtual bool request_complete() const = 0;
     // Trailer fields to send upstream after a chunked body, once the
     // request is complete; nullptr when there are none to forward.
-    virtual const boost::beast::http::fields* request_trailers() const = 0;
+    virtual const Fields* request_trailers() const = 0;
     virtual const std::string& client_ip() const = 0;
     // The client reached turnout over TLS (X-Forwarded-Proto: https).
     virtual bool is_tls() const = 0;

@@ -7,6 +7,7 @@
 // connection holds none (tens of kB each, where nginx needs about one). An
 // HTTP/2 stream borrows one only once its body moves (H2Stream).
 
+#include "server/http/fields.hpp"
 #include "server/lending_pool.hpp"
 
 #include <boost/beast/http/buffer_body.hpp>
@@ -22,7 +23,7 @@ namespace turnout::server {
 struct ExchangeBuffers {
     static constexpr std::size_t body_size = 64 * 1024;
     using ResponseSerializer =
-        boost::beast::http::response_serializer<boost::beast::http::buffer_body>;
+        boost::beast::http::response_serializer<boost::beast::http::buffer_body, Fields>;
 
     // For the pool: what comes back holds no response (head_text keeps
     // its capacity for the next).
@@ -35,7 +36,7 @@ struct ExchangeBuffers {
     // the chunks; any other is written as head_text, then its body as it
     // is (unframed_response points at it meanwhile).
     std::optional<ResponseSerializer> response;
-    const boost::beast::http::response<boost::beast::http::buffer_body>* unframed_response =
+    const boost::beast::http::response<boost::beast::http::buffer_body, Fields>* unframed_response =
         nullptr;
     std::string head_text;
     // Last, so a small exchange that fills only the start of it touches

@@ -20,7 +20,8 @@ std::string_view path_of(std::string_view target) {
 
 }  // namespace
 
-std::shared_ptr<RouteEntry> match_route(ServingState& state, const http::request_header<>& request,
+std::shared_ptr<RouteEntry> match_route(ServingState& state,
+                                        const http::request_header<Fields>& request,
                                         std::string_view client_ip, std::string_view protocol) {
     auto route = state.routes().match(RouteRequest{
         request[http::field::host], path_of(request.target()), request.method_string(), request});

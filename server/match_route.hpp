@@ -5,6 +5,7 @@
 // method; a request no route takes is written to the access log here, as
 // 404 no_route, and the caller answers it.
 
+#include "server/http/fields.hpp"
 #include "server/routing/route_table.hpp"
 
 #include <boost/beast/http/message.hpp>
@@ -17,7 +18,7 @@ namespace turnout::server {
 class ServingState;
 
 std::shared_ptr<RouteEntry> match_route(ServingState& state,
-                                        const boost::beast::http::request_header<>& request,
+                                        const boost::beast::http::request_header<Fields>& request,
                                         std::string_view client_ip, std::string_view protocol);
 
 }  // namespace turnout::server

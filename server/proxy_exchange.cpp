@@ -362,7 +362,7 @@ void ProxyExchange::on_response_head(AttemptError error) {
     rewrite_response();
 }
 
-const boost::beast::http::fields* ProxyExchange::trailers() const {
+const Fields* ProxyExchange::trailers() const {
     return current_.downstream->request_chunked() && current_.downstream->request_complete()
                ? current_.downstream->request_trailers()
                : nullptr;

@@ -14,6 +14,7 @@
 // exchange is not made per request: its worker's ExchangePool lends it, one
 // request at a time, and takes it back once the last handler let go.
 
+#include "server/http/fields.hpp"
 #include "server/access_log.hpp"
 #include "server/downstream.hpp"
 #include "server/routing/route_table.hpp"
@@ -116,7 +117,7 @@ private:
         bool replay_overflow = false;
         // An idempotent chunked request's head as first sent, before
         // trailers were merged into it.
-        std::optional<boost::beast::http::request_header<>> replay_head;
+        std::optional<boost::beast::http::request_header<Fields>> replay_head;
     };
 
     // A reference for a handler to hold while an operation is pending.
@@ -134,7 +135,7 @@ private:
     void write_request_body(std::size_t size);
     void on_request_sent(AttemptError error);
     // The client's trailers, to end a chunked body with, once it sent them.
-    const boost::beast::http::fields* trailers() const;
+    const Fields* trailers() const;
     void read_response_head();
     void on_response_head(AttemptError error);
 

@@ -8,6 +8,7 @@
 // keep-alive connection holds only its socket, its deadline and a few
 // hundred bytes (nginx's idle connection holds about that much).
 
+#include "server/http/fields.hpp"
 #include "config/config.hpp"
 #include "server/downstream.hpp"
 #include "server/http/chunked_scanner.hpp"
@@ -24,7 +25,8 @@
 namespace turnout::server {
 
 struct RequestState {
-    using Parser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
+    using Parser =
+        boost::beast::http::request_parser<boost::beast::http::buffer_body, FieldAllocator<char>>;
 
     // What `input` holds lent: most request heads fit whole, and a read
     // takes up to this much at once. A longer head grows it up to

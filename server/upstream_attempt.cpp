@@ -150,7 +150,7 @@ void UpstreamAttempt::send_body(Handler done) {
                       });
 }
 
-void UpstreamAttempt::send_trailers(const http::fields& trailers, Handler done) {
+void UpstreamAttempt::send_trailers(const Fields& trailers, Handler done) {
     BOOST_ASSERT(phase_ == Phase::sending);
     last_chunk_ = "0\r\n";
     for (const auto& field : trailers) {

@@ -9,6 +9,7 @@
 // ProxyExchange holds one UpstreamAttempt and starts it again for each try
 // and, lent with its exchange, for each request: neither allocates.
 
+#include "server/http/fields.hpp"
 #include "server/deadline.hpp"
 #include "server/inline_handler.hpp"
 #include "server/transport_stream.hpp"
@@ -47,8 +48,8 @@ enum class AttemptError : std::uint8_t {
 class UpstreamAttempt {
 public:
     using error_code = boost::system::error_code;
-    using Request = boost::beast::http::request<boost::beast::http::buffer_body>;
-    using Response = boost::beast::http::response<boost::beast::http::buffer_body>;
+    using Request = boost::beast::http::request<boost::beast::http::buffer_body, Fields>;
+    using Response = boost::beast::http::response<boost::beast::http::buffer_body, Fields>;
     // Room for a shared_ptr to the exchange and a little more.
     static constexpr std::size_t handler_size = 32;
     using Handler = InlineHandler<handler_size, AttemptError>;
@@ -80,7 +81,7 @@ public:
     // Ends a chunked body whose last piece went out with body().more still
     // true: the last chunk with `trailers` (RFC 9112 §7.1.2), which Beast's
     // serializer cannot write.
-    void send_trailers(const boost::beast::http::fields& trailers, Handler done);
+    void send_trailers(const Fields& trailers, Handler done);
     // The request went out whole (on this try or, before the next one
     // sends, on the last).
     bool request_sent() const {
@@ -117,8 +118,9 @@ public:
 
 private:
     using RequestSerializer =
-        boost::beast::http::request_serializer<boost::beast::http::buffer_body>;
-    using ResponseParser = boost::beast::http::response_parser<boost::beast::http::buffer_body>;
+        boost::beast::http::request_serializer<boost::beast::http::buffer_body, Fields>;
+    using ResponseParser =
+        boost::beast::http::response_parser<boost::beast::http::buffer_body, FieldAllocator<char>>;
 
     static constexpr std::size_t max_kept_buffer = 16 * 1024;
 

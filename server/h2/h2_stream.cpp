@@ -337,7 +337,7 @@ void H2Stream::on_timeout() {
 // The response head as HTTP/2 fields: lowercase names, no
 // connection-specific ones. The scratch space is the worker's own (one
 // thread), reused by every response.
-void H2Stream::submit(const http::fields& fields, unsigned status, bool with_body) {
+void H2Stream::submit(const Fields& fields, unsigned status, bool with_body) {
     static thread_local std::vector<nghttp2_nv> fields_out;
     static thread_local std::string names;
     std::size_t names_size = 0;

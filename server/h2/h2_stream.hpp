@@ -14,6 +14,7 @@
 // once nghttp2 took the piece, which it does only as the client's window
 // and the socket allow.
 
+#include "server/http/fields.hpp"
 #include "config/config.hpp"
 #include "server/downstream.hpp"
 #include "server/exchange_buffers.hpp"
@@ -66,9 +67,7 @@ public:
     boost::asio::io_context::executor_type get_executor() override;
     Request& request() override { return request_; }
     bool request_chunked() const override { return chunked_; }
-    const boost::beast::http::fields* request_trailers() const override {
-        return trailers_ ? &*trailers_ : nullptr;
-    }
+    const Fields* request_trailers() const override { return trailers_ ? &*trailers_ : nullptr; }
     const std::string& client_ip() const override;
     bool is_tls() const override;
     bool draining() const override;
@@ -93,7 +92,7 @@ private:
     // Counts a field against limits.max_headers and max_header_list_size.
     bool within_header_limits(std::string_view name, std::string_view value);
     void refuse(boost::beast::http::status status, std::string_view reason);
-    void submit(const boost::beast::http::fields& fields, unsigned status, bool with_body);
+    void submit(const Fields& fields, unsigned status, bool with_body);
     void deliver_body();
     void complete_read(boost::system::error_code ec, std::size_t size);
     void complete_write(boost::system::error_code ec);
@@ -119,7 +118,7 @@ private:
     bool closed_ = false;
     std::uint64_t body_received_ = 0;
     std::string received_;  // request body not yet taken, at most the stream's window
-    std::optional<boost::beast::http::fields> trailers_;
+    std::optional<Fields> trailers_;
     BodyHandler body_handler_;
     std::unique_ptr<ExchangeBuffers> buffers_;  // lent while the body moves
     // Calls on_timeout(); armed while the exchange waits on the client.

@@ -14,7 +14,7 @@ void append_version(std::string& out, unsigned version) {
 }
 
 // The length of the fields' text and the blank line.
-std::size_t fields_size(const boost::beast::http::fields& fields) {
+std::size_t fields_size(const Fields& fields) {
     std::size_t size = 2;
     for (const auto& field : fields) {
         size += field.name_string().size() + field.value().size() + 4;
@@ -24,7 +24,7 @@ std::size_t fields_size(const boost::beast::http::fields& fields) {
 
 // The fields and the blank line (`size` bytes), copied into room made for
 // them at once: no capacity check per piece.
-void append_fields(std::string& out, const boost::beast::http::fields& fields, std::size_t size) {
+void append_fields(std::string& out, const Fields& fields, std::size_t size) {
     const std::size_t start = out.size();
     out.resize(start + size);
     char* cursor = out.data() + start;
@@ -45,7 +45,7 @@ void append_fields(std::string& out, const boost::beast::http::fields& fields, s
 
 // Each reserves the whole head first: one allocation for a string that
 // grows, not one per doubling.
-void append_head_text(std::string& out, const boost::beast::http::request_header<>& head) {
+void append_head_text(std::string& out, const boost::beast::http::request_header<Fields>& head) {
     const auto fields = fields_size(head);
     out.reserve(out.size() + head.method_string().size() + head.target().size() + 11 + fields);
     out.append(head.method_string()).push_back(' ');
@@ -55,7 +55,7 @@ void append_head_text(std::string& out, const boost::beast::http::request_header
     append_fields(out, head, fields);
 }
 
-void append_head_text(std::string& out, const boost::beast::http::response_header<>& head) {
+void append_head_text(std::string& out, const boost::beast::http::response_header<Fields>& head) {
     const auto fields = fields_size(head);
     out.reserve(out.size() + head.reason().size() + 15 + fields);
     append_version(out, head.version());

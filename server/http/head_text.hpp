@@ -6,6 +6,8 @@
 // buffer sequence (a piece per field) at some thousand instructions per
 // head; it is used for the heads whose body needs no framing of ours.
 
+#include "server/http/fields.hpp"
+
 #include <boost/beast/http/message.hpp>
 
 #include <string>
@@ -13,9 +15,9 @@
 namespace turnout::server {
 
 // "METHOD target HTTP/x.y\r\n", the fields, "\r\n".
-void append_head_text(std::string& out, const boost::beast::http::request_header<>& head);
+void append_head_text(std::string& out, const boost::beast::http::request_header<Fields>& head);
 // "HTTP/x.y code reason\r\n", the fields, "\r\n"; the reason is the one
 // received, else the status's own (as Beast's).
-void append_head_text(std::string& out, const boost::beast::http::response_header<>& head);
+void append_head_text(std::string& out, const boost::beast::http::response_header<Fields>& head);
 
 }  // namespace turnout::server

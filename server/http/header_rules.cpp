@@ -49,7 +49,7 @@ void add_nominated(boost::container::small_vector_base<std::string_view>& names,
 
 // All values of `name` joined with ", " (a list header may arrive as several
 // fields), or an empty string when there are none.
-std::string joined_values(const http::fields& fields, std::string_view name) {
+std::string joined_values(const Fields& fields, std::string_view name) {
     std::string joined;
     auto [first, last] = fields.equal_range(name);
     for (auto it = first; it != last; ++it) {
@@ -62,7 +62,7 @@ std::string joined_values(const http::fields& fields, std::string_view name) {
 }
 
 // Sets `name` to its existing values followed by `value`, as one field.
-void append_value(http::fields& fields, std::string_view name, std::string_view value) {
+void append_value(Fields& fields, std::string_view name, std::string_view value) {
     std::string joined = joined_values(fields, name);
     if (!joined.empty()) {
         joined += ", ";
@@ -76,7 +76,7 @@ void append_value(http::fields& fields, std::string_view name, std::string_view 
 // One walk over the fields in their list: a request has a handful, and a
 // lookup by name per hop-by-hop header (seven of them) cost more than
 // comparing each field's known-name code once.
-void remove_hop_by_hop(http::fields& fields) {
+void remove_hop_by_hop(Fields& fields) {
     // The names are views into the Connection fields, so those are erased
     // in a second walk, after every field they nominate.
     // Room for the usual few names without an allocation.
@@ -109,7 +109,7 @@ void remove_hop_by_hop(http::fields& fields) {
     }
 }
 
-void apply_header_rules(http::fields& fields, const config::HeaderRules& rules) {
+void apply_header_rules(Fields& fields, const config::HeaderRules& rules) {
     for (const std::string& name : rules.remove) {
         fields.erase(name);
     }
@@ -120,8 +120,7 @@ void apply_header_rules(http::fields& fields, const config::HeaderRules& rules) 
 
 // One walk finds which of these headers the client sent: each one it did
 // not (the usual case) is a plain insert, not a lookup and an erase.
-void add_forwarded_headers(http::fields& fields, std::string_view client_ip,
-                           std::string_view proto) {
+void add_forwarded_headers(Fields& fields, std::string_view client_ip, std::string_view proto) {
     bool sent_for = false;
     bool sent_proto = false;
     bool sent_host = false;

@@ -3,6 +3,7 @@
 // Header rewriting of SPEC §5 and the per-route `request_headers` /
 // `response_headers` rules of SPEC §3.
 
+#include "server/http/fields.hpp"
 #include "config/config.hpp"
 
 #include <boost/beast/http/fields.hpp>
@@ -13,15 +14,14 @@ namespace turnout::server {
 
 // Removes the hop-by-hop headers: Connection and every header it names,
 // Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade.
-void remove_hop_by_hop(boost::beast::http::fields& fields);
+void remove_hop_by_hop(Fields& fields);
 
 // Applies `remove` first, then `set` (replacing any existing value).
-void apply_header_rules(boost::beast::http::fields& fields, const config::HeaderRules& rules);
+void apply_header_rules(Fields& fields, const config::HeaderRules& rules);
 
 // Appends the client address to X-Forwarded-For (", "-separated), sets
 // X-Forwarded-Proto and X-Forwarded-Host (from the Host header, if any), and
 // appends "1.1 turnout" to Via.
-void add_forwarded_headers(boost::beast::http::fields& fields, std::string_view client_ip,
-                           std::string_view proto);
+void add_forwarded_headers(Fields& fields, std::string_view client_ip, std::string_view proto);
 
 }  // namespace turnout::server

@@ -9,7 +9,7 @@ namespace http = boost::beast::http;
 namespace {
 
 // Whether any value of `field` holds `token` in its comma-separated list.
-bool has_token(const http::fields& fields, http::field field, std::string_view token) {
+bool has_token(const Fields& fields, http::field field, std::string_view token) {
     auto [first, last] = fields.equal_range(field);
     for (auto it = first; it != last; ++it) {
         std::string_view list = it->value();
@@ -33,13 +33,13 @@ bool has_token(const http::fields& fields, http::field field, std::string_view t
 
 }  // namespace
 
-bool is_websocket_upgrade(const http::request_header<>& request) {
+bool is_websocket_upgrade(const http::request_header<Fields>& request) {
     return request.method() == http::verb::get && request.version() >= 11 &&
            has_token(request, http::field::upgrade, "websocket") &&
            has_token(request, http::field::connection, "upgrade");
 }
 
-void keep_websocket_upgrade(http::fields& fields) {
+void keep_websocket_upgrade(Fields& fields) {
     fields.set(http::field::connection, "Upgrade");
     fields.set(http::field::upgrade, "websocket");
 }

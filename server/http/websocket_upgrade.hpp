@@ -5,6 +5,8 @@
 // handshake is the exception: its request and the upstream's 101 keep them,
 // and the connection becomes a Tunnel. Any other Upgrade value is dropped.
 
+#include "server/http/fields.hpp"
+
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/message.hpp>
 
@@ -12,10 +14,10 @@ namespace turnout::server {
 
 // An HTTP/1.1 GET with `Upgrade: websocket` and `upgrade` among the
 // Connection tokens (both case-insensitive, in any list position).
-bool is_websocket_upgrade(const boost::beast::http::request_header<>& request);
+bool is_websocket_upgrade(const boost::beast::http::request_header<Fields>& request);
 
 // Puts back `Connection: Upgrade` and `Upgrade: websocket` after
 // remove_hop_by_hop() took them out.
-void keep_websocket_upgrade(boost::beast::http::fields& fields);
+void keep_websocket_upgrade(Fields& fields);
 
 }  // namespace turnout::server

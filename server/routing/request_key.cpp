@@ -20,8 +20,8 @@ std::string_view find_cookie(std::string_view cookie_header, std::string_view na
     return {};
 }
 
-std::string_view request_key(const config::KeySource& source,
-                             const boost::beast::http::fields& fields, std::string_view client_ip) {
+std::string_view request_key(const config::KeySource& source, const Fields& fields,
+                             std::string_view client_ip) {
     using Kind = config::KeySource::Kind;
     switch (source.kind) {
     case Kind::none:

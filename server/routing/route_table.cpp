@@ -75,8 +75,7 @@ HostKey host_key(std::string_view host) {
     return result;
 }
 
-bool has_header_value(const boost::beast::http::fields& headers, std::string_view name,
-                      std::string_view value) {
+bool has_header_value(const Fields& headers, std::string_view name, std::string_view value) {
     auto [first, last] = headers.equal_range(name);
     for (auto it = first; it != last; ++it) {
         if (it->value() == value) {

@@ -5,6 +5,7 @@
 // host and path, never to the number of routes. Routes can be added and
 // removed one at a time, so a one-route change does not rebuild the table.
 
+#include "server/http/fields.hpp"
 #include "config/config.hpp"
 #include "server/routing/split_picker.hpp"
 
@@ -49,7 +50,7 @@ struct RouteRequest {
     std::string_view host;    // the Host header as received (any case, may carry :port)
     std::string_view path;    // request-target path, without the query
     std::string_view method;  // as received, e.g. "GET"
-    const boost::beast::http::fields& headers;
+    const Fields& headers;
 };
 
 class RouteTable {

@@ -87,7 +87,7 @@ void probe(const RouteTable& table, const RouteTableModel& model, std::string_vi
     std::string_view host = take_field(line);
     std::string_view path = take_field(line);
     std::string_view method = take_field(line);
-    http::fields headers;
+    Fields headers;
     while (!line.empty()) {
         std::string_view header = take_field(line);
         std::string_view name = take_field(header, ':');

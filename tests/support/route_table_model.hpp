@@ -5,6 +5,7 @@
 // is slow but obviously right. The unit tests and the route_lookup fuzz
 // target compare the real table with it.
 
+#include "server/http/fields.hpp"
 #include "config/config.hpp"
 
 #include <boost/beast/http/fields.hpp>
@@ -34,7 +35,7 @@ public:
     // The name of the route for the request, "" when none matches. `host`
     // is the Host header as received.
     std::string match(std::string_view host, std::string_view path, std::string_view method,
-                      const boost::beast::http::fields& headers) const {
+                      const turnout::server::Fields& headers) const {
         const std::string request_host = normalize_host(host);
         std::vector<Candidate> candidates;
         for (const auto& [name, model] : routes_) {
@@ -125,7 +126,7 @@ private:
     }
 
     static bool accepts(const config::RouteMatch& match, std::string_view method,
-                        const boost::beast::http::fields& headers) {
+                        const turnout::server::Fields& headers) {
         const auto& methods = match.methods;
         if (!methods.empty() &&
             std::find(methods.begin(), methods.end(), method) == methods.end()) {

@@ -63,7 +63,7 @@ TEST_CASE("a returned buffer holds no response", "[server]") {
     namespace http = boost::beast::http;
     ExchangeBufferPool pool;
     auto buffers = pool.take();
-    http::response<http::buffer_body> response;
+    http::response<http::buffer_body, turnout::server::Fields> response;
     buffers->response.emplace(response);
     pool.give_back(std::move(buffers));
     CHECK_FALSE(pool.take()->response.has_value());

@@ -21,6 +21,7 @@ namespace http = boost::beast::http;
 using turnout::config::Config;
 using turnout::config::Route;
 using turnout::config::Upstream;
+using turnout::server::Fields;
 using turnout::server::RouteRequest;
 using turnout::server::ServingState;
 using turnout::worker::changes_between;
@@ -105,7 +106,7 @@ Config edited(const Config& from, std::mt19937& rng, int& next_name) {
 // The route the request matches and its upstream, marked "(stale)" when
 // the route entry does not point at the state's upstream of that name.
 std::string matched(const ServingState& state, const std::string& host, const std::string& path) {
-    const http::fields headers;
+    const Fields headers;
     const auto entry = state.routes().match(RouteRequest{host, path, "GET", headers});
     if (!entry) {
         return "404";

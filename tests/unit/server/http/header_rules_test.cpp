@@ -9,12 +9,13 @@ namespace http = boost::beast::http;
 using turnout::config::HeaderRules;
 using turnout::server::add_forwarded_headers;
 using turnout::server::apply_header_rules;
+using turnout::server::Fields;
 using turnout::server::remove_hop_by_hop;
 
 namespace {
 
 // Every value of `name`, in order.
-std::vector<std::string> values(const http::fields& fields, std::string_view name) {
+std::vector<std::string> values(const Fields& fields, std::string_view name) {
     std::vector<std::string> result;
     for (const auto& field : fields) {
         if (boost::beast::iequals(field.name_string(), name)) {
@@ -24,7 +25,7 @@ std::vector<std::string> values(const http::fields& fields, std::string_view nam
     return result;
 }
 
-std::size_t count(const http::fields& fields) {
+std::size_t count(const Fields& fields) {
     return static_cast<std::size_t>(std::distance(fields.begin(), fields.end()));
 }
 
@@ -33,7 +34,7 @@ std::size_t count(const http::fields& fields) {
 TEST_CASE("each hop-by-hop header is removed", "[server][header_rules]") {
     auto name = GENERATE("Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer",
                          "Transfer-Encoding", "Upgrade", "connection", "transfer-encoding");
-    http::fields fields;
+    Fields fields;
     fields.insert("Host", "example.com");
     fields.insert(name, "x");
     fields.insert("Accept", "*/*");
@@ -45,7 +46,7 @@ TEST_CASE("each hop-by-hop header is removed", "[server][header_rules]") {
 }
 
 TEST_CASE("headers named in Connection are removed", "[server][header_rules]") {
-    http::fields fields;
+    Fields fields;
     fields.insert("Connection", "close, X-Foo ,\tx-bar");
     fields.insert("X-Foo", "1");
     fields.insert("X-Bar", "2");
@@ -64,7 +65,7 @@ TEST_CASE("headers named in Connection are removed", "[server][header_rules]") {
 
 TEST_CASE("Connection cannot strip Host or Content-Length", "[server][header_rules]") {
     // Dropping Content-Length would let the body pass as the next request.
-    http::fields fields;
+    Fields fields;
     fields.insert("Connection", "Host, Content-Length, keep-alive, , X-A");
     fields.insert("Host", "example.com");
     fields.insert("Content-Length", "5");
@@ -77,7 +78,7 @@ TEST_CASE("Connection cannot strip Host or Content-Length", "[server][header_rul
 }
 
 TEST_CASE("header rules remove, then set", "[server][header_rules]") {
-    http::fields fields;
+    Fields fields;
     fields.insert("X-Debug", "1");
     fields.insert("Server", "backend/1.0");
     fields.insert("X-Route", "old-1");
@@ -100,7 +101,7 @@ TEST_CASE("header rules remove, then set", "[server][header_rules]") {
 }
 
 TEST_CASE("empty header rules change nothing", "[server][header_rules]") {
-    http::fields fields;
+    Fields fields;
     fields.insert("A", "1");
     fields.insert("B", "2");
     apply_header_rules(fields, HeaderRules{});
@@ -108,18 +109,18 @@ TEST_CASE("empty header rules change nothing", "[server][header_rules]") {
 }
 
 TEST_CASE("X-Forwarded-For is set, or appended to", "[server][header_rules]") {
-    http::fields fields;
+    Fields fields;
     fields.insert("Host", "example.com");
     add_forwarded_headers(fields, "10.0.0.1", "http");
     CHECK(values(fields, "X-Forwarded-For") == std::vector<std::string>{"10.0.0.1"});
 
-    http::fields proxied;
+    Fields proxied;
     proxied.insert("X-Forwarded-For", "203.0.113.7");
     add_forwarded_headers(proxied, "10.0.0.1", "http");
     CHECK(values(proxied, "X-Forwarded-For") == std::vector<std::string>{"203.0.113.7, 10.0.0.1"});
 
     // Several fields are one list (RFC 9110 §5.3), kept in order.
-    http::fields split;
+    Fields split;
     split.insert("X-Forwarded-For", "198.51.100.1");
     split.insert("Accept", "*/*");
     split.insert("X-Forwarded-For", "203.0.113.7");
@@ -129,7 +130,7 @@ TEST_CASE("X-Forwarded-For is set, or appended to", "[server][header_rules]") {
 }
 
 TEST_CASE("X-Forwarded-Proto and X-Forwarded-Host are ours", "[server][header_rules]") {
-    http::fields fields;
+    Fields fields;
     fields.insert("Host", "shop.example.com:8443");
     fields.insert("X-Forwarded-Proto", "http");
     fields.insert("X-Forwarded-Host", "evil.example");
@@ -139,18 +140,18 @@ TEST_CASE("X-Forwarded-Proto and X-Forwarded-Host are ours", "[server][header_ru
     CHECK(values(fields, "Host") == std::vector<std::string>{"shop.example.com:8443"});
 
     // No Host (HTTP/1.0): no X-Forwarded-Host, not even the client's.
-    http::fields no_host;
+    Fields no_host;
     no_host.insert("X-Forwarded-Host", "evil.example");
     add_forwarded_headers(no_host, "10.0.0.1", "http");
     CHECK(values(no_host, "X-Forwarded-Host").empty());
 }
 
 TEST_CASE("Via is set, or appended to", "[server][header_rules]") {
-    http::fields fields;
+    Fields fields;
     add_forwarded_headers(fields, "10.0.0.1", "http");
     CHECK(values(fields, "Via") == std::vector<std::string>{"1.1 turnout"});
 
-    http::fields proxied;
+    Fields proxied;
     proxied.insert("Via", "1.0 fred, 1.1 p.example.net");
     add_forwarded_headers(proxied, "10.0.0.1", "http");
     CHECK(values(proxied, "Via") ==

@@ -5,14 +5,16 @@
 #include <catch2/catch.hpp>
 
 namespace http = boost::beast::http;
+using turnout::server::Fields;
 using turnout::server::is_websocket_upgrade;
 using turnout::server::keep_websocket_upgrade;
 
 namespace {
 
-http::request_header<> upgrade_request(std::string_view upgrade, std::string_view connection,
-                                       http::verb method = http::verb::get, unsigned version = 11) {
-    http::request_header<> request;
+http::request_header<Fields> upgrade_request(std::string_view upgrade, std::string_view connection,
+                                             http::verb method = http::verb::get,
+                                             unsigned version = 11) {
+    http::request_header<Fields> request;
     request.method(method);
     request.version(version);
     request.target("/chat");
@@ -36,7 +38,7 @@ TEST_CASE("Other upgrades are not WebSocket upgrades", "[websocket]") {
     CHECK_FALSE(is_websocket_upgrade(upgrade_request("websocket", "keep-alive")));
     CHECK_FALSE(is_websocket_upgrade(upgrade_request("websocket", "Upgrade", http::verb::post)));
     CHECK_FALSE(is_websocket_upgrade(upgrade_request("websocket", "Upgrade", http::verb::get, 10)));
-    http::request_header<> plain;
+    http::request_header<Fields> plain;
     plain.method(http::verb::get);
     plain.version(11);
     CHECK_FALSE(is_websocket_upgrade(plain));

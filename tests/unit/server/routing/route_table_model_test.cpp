@@ -14,6 +14,7 @@
 
 namespace http = boost::beast::http;
 using turnout::config::Route;
+using turnout::server::Fields;
 using turnout::server::RouteRequest;
 using turnout::server::RouteTable;
 using turnout::test::RouteTableModel;
@@ -70,7 +71,7 @@ TEST_CASE("the route table agrees with a model over random changes", "[server][r
             std::string host = request_hosts[std::uniform_int_distribution<std::size_t>(0, 5)(rng)];
             std::string path = random_path(rng, 7);
             std::string method = std::uniform_int_distribution<int>(0, 1)(rng) ? "GET" : "POST";
-            http::fields headers;
+            Fields headers;
             auto entry = table.match(RouteRequest{host, path, method, headers});
             INFO("step " << step << ": " << method << " " << host << path);
             REQUIRE((entry ? entry->route.name : "") == model.match(host, path, method, headers));

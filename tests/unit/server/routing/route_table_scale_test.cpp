@@ -8,6 +8,7 @@
 
 namespace http = boost::beast::http;
 using turnout::config::Route;
+using turnout::server::Fields;
 using turnout::server::RouteRequest;
 using turnout::server::RouteTable;
 
@@ -74,7 +75,7 @@ TEST_CASE("10,000 routes: every sampled route resolves to itself", "[server][rou
     constexpr std::size_t count = 10000;
     RouteTable table = synthetic_table(count);
     REQUIRE(table.size() == count);
-    const http::fields headers;
+    const Fields headers;
     for (std::size_t i = 0; i < count; i += 7) {
         Synthetic s = synthetic(i);
         auto entry = table.match(RouteRequest{s.host, s.path, "GET", headers});
@@ -93,7 +94,7 @@ TEST_CASE("10,000 routes: removing half leaves the others resolving", "[server][
         REQUIRE(table.remove(synthetic(i).route.name));
     }
     REQUIRE(table.size() == count / 2);
-    const http::fields headers;
+    const Fields headers;
     for (std::size_t i = 0; i < count; i += 11) {
         Synthetic s = synthetic(i);
         auto entry = table.match(RouteRequest{s.host, s.path, "GET", headers});

@@ -8,6 +8,7 @@
 
 namespace http = boost::beast::http;
 using turnout::config::Route;
+using turnout::server::Fields;
 using turnout::server::RouteRequest;
 using turnout::server::RouteTable;
 
@@ -36,7 +37,7 @@ Route with_header(Route route, std::string name, std::string value) {
 
 // The name of the route the table picks, or "" for none (404).
 std::string pick(const RouteTable& table, std::string_view host, std::string_view path,
-                 std::string_view method = "GET", const http::fields& headers = {}) {
+                 std::string_view method = "GET", const Fields& headers = {}) {
     auto entry = table.match(RouteRequest{host, path, method, headers});
     return entry ? entry->route.name : "";
 }
@@ -144,7 +145,7 @@ TEST_CASE("headers filter: any-case name, exact value", "[server][route_table]")
         with_header(with_header(make_route("canary", "", "/"), "X-Env", "canary"), "X-Team", "a"),
         make_route("stable", "", "/"),
     });
-    http::fields headers;
+    Fields headers;
     CHECK(pick(table, "h", "/", "GET", headers) == "stable");
 
     headers.set("x-env", "canary");
@@ -161,7 +162,7 @@ TEST_CASE("any value of a repeated header can match, and only its own", "[server
         with_header(make_route("canary", "", "/"), "X-Env", "canary"),
         make_route("stable", "", "/"),
     });
-    http::fields headers;
+    Fields headers;
     headers.insert("X-Env", "blue");
     headers.insert("X-Other", "canary");
     headers.insert("X-Env", "green");
