@@ -23,6 +23,22 @@ constexpr std::array<http::field, 6> hop_by_hop_fields{
     http::field::trailer,    http::field::transfer_encoding, http::field::upgrade,
 };
 
+// Indexed by field code: one load per field where a search of the six
+// codes was the walk's largest cost.
+constexpr std::size_t field_codes = static_cast<std::size_t>(http::field::xref) + 1;
+constexpr auto hop_by_hop_codes = [] {
+    std::array<bool, field_codes> codes{};
+    for (http::field field : hop_by_hop_fields) {
+        codes[static_cast<std::size_t>(field)] = true;
+    }
+    return codes;
+}();
+
+bool is_hop_by_hop(http::field field) {
+    const auto code = static_cast<std::size_t>(field);
+    return code < field_codes && hop_by_hop_codes[code];
+}
+
 // Headers a client may not strip by naming them in Connection: without Host
 // the upstream cannot route the request, and without Content-Length it would
 // read the body as the next request (smuggling).
@@ -37,7 +53,11 @@ void add_nominated(boost::container::small_vector_base<std::string_view>& names,
     while (!value.empty()) {
         std::size_t comma = value.find(',');
         std::string_view token = trim_ows(value.substr(0, comma));
-        if (!token.empty() && may_be_nominated(token)) {
+        // A nominated hop-by-hop header goes anyway; leaving it out keeps
+        // the usual "Connection: keep-alive" from costing a comparison per
+        // field.
+        if (!token.empty() && may_be_nominated(token) &&
+            !is_hop_by_hop(http::string_to_field(token))) {
             names.push_back(token);
         }
         if (comma == std::string_view::npos) {
@@ -94,9 +114,7 @@ void remove_hop_by_hop(Fields& fields) {
         });
     };
     for (auto it = fields.begin(); it != fields.end();) {
-        const bool hop_by_hop =
-            std::ranges::find(hop_by_hop_fields, it->name()) != hop_by_hop_fields.end();
-        if (hop_by_hop || (!nominated.empty() && is_nominated(it->name_string()))) {
+        if (is_hop_by_hop(it->name()) || (!nominated.empty() && is_nominated(it->name_string()))) {
             it = fields.erase(it);
         } else {
             ++it;

@@ -63,6 +63,21 @@ TEST_CASE("headers named in Connection are removed", "[server][header_rules]") {
     CHECK(count(fields) == 1);
 }
 
+TEST_CASE("hop-by-hop headers named in Connection go, and only they", "[server][header_rules]") {
+    Fields fields;
+    fields.insert("Connection", "keep-alive, Upgrade, te");
+    fields.insert("Keep-Alive", "timeout=5");
+    fields.insert("Upgrade", "websocket");
+    fields.insert("Server", "backend");
+    fields.insert("Content-Length", "0");
+    remove_hop_by_hop(fields);
+    CHECK(values(fields, "Keep-Alive").empty());
+    CHECK(values(fields, "Upgrade").empty());
+    CHECK(values(fields, "Server") == std::vector<std::string>{"backend"});
+    CHECK(values(fields, "Content-Length") == std::vector<std::string>{"0"});
+    CHECK(count(fields) == 2);
+}
+
 TEST_CASE("Connection cannot strip Host or Content-Length", "[server][header_rules]") {
     // Dropping Content-Length would let the body pass as the next request.
     Fields fields;
