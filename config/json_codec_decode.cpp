@@ -306,20 +306,31 @@ std::optional<Listener> listener_from_json(const json::value& value) {
 }
 
 // Decodes every item of the array `key` with `decode`.
-template <typename List, typename Decode>
-void read_items(Fields& fields, std::string_view key, List& out, Decode decode) {
+template <typename T, typename Decode>
+void read_items(Fields& fields, std::string_view key, std::vector<T>& out, Decode decode) {
     const json::array* items = fields.array(fields.get(key));
     if (!items) {
         return;
     }
     out.reserve(items->size());
     for (const auto& item : *items) {
-        std::optional<typename List::value_type> value = decode(item);
+        std::optional<T> value = decode(item);
         if (!fields.check(value.has_value())) {
             return;
         }
         out.push_back(std::move(*value));
     }
+}
+
+// Decoded into an array first, then shared: each item's block is allocated
+// after everything the items own, not between one item's strings and the
+// next's, so a worker that moves the routes into its route table frees the
+// blocks as one stretch of heap it can give back to the system.
+template <typename T, typename Decode>
+void read_items(Fields& fields, std::string_view key, SharedList<T>& out, Decode decode) {
+    std::vector<T> items;
+    read_items(fields, key, items, decode);
+    out = SharedList<T>(std::move(items));
 }
 
 }  // namespace

@@ -79,20 +79,21 @@ public:
         std::erase_if(items_, [&](const std::shared_ptr<T>& item) { return matches(*item); });
     }
 
-    // The items as values for one that consumes them (a worker's route
-    // table): moved out where this list alone holds them, else copied.
-    std::vector<T> take() && {
-        std::vector<T> taken;
-        taken.reserve(items_.size());
+    // Hands each item, in order, to `take_item` as an rvalue, emptying the
+    // list: moved where this list alone holds it, else a copy. Each item's
+    // block is freed as soon as it is handed over, so the items are never
+    // held twice over (a worker's route table takes 10,000 routes this way).
+    template <typename TakeItem>
+    void consume(TakeItem take_item) && {
         for (auto& item : items_) {
             if (item.use_count() == 1) {
-                taken.push_back(std::move(*item));
+                take_item(std::move(*item));
             } else {
-                taken.push_back(*item);
+                take_item(T(std::as_const(*item)));
             }
+            item.reset();
         }
         items_.clear();
-        return taken;
     }
 
     bool operator==(const SharedList& other) const {

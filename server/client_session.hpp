@@ -5,11 +5,11 @@
 // ProxyExchange, and answers with turnout's own errors when it cannot. The
 // exchange sees it only as its Downstream.
 
-#include "server/http/fields.hpp"
 #include "config/config.hpp"
 #include "server/deadline.hpp"
 #include "server/downstream.hpp"
 #include "server/exchange_buffers.hpp"
+#include "server/http/fields.hpp"
 #include "server/request_state.hpp"
 #include "server/session_registry.hpp"
 #include "server/transport_stream.hpp"

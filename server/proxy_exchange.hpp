@@ -14,9 +14,9 @@
 // exchange is not made per request: its worker's ExchangePool lends it, one
 // request at a time, and takes it back once the last handler let go.
 
-#include "server/http/fields.hpp"
 #include "server/access_log.hpp"
 #include "server/downstream.hpp"
+#include "server/http/fields.hpp"
 #include "server/routing/route_table.hpp"
 #include "server/upstream/active_upstream.hpp"
 #include "server/upstream_attempt.hpp"

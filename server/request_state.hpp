@@ -8,11 +8,11 @@
 // keep-alive connection holds only its socket, its deadline and a few
 // hundred bytes (nginx's idle connection holds about that much).
 
-#include "server/http/fields.hpp"
 #include "config/config.hpp"
 #include "server/downstream.hpp"
 #include "server/http/chunked_scanner.hpp"
 #include "server/http/error_response.hpp"
+#include "server/http/fields.hpp"
 #include "server/lending_pool.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>

@@ -24,7 +24,7 @@ RouteTable ServingState::apply(config::Config config) {
         }
     }
     upstreams_ = std::move(upstreams);
-    RouteTable replaced = std::exchange(routes_, RouteTable{std::move(config.routes).take()});
+    RouteTable replaced = std::exchange(routes_, RouteTable{std::move(config.routes)});
     routes_.for_each([this](RouteEntry& entry) { point_at_upstreams(entry); });
     limits_ = config.limits;
     open_access_log(config.access_log);

@@ -9,8 +9,8 @@
 // ProxyExchange holds one UpstreamAttempt and starts it again for each try
 // and, lent with its exchange, for each request: neither allocates.
 
-#include "server/http/fields.hpp"
 #include "server/deadline.hpp"
+#include "server/http/fields.hpp"
 #include "server/inline_handler.hpp"
 #include "server/transport_stream.hpp"
 

@@ -14,11 +14,11 @@
 // once nghttp2 took the piece, which it does only as the client's window
 // and the socket allow.
 
-#include "server/http/fields.hpp"
 #include "config/config.hpp"
 #include "server/downstream.hpp"
 #include "server/exchange_buffers.hpp"
 #include "server/http/error_response.hpp"
+#include "server/http/fields.hpp"
 #include "server/queued_timer.hpp"
 
 #include <nghttp2/nghttp2.h>

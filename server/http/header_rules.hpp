@@ -3,8 +3,8 @@
 // Header rewriting of SPEC §5 and the per-route `request_headers` /
 // `response_headers` rules of SPEC §3.
 
-#include "server/http/fields.hpp"
 #include "config/config.hpp"
+#include "server/http/fields.hpp"
 
 #include <boost/beast/http/fields.hpp>
 

@@ -3,8 +3,8 @@
 // Reads a sticky or hash key (`header:NAME`, `cookie:NAME`, `client_ip`)
 // from a request.
 
-#include "server/http/fields.hpp"
 #include "config/config.hpp"
+#include "server/http/fields.hpp"
 
 #include <boost/beast/http/fields.hpp>
 

@@ -202,11 +202,9 @@ const detail::RouteSlot* RouteTable::Index::find(const RouteRequest& request) co
 
 RouteTable::RouteTable() : index_(std::make_unique<Index>()) {}
 
-RouteTable::RouteTable(std::vector<config::Route> routes) : RouteTable() {
+RouteTable::RouteTable(config::SharedList<config::Route> routes) : RouteTable() {
     index_->by_name.reserve(routes.size());
-    for (config::Route& route : routes) {
-        upsert(std::move(route));
-    }
+    std::move(routes).consume([this](config::Route&& route) { upsert(std::move(route)); });
 }
 
 RouteTable::~RouteTable() = default;

@@ -5,8 +5,8 @@
 // host and path, never to the number of routes. Routes can be added and
 // removed one at a time, so a one-route change does not rebuild the table.
 
-#include "server/http/fields.hpp"
 #include "config/config.hpp"
+#include "server/http/fields.hpp"
 #include "server/routing/split_picker.hpp"
 
 #include <boost/beast/http/fields.hpp>
@@ -57,7 +57,7 @@ class RouteTable {
 public:
     RouteTable();
     // Takes the routes over (a worker keeps no other copy of them).
-    explicit RouteTable(std::vector<config::Route> routes);
+    explicit RouteTable(config::SharedList<config::Route> routes);
     ~RouteTable();
     RouteTable(RouteTable&&) noexcept;
     RouteTable& operator=(RouteTable&&) noexcept;

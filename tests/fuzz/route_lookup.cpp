@@ -134,7 +134,7 @@ config::Route route_from(std::string_view line) {
 // gets its own copies, made at its first change.
 struct Tables {
     std::vector<config::Route> routes = fixed_routes();
-    RouteTable table{routes};
+    RouteTable table{config::SharedList<config::Route>(routes)};
     RouteTableModel model;
 
     Tables() {

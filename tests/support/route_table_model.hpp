@@ -5,8 +5,8 @@
 // is slow but obviously right. The unit tests and the route_lookup fuzz
 // target compare the real table with it.
 
-#include "server/http/fields.hpp"
 #include "config/config.hpp"
+#include "server/http/fields.hpp"
 
 #include <boost/beast/http/fields.hpp>
 

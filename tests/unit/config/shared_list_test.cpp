@@ -73,12 +73,13 @@ TEST_CASE("lists are equal by their items' values", "[config][shared_list]") {
     CHECK(SharedList<Item>{} == SharedList<Item>{});
 }
 
-TEST_CASE("take moves out the items a list alone holds and copies shared ones",
+TEST_CASE("consume moves out the items a list alone holds and copies shared ones",
           "[config][shared_list]") {
     SharedList<Item> list = three();
     const SharedList<Item> keeper = list;
     list.replace(0, Item{"only", 5});
-    auto taken = std::move(list).take();
+    std::vector<Item> taken;
+    std::move(list).consume([&](Item&& item) { taken.push_back(std::move(item)); });
     REQUIRE(taken.size() == 3);
     CHECK(taken[0] == Item{"only", 5});
     CHECK(taken[1] == Item{"b", 2});

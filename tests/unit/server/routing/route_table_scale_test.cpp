@@ -66,7 +66,7 @@ RouteTable synthetic_table(std::size_t count) {
     for (std::size_t i = 0; i < count; ++i) {
         routes.push_back(synthetic(i).route);
     }
-    return RouteTable(routes);
+    return RouteTable(turnout::config::SharedList<Route>(std::move(routes)));
 }
 
 }  // namespace
