@@ -347,7 +347,7 @@ void ClientSession::route_request() {
         send_error(http::status::bad_request, "missing_host", false);
         return;
     }
-    auto route = match_route(state_, request.base(), client_ip_, protocol());
+    auto route = match_route(state_, request.base(), host, client_ip_, protocol());
     if (!route) {
         send_error(http::status::not_found, "no_route", request.keep_alive() && no_body);
         return;

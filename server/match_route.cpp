@@ -22,9 +22,10 @@ std::string_view path_of(std::string_view target) {
 
 std::shared_ptr<RouteEntry> match_route(ServingState& state,
                                         const http::request_header<Fields>& request,
-                                        std::string_view client_ip, std::string_view protocol) {
-    auto route = state.routes().match(RouteRequest{
-        request[http::field::host], path_of(request.target()), request.method_string(), request});
+                                        std::string_view host, std::string_view client_ip,
+                                        std::string_view protocol) {
+    auto route = state.routes().match(
+        RouteRequest{host, path_of(request.target()), request.method_string(), request});
     if (!route) {
         if (const auto& log = state.access_log()) {
             AccessRecord record;

@@ -17,8 +17,11 @@ namespace turnout::server {
 
 class ServingState;
 
+// `host` is the request's Host, which every caller has already read to
+// refuse a request without one: a lookup by name less per request.
 std::shared_ptr<RouteEntry> match_route(ServingState& state,
                                         const boost::beast::http::request_header<Fields>& request,
-                                        std::string_view client_ip, std::string_view protocol);
+                                        std::string_view host, std::string_view client_ip,
+                                        std::string_view protocol);
 
 }  // namespace turnout::server

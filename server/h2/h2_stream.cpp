@@ -168,11 +168,12 @@ void H2Stream::route() {
         refuse(http::status::method_not_allowed, "connect_not_supported");
         return;
     }
-    if (request_[http::field::host].empty()) {
+    const auto host = request_[http::field::host];
+    if (host.empty()) {
         refuse(http::status::bad_request, "missing_host");
         return;
     }
-    auto route = match_route(session_->state(), request_, client_ip(), protocol());
+    auto route = match_route(session_->state(), request_, host, client_ip(), protocol());
     if (!route) {
         refuse(http::status::not_found, "no_route");
         return;
