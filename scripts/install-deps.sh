@@ -21,11 +21,14 @@ packages=(
   help2man dpkg-dev lintian adduser
   # HTTP/2 for clients (server/h2/), and the real h2 clients its tests use
   libnghttp2-dev nghttp2-client python3-h2
+  # ctest's unit.memcheck: lifetimes the unit tests alone cannot see
+  valgrind
 )
 if [[ "${1:-}" == "--bench" ]]; then
   # h2load (bench --h2) comes with nghttp2-client; valgrind's callgrind
-  # counts instructions per request (bench --instructions)
-  packages+=(nginx-light haproxy valgrind)
+  # (installed for the tests) counts instructions per request
+  # (bench --instructions)
+  packages+=(nginx-light haproxy)
 fi
 
 missing=()
