@@ -27,7 +27,6 @@ class SharedList {
 public:
     using value_type = T;
     using const_iterator = boost::indirect_iterator<typename Items::const_iterator, const T>;
-    using iterator = const_iterator;
 
     SharedList() = default;
     SharedList(std::initializer_list<T> items) {
@@ -53,7 +52,6 @@ public:
     const T& back() const { return *items_.back(); }
 
     void reserve(std::size_t n) { items_.reserve(n); }
-    void clear() { items_.clear(); }
     void push_back(T item) { items_.push_back(std::make_shared<T>(std::move(item))); }
 
     // Item `i`, for changing: first a copy of it when another list holds it

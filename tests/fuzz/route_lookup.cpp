@@ -24,6 +24,7 @@
 
 namespace config = turnout::config;
 namespace http = boost::beast::http;
+using turnout::server::Fields;
 using turnout::server::RouteRequest;
 using turnout::server::RouteTable;
 using turnout::test::RouteTableModel;
