@@ -349,7 +349,7 @@ void ClientSession::route_request() {
     }
     auto route = match_route(state_, request.base(), host, client_ip_, protocol());
     if (!route) {
-        send_error(http::status::not_found, "no_route", request.keep_alive() && no_body);
+        send_error(http::status::not_found, "no_route", request_keep_alive() && no_body);
         return;
     }
     if (!exchange_buffers_) {

@@ -61,6 +61,9 @@ public:
     }
     Request& request() override { return request_->parser->get(); }
     bool request_chunked() const override { return request_->parser->chunked(); }
+    // The parser's reading of Connection, kept as it parsed the field:
+    // asking the message parses the field's token list again.
+    bool request_keep_alive() const override { return request_->parser->keep_alive(); }
     bool request_complete() const override { return request_->parser->is_done(); }
     // Beast merges an HTTP/1.1 body's trailers into the head, after it went
     // upstream: they are not forwarded (SPEC).

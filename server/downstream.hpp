@@ -53,6 +53,9 @@ public:
     virtual Request& request() = 0;
     // The body has no declared length (HTTP/1.1 chunked): it goes upstream chunked.
     virtual bool request_chunked() const = 0;
+    // The client may send another request after this one (HTTP/1.1 without
+    // "Connection: close", HTTP/1.0 with "keep-alive").
+    virtual bool request_keep_alive() const = 0;
     // The whole request, body included, has been read.
     virtual bool request_complete() const = 0;
     // Trailer fields to send upstream after a chunked body, once the

@@ -105,7 +105,7 @@ void intrusive_ptr_release(ProxyExchange* exchange) {
 void ProxyExchange::rewrite_request() {
     auto& request = current_.downstream->request();
     current_.client_version = request.version();
-    current_.client_keep_alive = request.keep_alive();
+    current_.client_keep_alive = current_.downstream->request_keep_alive();
     current_.head_request = request.method() == http::verb::head;
     current_.idempotent = is_idempotent(request.method());
     const bool complete = current_.downstream->request_complete();

@@ -4,11 +4,14 @@ native backend. This machine has no hardware counters (`perf stat -e
 instructions` is not supported) and its rps swing with the load; an
 instruction count under callgrind does neither.
 
-A client outside valgrind sends WARMUP keep-alive GETs on one connection,
-callgrind's counters are zeroed (`callgrind_control -z`), REQUESTS more go on
-the same connection, and the counters are dumped (`callgrind_control -d`):
-the dump holds those requests only, not startup or shutdown, and is a
-profile to read with `callgrind_annotate`. For turnout only the worker is
+Two requests are counted, each on its own keep-alive connection: wrk's GET
+(the request line and Host, what the throughput figures send) and a
+browser's (twelve header fields, as a browser sends them for a page: what
+a front proxy mostly sees). For each, a client outside valgrind sends
+WARMUP GETs, callgrind's counters are zeroed (`callgrind_control -z`),
+REQUESTS more go on the same connection, and the counters are dumped
+(`callgrind_control -d`): the dump holds those requests only, not startup
+or shutdown, and is a profile to read with `callgrind_annotate`. For turnout only the worker is
 counted: its master starts it with execv("/proc/self/exe"), which valgrind
 cannot follow, so a preloaded shim (valgrind_worker.c) runs the worker's
 command under valgrind instead and the master runs natively."""
@@ -30,6 +33,19 @@ WARMUP = 200
 START_TIMEOUT = 300.0
 SHIM_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "valgrind_worker.c")
 
+# The requests counted, by the name the table gives them.
+REQUESTS = {
+    "wrk's GET": "GET / HTTP/1.1\r\nHost: bench\r\n\r\n",
+    "a browser's GET": (
+        "GET /app/page?id=42 HTTP/1.1\r\nHost: bench\r\n"
+        "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0\r\n"
+        "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n"
+        "Accept-Language: en-US,en;q=0.5\r\nAccept-Encoding: gzip, deflate, br\r\n"
+        "Referer: https://bench/app/\r\nConnection: keep-alive\r\n"
+        "Cookie: session=abcdef0123456789; theme=dark\r\nUpgrade-Insecure-Requests: 1\r\n"
+        "Sec-Fetch-Dest: document\r\nSec-Fetch-Mode: navigate\r\nSec-Fetch-Site: same-origin\r\n\r\n"),
+}
+
 
 class Count:
     """One server's instructions (callgrind's Ir) over `requests` requests."""
@@ -44,12 +60,12 @@ class Count:
 
 
 class KeepAliveClient:
-    """One keep-alive connection sending GET / and reading each whole answer
-    (a Content-Length body: the backend's) before the next."""
+    """One keep-alive connection sending `request` and reading each whole
+    answer (a Content-Length body: the backend's) before the next."""
 
-    def __init__(self, port, host="bench"):
+    def __init__(self, port, request):
         self.socket = socket.create_connection(("127.0.0.1", port), timeout=60)
-        self.request = f"GET / HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+        self.request = request.encode()
         self.pending = b""
         self.where = f"127.0.0.1:{port}"
 
@@ -91,10 +107,10 @@ def _dump_instructions(path):
     raise BenchError(f"{path} has no totals: line")
 
 
-def _count(pid, port, requests, out_prefix):
-    """Ir of `requests` keep-alive requests after WARMUP, in process `pid`
+def _count(pid, port, request, requests, out_prefix):
+    """Ir of `requests` keep-alive `request`s after WARMUP, in process `pid`
     (running under callgrind with --callgrind-out-file=OUT_PREFIX.%p)."""
-    client = KeepAliveClient(port)
+    client = KeepAliveClient(port, request)
     try:
         for _ in range(WARMUP):
             client.get()
@@ -141,8 +157,10 @@ def _start(env, name, backend, valgrind):
 
 
 def side_by_side(env, requests, keep_dir=None):
-    """Returns name -> Count. With `keep_dir`, each server's callgrind dump
-    of the counted requests is copied there as callgrind.out.NAME."""
+    """Returns name -> {request name -> Count}, in REQUESTS' order. With
+    `keep_dir`, each server's callgrind dump of the counted requests is
+    copied there as callgrind.out.NAME (wrk's GET) and
+    callgrind.out.NAME.browser."""
     valgrind_bin = shutil.which("valgrind")
     if not valgrind_bin or not shutil.which("callgrind_control"):
         raise BenchError("--instructions needs valgrind (apt-get install valgrind)")
@@ -156,24 +174,31 @@ def side_by_side(env, requests, keep_dir=None):
             valgrind = [valgrind_bin, "--tool=callgrind", f"--callgrind-out-file={out_prefix}.%p"]
             server, pid = _start(env, name, backend, valgrind)
             try:
-                counts[name] = _count(pid, server.port, requests, out_prefix)
+                counts[name] = {shape: _count(pid, server.port, request, requests, out_prefix)
+                                for shape, request in REQUESTS.items()}
             finally:
                 env.processes.stop(server.process)
             if keep_dir:
                 os.makedirs(keep_dir, exist_ok=True)
-                shutil.copy(counts[name].profile, os.path.join(keep_dir, f"callgrind.out.{name}"))
+                for suffix, count in zip(("", ".browser"), counts[name].values()):
+                    shutil.copy(count.profile, os.path.join(keep_dir, f"callgrind.out.{name}{suffix}"))
     finally:
         env.processes.stop(backend.process)
     return counts
 
 
 def markdown(counts):
-    requests = counts["turnout"].requests
-    rows = "\n".join(f"| {name} | {count.per_request():,.0f} |" for name, count in counts.items())
-    turnout = counts["turnout"].per_request()
+    shapes = list(REQUESTS)
+    requests = counts["turnout"][shapes[0]].requests
+    rows = "\n".join(f"| {name} | " + " | ".join(f"{by_shape[shape].per_request():,.0f}" for shape in shapes) + " |"
+                     for name, by_shape in counts.items())
+    ratios = "; ".join(
+        f"{shape}: turnout/nginx {counts['turnout'][shape].per_request() / counts['nginx'][shape].per_request():.2f}, "
+        f"turnout/HAProxy {counts['turnout'][shape].per_request() / counts['haproxy'][shape].per_request():.2f}"
+        for shape in shapes)
     return (f"### Instructions per proxied request, 1 worker each\n\n"
             f"Callgrind's instruction count (Ir) of the serving process over {requests:,} keep-alive GETs on "
-            f"one connection, after {WARMUP} not counted (see docs/benchmarks.md).\n\n"
-            "| proxy | instructions per request |\n|---|---|\n" + rows + "\n\n"
-            f"turnout/nginx {turnout / counts['nginx'].per_request():.2f}, "
-            f"turnout/HAProxy {turnout / counts['haproxy'].per_request():.2f}")
+            f"one connection, after {WARMUP} not counted; wrk's GET is the request line and Host, a "
+            f"browser's has twelve header fields (see docs/benchmarks.md).\n\n"
+            "| proxy | " + " | ".join(f"{shape}, instructions per request" for shape in shapes) + " |\n"
+            "|---|" + "---|" * len(shapes) + "\n" + rows + "\n\n" + ratios)

@@ -26,7 +26,7 @@ class Results:
         self.streaming = {}    # "down" / "up" -> StreamPeak
         self.pinning = {}      # workers -> text
         self.idle = {}         # "plain" / "TLS" -> name -> IdleMemory
-        self.instructions = {}  # name -> instructions.Count
+        self.instructions = {}  # name -> {request name -> instructions.Count}
         self.fleet = ""        # the fleet section, as markdown
         self.upgrade = ""      # the binary upgrade section (--upgrade-only), as markdown
         self.h2 = ""           # the HTTP/2 section (--h2), as markdown

@@ -67,6 +67,9 @@ public:
     boost::asio::io_context::executor_type get_executor() override;
     Request& request() override { return request_; }
     bool request_chunked() const override { return chunked_; }
+    // HTTP/2 has no Connection field (nghttp2 refuses one): a stream's end
+    // never ends its connection.
+    bool request_keep_alive() const override { return true; }
     const Fields* request_trailers() const override { return trailers_ ? &*trailers_ : nullptr; }
     const std::string& client_ip() const override;
     bool is_tls() const override;

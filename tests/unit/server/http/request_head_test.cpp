@@ -111,6 +111,32 @@ TEST_CASE("field lines are strict", "[request_head]") {
     CHECK(verdict(get + "X: a\rb\r\n\r\n") == "bad_line_ending");
 }
 
+// The head is scanned for control bytes as a whole, 16 bytes at a time,
+// and a line only looked at on its own when one is found: a byte at either
+// end of a vector, of a line, or of the whole head must be found as surely.
+TEST_CASE("a control byte is found wherever it is in the head", "[request_head]") {
+    const std::string get = "GET / HTTP/1.1\r\nHost: a\r\n";
+    const std::string value(40, 'v');
+    for (std::size_t at = 0; at < value.size(); ++at) {
+        for (char control : {'\0', '\x01', '\n', '\x1f', '\x7f'}) {
+            std::string bad = value;
+            bad[at] = control;
+            INFO("control byte " << int(control) << " at " << at);
+            CHECK(verdict(get + "X-Long: " + bad + "\r\nY: b\r\n\r\n") == "bad_header_value");
+            CHECK(verdict(get + "Y: b\r\nX-Long: " + bad + "\r\n\r\n") == "bad_header_value");
+        }
+        std::string with_cr = value;
+        with_cr[at] = '\r';
+        CHECK(verdict(get + "X-Long: " + with_cr + "\r\n\r\n") == "bad_line_ending");
+    }
+    CHECK(verdict(get + "X: a\r\r\n\r\n") == "bad_line_ending");
+    CHECK(verdict(get + "X: a\n\r\n\r\n") == "bad_header_value");
+    CHECK(verdict(get + "\x01X: a\r\n\r\n") == "bad_header_name");
+    CHECK(verdict(get + "X: \x01\r\n\r\n") == "bad_header_value");
+    CHECK(verdict(get + "X-Long: " + value + "\r\n\r\n").empty());
+    CHECK(verdict(get + "X-Tab: a\tb\t\r\n\r\n").empty());
+}
+
 TEST_CASE("Host is required once in HTTP/1.1 and must look like a host", "[request_head]") {
     CHECK(verdict("GET / HTTP/1.1\r\n\r\n") == "missing_host");
     CHECK(verdict("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n") == "duplicate_host");
