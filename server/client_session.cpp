@@ -17,6 +17,9 @@
 #include <boost/beast/http/write.hpp>
 
 #include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstring>
 
 namespace turnout::server {
 
@@ -361,44 +364,67 @@ void ClientSession::route_request() {
 
 void ClientSession::send_response(Response& response, WriteHandler handler) {
     auto& buffers = *exchange_buffers_;
-    BOOST_ASSERT_MSG(!buffers.response && !buffers.unframed_response, "one response per exchange");
-    if (response.chunked()) {
-        buffers.response.emplace(response);
-    } else {
-        buffers.unframed_response = &response;
-        buffers.head_text.clear();
-        append_head_text(buffers.head_text, response.base());
-    }
+    BOOST_ASSERT_MSG(!buffers.response, "one response per exchange");
+    buffers.response = &response;
+    buffers.head_text.clear();
+    append_head_text(buffers.head_text, response);
     send_response_body(std::move(handler));
 }
 
-// A chunked response's next piece through its serializer; any other's as
-// it is, behind the head text on the first write.
+namespace {
+
+// The body piece `body` points at framed as a chunk (RFC 9112 §7.1), and
+// the last chunk once no more comes (trailers are not passed on: SPEC).
+// `size_line` holds the chunk's size line while it is written.
+std::array<asio::const_buffer, 4> as_chunk(const ResponseHead::Body& body,
+                                           std::array<char, 18>& size_line) {
+    static constexpr std::string_view crlf = "\r\n";
+    static constexpr std::string_view last_chunk = "0\r\n\r\n";
+    const std::size_t size = body.data ? body.size : 0;
+    const asio::const_buffer end =
+        body.more ? asio::const_buffer{} : asio::buffer(last_chunk.data(), last_chunk.size());
+    if (size == 0) {
+        return {end};
+    }
+    const auto [digits_end, ignored] =
+        std::to_chars(size_line.data(), size_line.data() + 16, size, 16);
+    static_cast<void>(ignored);
+    std::memcpy(digits_end, crlf.data(), crlf.size());
+    const auto line =
+        asio::buffer(size_line.data(), static_cast<std::size_t>(digits_end - size_line.data()) + 2);
+    return {line, asio::const_buffer{body.data, size}, asio::buffer(crlf.data(), crlf.size()), end};
+}
+
+}  // namespace
+
+// The response's next body piece, behind the head text on the first write:
+// as it is, or as a chunk. Two buffers when there is no chunk to frame,
+// since the write walks every buffer it is given.
 void ClientSession::send_response_body(WriteHandler handler) {
     auto& buffers = *exchange_buffers_;
     arm_deadline(request_->limits.send_timeout);
-    auto on_written = [self = shared_from_this(),
-                       handler = std::move(handler)](error_code ec, std::size_t) mutable {
-        if (ec == http::error::need_buffer) {
-            ec = {};  // the piece was sent whole; more is to come
-        } else if (ec == asio::error::operation_aborted && self->deadline_.expired()) {
-            ec = asio::error::timed_out;  // send_timeout
-        }
-        handler(ec);
-    };
-    if (buffers.response) {
-        http::async_write(socket_, *buffers.response, std::move(on_written));
+    const asio::const_buffer head = asio::buffer(buffers.head_text);
+    const auto& body = buffers.response->body();
+    if (!buffers.response->chunked()) {
+        write_response(std::array{head, asio::const_buffer{body.data, body.data ? body.size : 0}},
+                       std::move(handler));
         return;
     }
-    const auto& body = buffers.unframed_response->body();
-    const std::array<asio::const_buffer, 2> pieces{
-        asio::buffer(buffers.head_text), asio::const_buffer{body.data, body.data ? body.size : 0}};
+    const auto chunk = as_chunk(body, buffers.chunk_size);
+    write_response(std::array{head, chunk[0], chunk[1], chunk[2], chunk[3]}, std::move(handler));
+}
+
+template <class Pieces>
+void ClientSession::write_response(const Pieces& pieces, WriteHandler handler) {
     asio::async_write(socket_, pieces,
-                      [self = shared_from_this(), on_written = std::move(on_written)](
-                          error_code ec, std::size_t written) mutable {
+                      [self = shared_from_this(),
+                       handler = std::move(handler)](error_code ec, std::size_t) mutable {
                           // Sent: the pieces after it are body alone.
                           self->exchange_buffers_->head_text.clear();
-                          on_written(ec, written);
+                          if (ec == asio::error::operation_aborted && self->deadline_.expired()) {
+                              ec = asio::error::timed_out;  // send_timeout
+                          }
+                          handler(ec);
                       });
 }
 

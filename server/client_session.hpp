@@ -108,6 +108,9 @@ private:
     // with `early`, the bytes already read.
     void hand_over_to_h2(std::string_view early);
     void return_request_state();
+    // Writes a response's head text (if not sent yet) and body `pieces`.
+    template <class Pieces>
+    void write_response(const Pieces& pieces, WriteHandler handler);
     void return_exchange_buffers();
 
     // TLS (client_session_tls.cpp).

@@ -16,6 +16,7 @@
 // body().data/size/more point at, and a read fills body_buffer().
 
 #include "server/http/fields.hpp"
+#include "server/http/response_head.hpp"
 #include "server/inline_handler.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -37,7 +38,7 @@ class Downstream {
 public:
     using error_code = boost::system::error_code;
     using Request = boost::beast::http::request<boost::beast::http::buffer_body, Fields>;
-    using Response = boost::beast::http::response<boost::beast::http::buffer_body, Fields>;
+    using Response = ResponseHead;
     // Room for a pointer to the exchange and a little more: the handlers
     // are kept inline, so a step of a request allocates nothing.
     static constexpr std::size_t handler_size = 32;

@@ -1,44 +1,34 @@
 #pragma once
 
 // What a client connection needs while a proxied exchange runs, besides the
-// request state: the 64 KiB body buffer and the response's serializer or head text. A
+// request state: the 64 KiB body buffer and the response's head text. A
 // session borrows one from its worker's pool when a request is routed and
 // gives it back once the exchange is over, so an idle keep-alive
 // connection holds none (tens of kB each, where nginx needs about one). An
 // HTTP/2 stream borrows one only once its body moves (H2Stream).
 
-#include "server/http/fields.hpp"
+#include "server/http/response_head.hpp"
 #include "server/lending_pool.hpp"
-
-#include <boost/beast/http/buffer_body.hpp>
-#include <boost/beast/http/serializer.hpp>
 
 #include <array>
 #include <cstddef>
-#include <optional>
 #include <string>
 
 namespace turnout::server {
 
 struct ExchangeBuffers {
     static constexpr std::size_t body_size = 64 * 1024;
-    using ResponseSerializer =
-        boost::beast::http::response_serializer<boost::beast::http::buffer_body, Fields>;
 
     // For the pool: what comes back holds no response (head_text keeps
     // its capacity for the next).
-    void reset() {
-        response.reset();
-        unframed_response = nullptr;
-    }
+    void reset() { response = nullptr; }
 
-    // A chunked response goes through Beast's serializer, which frames
-    // the chunks; any other is written as head_text, then its body as it
-    // is (unframed_response points at it meanwhile).
-    std::optional<ResponseSerializer> response;
-    const boost::beast::http::response<boost::beast::http::buffer_body, Fields>* unframed_response =
-        nullptr;
+    // The response being written (its head first, as head_text, then its
+    // body pieces as they are, each framed as a chunk when it is chunked).
+    const ResponseHead* response = nullptr;
     std::string head_text;
+    // A chunk's size line: up to 16 hex digits and CRLF.
+    std::array<char, 18> chunk_size{};
     // Last, so a small exchange that fills only the start of it touches
     // one page more than the fields above, not two.
     std::array<char, body_size> body;

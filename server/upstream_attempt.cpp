@@ -187,7 +187,7 @@ void UpstreamAttempt::read_response_head(bool skip_body, Handler done) {
 }
 
 void UpstreamAttempt::read_head(Handler done) {
-    response_parser_.emplace();
+    response_parser_.emplace(response_);
     response_parser_->body_limit(boost::none);
     response_parser_->header_limit(max_response_header_bytes);
     response_parser_->skip(skip_body_);

@@ -11,6 +11,7 @@
 
 #include "server/deadline.hpp"
 #include "server/http/fields.hpp"
+#include "server/http/response_head_parser.hpp"
 #include "server/inline_handler.hpp"
 #include "server/transport_stream.hpp"
 
@@ -49,7 +50,7 @@ class UpstreamAttempt {
 public:
     using error_code = boost::system::error_code;
     using Request = boost::beast::http::request<boost::beast::http::buffer_body, Fields>;
-    using Response = boost::beast::http::response<boost::beast::http::buffer_body, Fields>;
+    using Response = ResponseHead;
     // Room for a shared_ptr to the exchange and a little more.
     static constexpr std::size_t handler_size = 32;
     using Handler = InlineHandler<handler_size, AttemptError>;
@@ -94,7 +95,7 @@ public:
     // bad_response, or, when no response byte came: send_failed after a
     // failed send (the target may have answered early, or not), else reset.
     void read_response_head(bool skip_body, Handler done);
-    Response& response() { return response_parser_->get(); }
+    Response& response() { return response_; }
     bool response_complete() const { return response_parser_->is_done(); }
     bool response_length_known() const { return response_parser_->content_length().has_value(); }
     // Parses the response body bytes that arrived with the head into
@@ -119,8 +120,6 @@ public:
 private:
     using RequestSerializer =
         boost::beast::http::request_serializer<boost::beast::http::buffer_body, Fields>;
-    using ResponseParser =
-        boost::beast::http::response_parser<boost::beast::http::buffer_body, FieldAllocator<char>>;
 
     static constexpr std::size_t max_kept_buffer = 16 * 1024;
 
@@ -146,7 +145,9 @@ private:
     Deadline deadline_;
     boost::beast::flat_buffer buffer_;
     std::optional<RequestSerializer> request_serializer_;
-    std::optional<ResponseParser> response_parser_;
+    // Kept across responses (and requests): its buffers keep their room.
+    ResponseHead response_;
+    std::optional<ResponseHeadParser> response_parser_;
     ActiveUpstream* upstream_ = nullptr;
     const config::Upstream* config_ = nullptr;
     std::size_t target_ = 0;

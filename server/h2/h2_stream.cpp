@@ -279,7 +279,7 @@ void H2Stream::send_response(Response& response, WriteHandler handler) {
     } else {
         session_->post([handler = std::move(handler)]() mutable { handler({}); });
     }
-    submit(response.base(), response.result_int(), with_body);
+    submit(response, response.result_int(), with_body);
 }
 
 void H2Stream::send_response_body(WriteHandler handler) {
@@ -338,7 +338,8 @@ void H2Stream::on_timeout() {
 // The response head as HTTP/2 fields: lowercase names, no
 // connection-specific ones. The scratch space is the worker's own (one
 // thread), reused by every response.
-void H2Stream::submit(const Fields& fields, unsigned status, bool with_body) {
+template <class FieldList>
+void H2Stream::submit(const FieldList& fields, unsigned status, bool with_body) {
     static thread_local std::vector<nghttp2_nv> fields_out;
     static thread_local std::string names;
     std::size_t names_size = 0;

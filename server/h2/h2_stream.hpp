@@ -95,7 +95,9 @@ private:
     // Counts a field against limits.max_headers and max_header_list_size.
     bool within_header_limits(std::string_view name, std::string_view value);
     void refuse(boost::beast::http::status status, std::string_view reason);
-    void submit(const Fields& fields, unsigned status, bool with_body);
+    // FieldList: a proxied ResponseHead, or the Fields of turnout's own error.
+    template <class FieldList>
+    void submit(const FieldList& fields, unsigned status, bool with_body);
     void deliver_body();
     void complete_read(boost::system::error_code ec, std::size_t size);
     void complete_write(boost::system::error_code ec);

@@ -6,15 +6,18 @@ namespace turnout::server {
 
 namespace {
 
+// One append: a push_back per character cost a capacity check each.
 void append_version(std::string& out, unsigned version) {
-    out.append("HTTP/");
-    out.push_back(static_cast<char>('0' + version / 10));
-    out.push_back('.');
-    out.push_back(static_cast<char>('0' + version % 10));
+    const char text[] = {'H', 'T',
+                         'T', 'P',
+                         '/', static_cast<char>('0' + version / 10 % 10),
+                         '.', static_cast<char>('0' + version % 10)};
+    out.append(text, sizeof text);
 }
 
 // The length of the fields' text and the blank line.
-std::size_t fields_size(const Fields& fields) {
+template <class FieldList>
+std::size_t fields_size(const FieldList& fields) {
     std::size_t size = 2;
     for (const auto& field : fields) {
         size += field.name_string().size() + field.value().size() + 4;
@@ -24,7 +27,8 @@ std::size_t fields_size(const Fields& fields) {
 
 // The fields and the blank line (`size` bytes), copied into room made for
 // them at once: no capacity check per piece.
-void append_fields(std::string& out, const Fields& fields, std::size_t size) {
+template <class FieldList>
+void append_fields(std::string& out, const FieldList& fields, std::size_t size) {
     const std::size_t start = out.size();
     out.resize(start + size);
     char* cursor = out.data() + start;
@@ -55,7 +59,7 @@ void append_head_text(std::string& out, const boost::beast::http::request_header
     append_fields(out, head, fields);
 }
 
-void append_head_text(std::string& out, const boost::beast::http::response_header<Fields>& head) {
+void append_head_text(std::string& out, const ResponseHead& head) {
     const auto fields = fields_size(head);
     out.reserve(out.size() + head.reason().size() + 15 + fields);
     append_version(out, head.version());

@@ -7,6 +7,7 @@
 // head; it is used for the heads whose body needs no framing of ours.
 
 #include "server/http/fields.hpp"
+#include "server/http/response_head.hpp"
 
 #include <boost/beast/http/message.hpp>
 
@@ -18,6 +19,6 @@ namespace turnout::server {
 void append_head_text(std::string& out, const boost::beast::http::request_header<Fields>& head);
 // "HTTP/x.y code reason\r\n", the fields, "\r\n"; the reason is the one
 // received, else the status's own (as Beast's).
-void append_head_text(std::string& out, const boost::beast::http::response_header<Fields>& head);
+void append_head_text(std::string& out, const ResponseHead& head);
 
 }  // namespace turnout::server

@@ -91,12 +91,11 @@ void append_value(Fields& fields, std::string_view name, std::string_view value)
     fields.set(name, joined);
 }
 
-}  // namespace
-
 // One walk over the fields in their list: a request has a handful, and a
 // lookup by name per hop-by-hop header (seven of them) cost more than
 // comparing each field's known-name code once.
-void remove_hop_by_hop(Fields& fields) {
+template <class FieldList>
+void remove_hop_by_hop_from(FieldList& fields) {
     // The names are views into the Connection fields, so those are erased
     // in a second walk, after every field they nominate.
     // Room for the usual few names without an allocation.
@@ -127,13 +126,33 @@ void remove_hop_by_hop(Fields& fields) {
     }
 }
 
-void apply_header_rules(Fields& fields, const config::HeaderRules& rules) {
+template <class FieldList>
+void apply_header_rules_to(FieldList& fields, const config::HeaderRules& rules) {
     for (const std::string& name : rules.remove) {
         fields.erase(name);
     }
     for (const auto& [name, value] : rules.set) {
         fields.set(name, value);
     }
+}
+
+}  // namespace
+
+// A request's Fields and a response's ResponseHead alike.
+void remove_hop_by_hop(Fields& fields) {
+    remove_hop_by_hop_from(fields);
+}
+
+void remove_hop_by_hop(ResponseHead& fields) {
+    remove_hop_by_hop_from(fields);
+}
+
+void apply_header_rules(Fields& fields, const config::HeaderRules& rules) {
+    apply_header_rules_to(fields, rules);
+}
+
+void apply_header_rules(ResponseHead& fields, const config::HeaderRules& rules) {
+    apply_header_rules_to(fields, rules);
 }
 
 // One walk finds which of these headers the client sent: each one it did

@@ -5,6 +5,7 @@
 
 #include "config/config.hpp"
 #include "server/http/fields.hpp"
+#include "server/http/response_head.hpp"
 
 #include <boost/beast/http/fields.hpp>
 
@@ -15,9 +16,11 @@ namespace turnout::server {
 // Removes the hop-by-hop headers: Connection and every header it names,
 // Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade.
 void remove_hop_by_hop(Fields& fields);
+void remove_hop_by_hop(ResponseHead& fields);
 
 // Applies `remove` first, then `set` (replacing any existing value).
 void apply_header_rules(Fields& fields, const config::HeaderRules& rules);
+void apply_header_rules(ResponseHead& fields, const config::HeaderRules& rules);
 
 // Appends the client address to X-Forwarded-For (", "-separated), sets
 // X-Forwarded-Proto and X-Forwarded-Host (from the Host header, if any), and

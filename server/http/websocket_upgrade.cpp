@@ -39,9 +39,22 @@ bool is_websocket_upgrade(const http::request_header<Fields>& request) {
            has_token(request, http::field::connection, "upgrade");
 }
 
-void keep_websocket_upgrade(Fields& fields) {
+namespace {
+
+template <class FieldList>
+void put_back_upgrade(FieldList& fields) {
     fields.set(http::field::connection, "Upgrade");
     fields.set(http::field::upgrade, "websocket");
+}
+
+}  // namespace
+
+void keep_websocket_upgrade(Fields& fields) {
+    put_back_upgrade(fields);
+}
+
+void keep_websocket_upgrade(ResponseHead& fields) {
+    put_back_upgrade(fields);
 }
 
 }  // namespace turnout::server

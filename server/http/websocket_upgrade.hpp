@@ -6,6 +6,7 @@
 // and the connection becomes a Tunnel. Any other Upgrade value is dropped.
 
 #include "server/http/fields.hpp"
+#include "server/http/response_head.hpp"
 
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/message.hpp>
@@ -17,7 +18,8 @@ namespace turnout::server {
 bool is_websocket_upgrade(const boost::beast::http::request_header<Fields>& request);
 
 // Puts back `Connection: Upgrade` and `Upgrade: websocket` after
-// remove_hop_by_hop() took them out.
+// remove_hop_by_hop() took them out: in the request, and in the 101.
 void keep_websocket_upgrade(Fields& fields);
+void keep_websocket_upgrade(ResponseHead& fields);
 
 }  // namespace turnout::server

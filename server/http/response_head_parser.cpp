@@ -1,0 +1,39 @@
+#include "server/http/response_head_parser.hpp"
+
+#include <boost/beast/http/error.hpp>
+
+#include <algorithm>
+#include <cstring>
+
+namespace turnout::server {
+
+void ResponseHeadParser::on_response_impl(int code, boost::beast::string_view reason, int version,
+                                          error_code& ec) {
+    ec = {};
+    head_.start(static_cast<unsigned>(code), {reason.data(), reason.size()},
+                static_cast<unsigned>(version));
+}
+
+void ResponseHeadParser::on_field_impl(boost::beast::http::field name,
+                                       boost::beast::string_view name_string,
+                                       boost::beast::string_view value, error_code& ec) {
+    ec = {};
+    head_.add_received(name, {name_string.data(), name_string.size()},
+                       {value.data(), value.size()});
+}
+
+std::size_t ResponseHeadParser::on_body_impl(boost::beast::string_view body, error_code& ec) {
+    auto& piece = head_.body();
+    if (piece.data == nullptr) {
+        ec = boost::beast::http::error::need_buffer;
+        return 0;
+    }
+    const std::size_t copied = std::min(piece.size, body.size());
+    std::memcpy(piece.data, body.data(), copied);
+    piece.data = static_cast<char*>(piece.data) + copied;
+    piece.size -= copied;
+    ec = copied == body.size() ? error_code{} : error_code{boost::beast::http::error::need_buffer};
+    return copied;
+}
+
+}  // namespace turnout::server
