@@ -1,11 +1,12 @@
 #pragma once
 
-// The header fields of every message a worker proxies. Beast's basic_fields
-// allocates each field (its node, name and value in one block) on insert
-// and frees it with the message: a proxied GET made twelve such allocations
-// and frees, about 1,700 instructions of the 21,000 a request cost in
-// malloc and free alone (issue 16, callgrind). FieldAllocator takes those
-// blocks from free lists per size class instead, a pop and a push each.
+// The header fields of every request a worker proxies and of turnout's own
+// responses (an upstream's response head is a ResponseHead). Beast's
+// basic_fields allocates each field (its node, name and value in one block)
+// on insert and frees it with the message: a proxied GET made twelve such
+// allocations and frees, about 1,700 instructions of the 21,000 a request
+// cost in malloc and free alone (issue 16, callgrind). FieldAllocator takes
+// those blocks from free lists per size class instead, a pop and a push each.
 
 #include <boost/beast/http/fields.hpp>
 
