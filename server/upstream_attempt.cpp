@@ -300,6 +300,7 @@ void UpstreamAttempt::reset() {
     if (buffer_.capacity() > max_kept_buffer) {
         buffer_.shrink_to_fit();
     }
+    response_.release_room_over(max_kept_buffer);
     request_serializer_.reset();
     response_parser_.reset();
     upstream_ = nullptr;

@@ -113,8 +113,8 @@ public:
     // Ends the try at once, the connection closed.
     void close();
     // Ready for the next request its exchange serves: closed if a try was
-    // still open, holding no message of the last one (the read buffer
-    // keeps its room, up to max_kept_buffer).
+    // still open, holding no message of the last one (the read buffer and
+    // the response head keep their room, up to max_kept_buffer).
     void reset();
 
 private:

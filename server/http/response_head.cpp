@@ -70,6 +70,19 @@ void ResponseHead::start(unsigned status, std::string_view reason, unsigned vers
     body_ = Body{};
 }
 
+void ResponseHead::release_room_over(std::size_t bytes) {
+    start(0, {}, 11);
+    if (text_.capacity() > bytes) {
+        std::string{}.swap(text_);
+    }
+    if (fields_.capacity() * sizeof(Field) > bytes) {
+        std::vector<Field>{}.swap(fields_);
+    }
+    if (reason_.capacity() > bytes) {
+        std::string{}.swap(reason_);
+    }
+}
+
 std::string_view ResponseHead::reason() const {
     if (!reason_.empty()) {
         return reason_;

@@ -263,3 +263,19 @@ TEST_CASE("chunked() follows Transfer-Encoding through every edit", "[response_h
     CHECK_FALSE(ours.chunked());
     CHECK(ours[http::field::transfer_encoding].empty());
 }
+
+TEST_CASE("a head is empty and usable again once its room is released", "[response_head]") {
+    ResponseHead head;
+    head.start(200, "OK", 11);
+    head.insert("Server", "small");
+    head.release_room_over(1024);
+    CHECK(head.begin() == head.end());
+    head.start(200, "OK", 11);
+    head.insert("X-Big", std::string(64 * 1024, 'b'));
+    head.release_room_over(1024);
+    CHECK(head.begin() == head.end());
+    // Still usable afterwards.
+    head.start(204, "", 11);
+    head.insert("Server", "x");
+    CHECK(fields_of(head) == FieldList{{"Server", "x"}});
+}
