@@ -18,6 +18,13 @@ void ResponseHeadParser::on_field_impl(boost::beast::http::field name,
                                        boost::beast::string_view name_string,
                                        boost::beast::string_view value, error_code& ec) {
     ec = {};
+    // After the head, a field is a chunked body's trailer. Trailers are not
+    // passed on (SPEC), and one must not join the head either: the head
+    // often goes out after the body bytes that came with it were parsed
+    // (Beast's own parser adds trailers to the message's fields).
+    if (is_header_done()) {
+        return;
+    }
     head_.add_received(name, {name_string.data(), name_string.size()},
                        {value.data(), value.size()});
 }

@@ -5,6 +5,7 @@
 // the head going into a ResponseHead instead of a basic_fields: see
 // response_head.hpp. The body is read as Beast's buffer_body reads it:
 // into the piece the head's body() points at, need_buffer once it is full.
+// A chunked body's trailer fields are dropped.
 
 #include "server/http/response_head.hpp"
 

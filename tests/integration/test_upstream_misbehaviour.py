@@ -47,6 +47,10 @@ REPLIES = {
     "/204-body": Reply("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello"),
     "/304-body": Reply("HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\nhello"),
     "/conn-close": Reply("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"),
+    # Head, body and trailer in one write: the trailer is parsed before the
+    # head goes out to the client.
+    "/trailer": Reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
+                      "0\r\nSet-Cookie: smuggled=1\r\nX-Trailer: t\r\n\r\n"),
     "/stale": Reply(OK, close_on_reuse=True),
     "/early": Reply("HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 8\r\n\r\ntoo big!",
                     early=True),
@@ -152,6 +156,20 @@ class UpstreamMisbehaviourTest(TurnoutTestCase):
                 resp = conn.request("GET /fine HTTP/1.1\r\nHost: a\r\n\r\n")
                 self.assertEqual((resp.status, resp.body), (200, b"ok"))
                 self.assert_not_reused(path, method)
+
+    def test_a_response_trailer_never_becomes_a_header(self):
+        """Trailers are not passed on (SPEC); one that arrived with the head
+        must not join it either: a trailer field is not one the upstream
+        sent in its head (a cookie set, a cache rule) and may not be."""
+        with RawConnection(self.port) as conn:
+            resp = conn.request("GET /trailer HTTP/1.1\r\nHost: a\r\n\r\n")
+            self.assertEqual((resp.status, resp.body), (200, b"hello"))
+            names = [name.lower() for name, _ in resp.headers]
+            self.assertNotIn("x-trailer", names)
+            self.assertNotIn("set-cookie", names)
+            self.assertEqual(resp.header("Transfer-Encoding"), "chunked")
+            resp = conn.request("GET /fine HTTP/1.1\r\nHost: a\r\n\r\n")
+            self.assertEqual((resp.status, resp.body), (200, b"ok"))
 
     def test_connection_close_from_upstream_is_not_reused(self):
         status, _, _ = request(self.port, "GET", "/conn-close")
