@@ -56,6 +56,9 @@ def echo_backend_bin():
 # TURNOUT_TEST_TIME_SCALE (CMakeLists, TURNOUT_SANITIZE) and every deadline
 # a test waits on stretches by it. Timings turnout itself enforces do not.
 TIME_SCALE = float(os.environ.get("TURNOUT_TEST_TIME_SCALE", "1"))
+# Its allocations also carry redzones and wait in a quarantine before
+# reuse: TURNOUT_TEST_MEMORY_SCALE stretches the memory bounds that need it.
+MEMORY_SCALE = float(os.environ.get("TURNOUT_TEST_MEMORY_SCALE", "1"))
 
 
 def wait_until(predicate, timeout=10.0, interval=0.02, message=None):

@@ -275,8 +275,10 @@ TEST_CASE("TlsStream holds no buffered input once a read took it all", "[tls_str
     const std::string second = "two";
     std::optional<error_code> write_result;
     asio::async_write(*pair.client, asio::buffer(first), [&](error_code ec, std::size_t) {
-        asio::async_write(*pair.client, asio::buffer(second),
-                          [&](error_code next, std::size_t) { write_result = next ? next : ec; });
+        // `ec` by value: this handler has returned when the next one runs.
+        asio::async_write(
+            *pair.client, asio::buffer(second),
+            [&, ec](error_code next, std::size_t) { write_result = next ? next : ec; });
     });
     pair.run();
     REQUIRE(write_result == error_code{});
