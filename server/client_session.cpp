@@ -5,7 +5,7 @@
 #include "server/exchange_pool.hpp"
 #include "server/match_route.hpp"
 #include "server/http/head_text.hpp"
-#include "server/http/request_head.hpp"
+#include "server/http/request_head_check.hpp"
 #include "server/serving_state.hpp"
 #include "server/session_registry.hpp"
 #include "server/tunnel.hpp"
@@ -18,8 +18,6 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
-#include <cstring>
 
 namespace turnout::server {
 
@@ -350,7 +348,7 @@ void ClientSession::route_request() {
         send_error(http::status::bad_request, "missing_host", false);
         return;
     }
-    auto route = match_route(state_, request.base(), host, client_ip_, protocol());
+    auto route = match_route(state_, request, host, client_ip_, protocol());
     if (!route) {
         send_error(http::status::not_found, "no_route", request_keep_alive() && no_body);
         return;
@@ -370,32 +368,6 @@ void ClientSession::send_response(Response& response, WriteHandler handler) {
     append_head_text(buffers.head_text, response);
     send_response_body(std::move(handler));
 }
-
-namespace {
-
-// The body piece `body` points at framed as a chunk (RFC 9112 §7.1), and
-// the last chunk once no more comes (trailers are not passed on: SPEC).
-// `size_line` holds the chunk's size line while it is written.
-std::array<asio::const_buffer, 4> as_chunk(const ResponseHead::Body& body,
-                                           std::array<char, 18>& size_line) {
-    static constexpr std::string_view crlf = "\r\n";
-    static constexpr std::string_view last_chunk = "0\r\n\r\n";
-    const std::size_t size = body.data ? body.size : 0;
-    const asio::const_buffer end =
-        body.more ? asio::const_buffer{} : asio::buffer(last_chunk.data(), last_chunk.size());
-    if (size == 0) {
-        return {end};
-    }
-    const auto [digits_end, ignored] =
-        std::to_chars(size_line.data(), size_line.data() + 16, size, 16);
-    static_cast<void>(ignored);
-    std::memcpy(digits_end, crlf.data(), crlf.size());
-    const auto line =
-        asio::buffer(size_line.data(), static_cast<std::size_t>(digits_end - size_line.data()) + 2);
-    return {line, asio::const_buffer{body.data, size}, asio::buffer(crlf.data(), crlf.size()), end};
-}
-
-}  // namespace
 
 // The response's next body piece, behind the head text on the first write:
 // as it is, or as a chunk. Two buffers when there is no chunk to frame,

@@ -9,7 +9,6 @@
 #include "server/deadline.hpp"
 #include "server/downstream.hpp"
 #include "server/exchange_buffers.hpp"
-#include "server/http/fields.hpp"
 #include "server/request_state.hpp"
 #include "server/session_registry.hpp"
 #include "server/transport_stream.hpp"
@@ -67,7 +66,7 @@ public:
     bool request_complete() const override { return request_->parser->is_done(); }
     // Beast merges an HTTP/1.1 body's trailers into the head, after it went
     // upstream: they are not forwarded (SPEC).
-    const Fields* request_trailers() const override { return nullptr; }
+    const Trailers* request_trailers() const override { return nullptr; }
     const std::string& client_ip() const override { return client_ip_; }
     bool is_tls() const override { return socket_.is_tls(); }
     bool draining() const override { return draining_; }

@@ -12,16 +12,17 @@
 // response piece only once the previous one was written here. Memory stays
 // one buffer whatever the body size; a slow side slows the other.
 //
-// Messages are Beast buffer_body messages: a write sends what the message's
-// body().data/size/more point at, and a read fills body_buffer().
+// Bodies move as Beast's buffer_body moves them: a write sends what the
+// head's body().data/size/more point at, and a read fills body_buffer().
 
-#include "server/http/fields.hpp"
+#include "server/http/request_head.hpp"
 #include "server/http/response_head.hpp"
 #include "server/inline_handler.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/status.hpp>
 
@@ -37,8 +38,10 @@ class TransportStream;
 class Downstream {
 public:
     using error_code = boost::system::error_code;
-    using Request = boost::beast::http::request<boost::beast::http::buffer_body, Fields>;
+    using Request = RequestHead;
     using Response = ResponseHead;
+    // An HTTP/2 request's trailer fields (an HTTP/1.1 request's are not passed on).
+    using Trailers = boost::beast::http::fields;
     // Room for a pointer to the exchange and a little more: the handlers
     // are kept inline, so a step of a request allocates nothing.
     static constexpr std::size_t handler_size = 32;
@@ -61,7 +64,7 @@ public:
     virtual bool request_complete() const = 0;
     // Trailer fields to send upstream after a chunked body, once the
     // request is complete; nullptr when there are none to forward.
-    virtual const Fields* request_trailers() const = 0;
+    virtual const Trailers* request_trailers() const = 0;
     virtual const std::string& client_ip() const = 0;
     // The client reached turnout over TLS (X-Forwarded-Proto: https).
     virtual bool is_tls() const = 0;

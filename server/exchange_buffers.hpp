@@ -7,6 +7,7 @@
 // connection holds none (tens of kB each, where nginx needs about one). An
 // HTTP/2 stream borrows one only once its body moves (H2Stream).
 
+#include "server/http/chunk_framing.hpp"
 #include "server/http/response_head.hpp"
 #include "server/lending_pool.hpp"
 
@@ -27,8 +28,7 @@ struct ExchangeBuffers {
     // body pieces as they are, each framed as a chunk when it is chunked).
     const ResponseHead* response = nullptr;
     std::string head_text;
-    // A chunk's size line: up to 16 hex digits and CRLF.
-    std::array<char, 18> chunk_size{};
+    ChunkSizeLine chunk_size{};
     // Last, so a small exchange that fills only the start of it touches
     // one page more than the fields above, not two.
     std::array<char, body_size> body;

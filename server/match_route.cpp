@@ -20,8 +20,7 @@ std::string_view path_of(std::string_view target) {
 
 }  // namespace
 
-std::shared_ptr<RouteEntry> match_route(ServingState& state,
-                                        const http::request_header<Fields>& request,
+std::shared_ptr<RouteEntry> match_route(ServingState& state, const RequestHead& request,
                                         std::string_view host, std::string_view client_ip,
                                         std::string_view protocol) {
     auto route = state.routes().match(

@@ -5,10 +5,8 @@
 // method; a request no route takes is written to the access log here, as
 // 404 no_route, and the caller answers it.
 
-#include "server/http/fields.hpp"
+#include "server/http/request_head.hpp"
 #include "server/routing/route_table.hpp"
-
-#include <boost/beast/http/message.hpp>
 
 #include <memory>
 #include <string_view>
@@ -19,8 +17,7 @@ class ServingState;
 
 // `host` is the request's Host, which every caller has already read to
 // refuse a request without one: a lookup by name less per request.
-std::shared_ptr<RouteEntry> match_route(ServingState& state,
-                                        const boost::beast::http::request_header<Fields>& request,
+std::shared_ptr<RouteEntry> match_route(ServingState& state, const RequestHead& request,
                                         std::string_view host, std::string_view client_ip,
                                         std::string_view protocol);
 

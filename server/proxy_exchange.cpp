@@ -77,12 +77,11 @@ void ProxyExchange::pick_upstream() {
     const auto& request = current_.downstream->request();
     auto& split = current_.route->split;
     const auto& client_ip = current_.downstream->client_ip();
-    const auto key = request_key(current_.route->route.sticky, request.base(), client_ip);
+    const auto key = request_key(current_.route->route.sticky, request, client_ip);
     current_.side = key.empty() ? split.pick() : split.pick_sticky(key);
     current_.upstream = current_.route->sides[current_.side].upstream;
     if (current_.upstream) {
-        current_.hash_key =
-            request_key(current_.upstream->config().hash_key, request.base(), client_ip);
+        current_.hash_key = request_key(current_.upstream->config().hash_key, request, client_ip);
     }
 }
 
@@ -133,11 +132,6 @@ void ProxyExchange::rewrite_request() {
     request.version(11);
     if (current_.downstream->request_chunked()) {
         request.chunked(true);
-        // Beast adds a chunked body's trailer fields to these header fields
-        // as it reads them: a retry must send the head as it was first sent.
-        if (current_.idempotent) {
-            current_.replay_head.emplace(request.base());
-        }
     }
 }
 
@@ -209,9 +203,6 @@ void ProxyExchange::send_request_head() {
     auto& request = current_.downstream->request();
     // A retry sends the body kept for replay, whole, in one write.
     const bool replaying = current_.request_body == RequestBody::started;
-    if (replaying && current_.replay_head) {
-        request.base() = *current_.replay_head;
-    }
     if (request[http::field::host].empty()) {
         request.set(http::field::host,
                     current_.upstream_config->targets[*current_.target].address.text);
@@ -362,7 +353,7 @@ void ProxyExchange::on_response_head(AttemptError error) {
     rewrite_response();
 }
 
-const Fields* ProxyExchange::trailers() const {
+const Downstream::Trailers* ProxyExchange::trailers() const {
     return current_.downstream->request_chunked() && current_.downstream->request_complete()
                ? current_.downstream->request_trailers()
                : nullptr;

@@ -16,13 +16,11 @@
 
 #include "server/access_log.hpp"
 #include "server/downstream.hpp"
-#include "server/http/fields.hpp"
 #include "server/routing/route_table.hpp"
 #include "server/upstream/active_upstream.hpp"
 #include "server/upstream_attempt.hpp"
 #include "server/worker_metrics.hpp"
 
-#include <boost/beast/http/fields.hpp>
 #include <boost/intrusive_ptr.hpp>
 
 #include <chrono>
@@ -115,9 +113,6 @@ private:
         bool fresh_connection_retried = false;
         std::string replay;  // the body so far, while it fits in max_replay_bytes
         bool replay_overflow = false;
-        // An idempotent chunked request's head as first sent, before
-        // trailers were merged into it.
-        std::optional<boost::beast::http::request_header<Fields>> replay_head;
     };
 
     // A reference for a handler to hold while an operation is pending.
@@ -135,7 +130,7 @@ private:
     void write_request_body(std::size_t size);
     void on_request_sent(AttemptError error);
     // The client's trailers, to end a chunked body with, once it sent them.
-    const Fields* trailers() const;
+    const Downstream::Trailers* trailers() const;
     void read_response_head();
     void on_response_head(AttemptError error);
 

@@ -9,7 +9,7 @@ namespace turnout::server {
 
 void RequestState::start_request(const config::Limits& current) {
     limits = current;
-    parser.emplace();
+    parser.emplace(head);
     parser->header_limit(
         static_cast<std::uint32_t>(std::min<std::uint64_t>(limits.max_header_bytes, UINT32_MAX)));
     if (limits.max_body_bytes > 0) {
@@ -24,6 +24,7 @@ void RequestState::start_request(const config::Limits& current) {
 
 void RequestState::reset() {
     parser.reset();
+    head.release_room_over(input_size);
     error_response.reset();
     body_handler = {};
     input.clear();

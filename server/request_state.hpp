@@ -12,12 +12,10 @@
 #include "server/downstream.hpp"
 #include "server/http/chunked_scanner.hpp"
 #include "server/http/error_response.hpp"
-#include "server/http/fields.hpp"
+#include "server/http/head_parser.hpp"
 #include "server/lending_pool.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/buffer_body.hpp>
-#include <boost/beast/http/parser.hpp>
 
 #include <cstddef>
 #include <optional>
@@ -25,8 +23,7 @@
 namespace turnout::server {
 
 struct RequestState {
-    using Parser =
-        boost::beast::http::request_parser<boost::beast::http::buffer_body, FieldAllocator<char>>;
+    using Parser = RequestHeadParser;
 
     // What `input` holds lent: most request heads fit whole, and a read
     // takes up to this much at once. A longer head grows it up to
@@ -43,6 +40,7 @@ struct RequestState {
 
     config::Limits limits;
     boost::beast::flat_buffer input;  // read from the client, not parsed yet
+    RequestHead head;                 // what `parser` reads; kept for its room
     std::optional<Parser> parser;
     std::size_t head_scanned = 0;  // bytes of input find_head_end has looked at
     std::size_t body_scanned = 0;  // bytes at the front of input ChunkedScanner has seen

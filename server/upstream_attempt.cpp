@@ -11,8 +11,9 @@
 #include <boost/assert.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <spdlog/spdlog.h>
+
+#include <array>
 
 namespace turnout::server {
 
@@ -114,43 +115,56 @@ void UpstreamAttempt::on_handshake(error_code ec, Handler done) {
 
 void UpstreamAttempt::send_head(Request& request, bool whole, Handler done) {
     BOOST_ASSERT(phase_ == Phase::sending);
-    trailers_sent_ = false;
-    head_sent_whole_ = false;
-    deadline_.arm(socket_, config_->timeouts.response);
-    if (whole && request.body().size == 0 && !request.chunked()) {
-        // A request that is its head alone (a GET): its text in one write,
-        // no serializer.
-        request_serializer_.reset();
-        head_text_.clear();
-        append_head_text(head_text_, request.base());
-        asio::async_write(socket_, asio::buffer(head_text_),
-                          [this, done = std::move(done)](error_code ec, std::size_t) mutable {
-                              head_sent_whole_ = !ec;
-                              on_sent(ec, std::move(done));
-                          });
+    request_ = &request;
+    request_sent_ = false;
+    head_text_.clear();
+    append_head_text(head_text_, request);
+    if (whole) {
+        send_piece(true, std::move(done));
         return;
     }
-    request_serializer_.emplace(request);
-    auto on_sent = [this, done = std::move(done)](error_code ec, std::size_t) mutable {
-        this->on_sent(ec, std::move(done));
-    };
-    if (whole) {
-        http::async_write(socket_, *request_serializer_, std::move(on_sent));
-    } else {
-        http::async_write_header(socket_, *request_serializer_, std::move(on_sent));
-    }
-}
-
-void UpstreamAttempt::send_body(Handler done) {
-    BOOST_ASSERT(phase_ == Phase::sending);
     deadline_.arm(socket_, config_->timeouts.response);
-    http::async_write(socket_, *request_serializer_,
+    asio::async_write(socket_, asio::buffer(head_text_),
                       [this, done = std::move(done)](error_code ec, std::size_t) mutable {
                           on_sent(ec, std::move(done));
                       });
 }
 
-void UpstreamAttempt::send_trailers(const Fields& trailers, Handler done) {
+void UpstreamAttempt::send_body(Handler done) {
+    BOOST_ASSERT(phase_ == Phase::sending);
+    send_piece(false, std::move(done));
+}
+
+// The body piece the request points at, behind the head text when it has
+// not gone yet: as it is (its length was declared), or as a chunk. The
+// request is sent once a piece with body().more false is.
+void UpstreamAttempt::send_piece(bool with_head, Handler done) {
+    deadline_.arm(socket_, config_->timeouts.response);
+    const auto head = with_head ? asio::buffer(head_text_) : asio::const_buffer{};
+    const auto& body = request_->body();
+    auto on_written = [this, last = !body.more, done = std::move(done)](error_code ec,
+                                                                        std::size_t) mutable {
+        request_sent_ = !ec && last;
+        on_sent(ec, std::move(done));
+    };
+    const std::size_t size = body.data ? body.size : 0;
+    if (!request_->chunked()) {
+        // One buffer for a head alone (a GET): a write walks every buffer
+        // it is given.
+        if (size == 0) {
+            asio::async_write(socket_, head, std::move(on_written));
+        } else {
+            asio::async_write(socket_, std::array{head, asio::const_buffer{body.data, size}},
+                              std::move(on_written));
+        }
+        return;
+    }
+    const auto chunk = as_chunk(body, chunk_size_);
+    asio::async_write(socket_, std::array{head, chunk[0], chunk[1], chunk[2], chunk[3]},
+                      std::move(on_written));
+}
+
+void UpstreamAttempt::send_trailers(const http::fields& trailers, Handler done) {
     BOOST_ASSERT(phase_ == Phase::sending);
     last_chunk_ = "0\r\n";
     for (const auto& field : trailers) {
@@ -160,16 +174,13 @@ void UpstreamAttempt::send_trailers(const Fields& trailers, Handler done) {
     deadline_.arm(socket_, config_->timeouts.response);
     asio::async_write(socket_, asio::buffer(last_chunk_),
                       [this, done = std::move(done)](error_code ec, std::size_t) mutable {
-                          trailers_sent_ = !ec;
+                          request_sent_ = !ec;
                           std::string{}.swap(last_chunk_);
                           on_sent(ec, std::move(done));
                       });
 }
 
 void UpstreamAttempt::on_sent(error_code ec, Handler done) {
-    if (ec == http::error::need_buffer) {
-        ec = {};  // the body piece was sent whole; more is to come
-    }
     if (!ec) {
         done(AttemptError::none);
     } else if (deadline_.expired()) {
@@ -301,7 +312,7 @@ void UpstreamAttempt::reset() {
         buffer_.shrink_to_fit();
     }
     response_.release_room_over(max_kept_buffer);
-    request_serializer_.reset();
+    request_ = nullptr;
     response_parser_.reset();
     upstream_ = nullptr;
     config_ = nullptr;
@@ -310,8 +321,7 @@ void UpstreamAttempt::reset() {
     reused_ = false;
     skip_body_ = false;
     keep_alive_ = false;
-    trailers_sent_ = false;
-    head_sent_whole_ = false;
+    request_sent_ = false;
     head_text_.clear();
     std::string{}.swap(last_chunk_);
 }

@@ -10,15 +10,14 @@
 // and, lent with its exchange, for each request: neither allocates.
 
 #include "server/deadline.hpp"
-#include "server/http/fields.hpp"
-#include "server/http/response_head_parser.hpp"
+#include "server/http/chunk_framing.hpp"
+#include "server/http/head_parser.hpp"
+#include "server/http/request_head.hpp"
 #include "server/inline_handler.hpp"
 #include "server/transport_stream.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/buffer_body.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/fields.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -49,7 +48,7 @@ enum class AttemptError : std::uint8_t {
 class UpstreamAttempt {
 public:
     using error_code = boost::system::error_code;
-    using Request = boost::beast::http::request<boost::beast::http::buffer_body, Fields>;
+    using Request = RequestHead;
     using Response = ResponseHead;
     // Room for a shared_ptr to the exchange and a little more.
     static constexpr std::size_t handler_size = 32;
@@ -73,22 +72,20 @@ public:
     // have closed while it was parked.
     bool reused() const { return reused_; }
 
-    // Sends the request head, with the body its body() points at; whole:
-    // that is the entire request (body().more false), else the body
-    // follows with send_body. `done` with none, timeout or send_failed.
+    // Sends the request head; whole: with the body piece its body() points
+    // at, else the body follows with send_body. A chunked request's pieces
+    // go out framed as chunks, and the last chunk once body().more is
+    // false. `request` stays alive and in place until the request is sent.
+    // `done` with none, timeout or send_failed.
     void send_head(Request& request, bool whole, Handler done);
     // Sends the body piece the request's body() now points at.
     void send_body(Handler done);
     // Ends a chunked body whose last piece went out with body().more still
-    // true: the last chunk with `trailers` (RFC 9112 §7.1.2), which Beast's
-    // serializer cannot write.
-    void send_trailers(const Fields& trailers, Handler done);
+    // true: the last chunk with `trailers` (RFC 9112 §7.1.2).
+    void send_trailers(const boost::beast::http::fields& trailers, Handler done);
     // The request went out whole (on this try or, before the next one
     // sends, on the last).
-    bool request_sent() const {
-        return head_sent_whole_ || trailers_sent_ ||
-               (request_serializer_ && request_serializer_->is_done());
-    }
+    bool request_sent() const { return request_sent_; }
 
     // Reads the final response head (informational ones are skipped).
     // skip_body: the request was HEAD. `done` with none, timeout,
@@ -118,9 +115,6 @@ public:
     void reset();
 
 private:
-    using RequestSerializer =
-        boost::beast::http::request_serializer<boost::beast::http::buffer_body, Fields>;
-
     static constexpr std::size_t max_kept_buffer = 16 * 1024;
 
     enum class Phase : std::uint8_t {
@@ -136,6 +130,7 @@ private:
     void on_connect(error_code ec, Handler done);
     void start_tls(Handler done);
     void on_handshake(error_code ec, Handler done);
+    void send_piece(bool with_head, Handler done);
     void on_sent(error_code ec, Handler done);
     void read_head(Handler done);
     void on_head(error_code ec, Handler done);
@@ -144,7 +139,7 @@ private:
     TransportStream socket_;
     Deadline deadline_;
     boost::beast::flat_buffer buffer_;
-    std::optional<RequestSerializer> request_serializer_;
+    Request* request_ = nullptr;  // while it is sent
     // Kept across responses (and requests): its buffers keep their room.
     ResponseHead response_;
     std::optional<ResponseHeadParser> response_parser_;
@@ -155,9 +150,9 @@ private:
     bool reused_ = false;
     bool skip_body_ = false;   // the request was HEAD
     bool keep_alive_ = false;  // the response head allows another request on the connection
-    bool trailers_sent_ = false;
-    bool head_sent_whole_ = false;  // a request with no body, sent as head_text_
-    std::string head_text_;
+    bool request_sent_ = false;
+    std::string head_text_;  // the request head, while it is written
+    ChunkSizeLine chunk_size_{};
     std::string last_chunk_;  // with trailers, while it is written
 };
 

@@ -18,7 +18,6 @@
 #include "server/downstream.hpp"
 #include "server/exchange_buffers.hpp"
 #include "server/http/error_response.hpp"
-#include "server/http/fields.hpp"
 #include "server/queued_timer.hpp"
 
 #include <nghttp2/nghttp2.h>
@@ -70,7 +69,7 @@ public:
     // HTTP/2 has no Connection field (nghttp2 refuses one): a stream's end
     // never ends its connection.
     bool request_keep_alive() const override { return true; }
-    const Fields* request_trailers() const override { return trailers_ ? &*trailers_ : nullptr; }
+    const Trailers* request_trailers() const override { return trailers_ ? &*trailers_ : nullptr; }
     const std::string& client_ip() const override;
     bool is_tls() const override;
     bool draining() const override;
@@ -95,7 +94,7 @@ private:
     // Counts a field against limits.max_headers and max_header_list_size.
     bool within_header_limits(std::string_view name, std::string_view value);
     void refuse(boost::beast::http::status status, std::string_view reason);
-    // FieldList: a proxied ResponseHead, or the Fields of turnout's own error.
+    // FieldList: a proxied ResponseHead, or the fields of turnout's own error.
     template <class FieldList>
     void submit(const FieldList& fields, unsigned status, bool with_body);
     void deliver_body();
@@ -123,7 +122,7 @@ private:
     bool closed_ = false;
     std::uint64_t body_received_ = 0;
     std::string received_;  // request body not yet taken, at most the stream's window
-    std::optional<Fields> trailers_;
+    std::optional<Trailers> trailers_;
     BodyHandler body_handler_;
     std::unique_ptr<ExchangeBuffers> buffers_;  // lent while the body moves
     // Calls on_timeout(); armed while the exchange waits on the client.

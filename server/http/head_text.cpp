@@ -16,8 +16,7 @@ void append_version(std::string& out, unsigned version) {
 }
 
 // The length of the fields' text and the blank line.
-template <class FieldList>
-std::size_t fields_size(const FieldList& fields) {
+std::size_t fields_size(const HeadFields& fields) {
     std::size_t size = 2;
     for (const auto& field : fields) {
         size += field.name_string().size() + field.value().size() + 4;
@@ -27,8 +26,7 @@ std::size_t fields_size(const FieldList& fields) {
 
 // The fields and the blank line (`size` bytes), copied into room made for
 // them at once: no capacity check per piece.
-template <class FieldList>
-void append_fields(std::string& out, const FieldList& fields, std::size_t size) {
+void append_fields(std::string& out, const HeadFields& fields, std::size_t size) {
     const std::size_t start = out.size();
     out.resize(start + size);
     char* cursor = out.data() + start;
@@ -49,7 +47,7 @@ void append_fields(std::string& out, const FieldList& fields, std::size_t size) 
 
 // Each reserves the whole head first: one allocation for a string that
 // grows, not one per doubling.
-void append_head_text(std::string& out, const boost::beast::http::request_header<Fields>& head) {
+void append_head_text(std::string& out, const RequestHead& head) {
     const auto fields = fields_size(head);
     out.reserve(out.size() + head.method_string().size() + head.target().size() + 11 + fields);
     out.append(head.method_string()).push_back(' ');

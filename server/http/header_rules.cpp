@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <array>
 #include <iterator>
-#include <optional>
 #include <string>
 
 namespace turnout::server {
@@ -69,20 +68,22 @@ void add_nominated(boost::container::small_vector_base<std::string_view>& names,
 
 // All values of `name` joined with ", " (a list header may arrive as several
 // fields), or an empty string when there are none.
-std::string joined_values(const Fields& fields, std::string_view name) {
+std::string joined_values(const HeadFields& fields, std::string_view name) {
     std::string joined;
-    auto [first, last] = fields.equal_range(name);
-    for (auto it = first; it != last; ++it) {
-        if (!joined.empty()) {
-            joined += ", ";
+    const HeadFields::Name wanted{name};
+    for (const auto& field : fields) {
+        if (wanted.matches(field)) {
+            if (!joined.empty()) {
+                joined += ", ";
+            }
+            joined += field.value();
         }
-        joined += it->value();
     }
     return joined;
 }
 
 // Sets `name` to its existing values followed by `value`, as one field.
-void append_value(Fields& fields, std::string_view name, std::string_view value) {
+void append_value(HeadFields& fields, std::string_view name, std::string_view value) {
     std::string joined = joined_values(fields, name);
     if (!joined.empty()) {
         joined += ", ";
@@ -91,11 +92,12 @@ void append_value(Fields& fields, std::string_view name, std::string_view value)
     fields.set(name, joined);
 }
 
+}  // namespace
+
 // One walk over the fields in their list: a request has a handful, and a
 // lookup by name per hop-by-hop header (seven of them) cost more than
 // comparing each field's known-name code once.
-template <class FieldList>
-void remove_hop_by_hop_from(FieldList& fields) {
+void remove_hop_by_hop(HeadFields& fields) {
     // The names are views into the Connection fields, so those are erased
     // in a second walk, after every field they nominate.
     // Room for the usual few names without an allocation.
@@ -119,15 +121,13 @@ void remove_hop_by_hop_from(FieldList& fields) {
             ++it;
         }
     }
-    // By iterator too: erasing by name looks the name up in the fields'
-    // tree, which cost more than this whole walk.
+    // By iterator too: erasing by name would walk the fields again.
     for (auto it = fields.begin(); has_connection && it != fields.end();) {
         it = it->name() == http::field::connection ? fields.erase(it) : std::next(it);
     }
 }
 
-template <class FieldList>
-void apply_header_rules_to(FieldList& fields, const config::HeaderRules& rules) {
+void apply_header_rules(HeadFields& fields, const config::HeaderRules& rules) {
     for (const std::string& name : rules.remove) {
         fields.erase(name);
     }
@@ -136,39 +136,18 @@ void apply_header_rules_to(FieldList& fields, const config::HeaderRules& rules) 
     }
 }
 
-}  // namespace
-
-// A request's Fields and a response's ResponseHead alike.
-void remove_hop_by_hop(Fields& fields) {
-    remove_hop_by_hop_from(fields);
-}
-
-void remove_hop_by_hop(ResponseHead& fields) {
-    remove_hop_by_hop_from(fields);
-}
-
-void apply_header_rules(Fields& fields, const config::HeaderRules& rules) {
-    apply_header_rules_to(fields, rules);
-}
-
-void apply_header_rules(ResponseHead& fields, const config::HeaderRules& rules) {
-    apply_header_rules_to(fields, rules);
-}
-
 // One walk finds which of these headers the client sent: each one it did
 // not (the usual case) is a plain insert, not a lookup and an erase.
-void add_forwarded_headers(Fields& fields, std::string_view client_ip, std::string_view proto) {
+void add_forwarded_headers(HeadFields& fields, std::string_view client_ip, std::string_view proto) {
     bool sent_for = false;
     bool sent_proto = false;
     bool sent_host = false;
     bool sent_via = false;
-    std::optional<std::string_view> host;
+    bool sent_host_field = false;
     for (const auto& field : fields) {
         const auto name = field.name();
         if (name == http::field::host) {
-            if (!host) {
-                host = field.value();
-            }
+            sent_host_field = true;
         } else if (name == http::field::via) {
             sent_via = true;
         } else if (name == http::field::unknown) {
@@ -191,8 +170,9 @@ void add_forwarded_headers(Fields& fields, std::string_view client_ip, std::stri
     if (sent_host) {
         fields.erase("X-Forwarded-Host");
     }
-    if (host) {
-        fields.insert("X-Forwarded-Host", *host);
+    // Looked up now: the inserts above may have moved the fields' text.
+    if (sent_host_field) {
+        fields.insert("X-Forwarded-Host", fields[http::field::host]);
     }
     if (sent_via) {
         append_value(fields, "Via", "1.1 turnout");

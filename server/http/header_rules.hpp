@@ -4,10 +4,7 @@
 // `response_headers` rules of SPEC §3.
 
 #include "config/config.hpp"
-#include "server/http/fields.hpp"
-#include "server/http/response_head.hpp"
-
-#include <boost/beast/http/fields.hpp>
+#include "server/http/head_fields.hpp"
 
 #include <string_view>
 
@@ -15,16 +12,14 @@ namespace turnout::server {
 
 // Removes the hop-by-hop headers: Connection and every header it names,
 // Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade.
-void remove_hop_by_hop(Fields& fields);
-void remove_hop_by_hop(ResponseHead& fields);
+void remove_hop_by_hop(HeadFields& fields);
 
 // Applies `remove` first, then `set` (replacing any existing value).
-void apply_header_rules(Fields& fields, const config::HeaderRules& rules);
-void apply_header_rules(ResponseHead& fields, const config::HeaderRules& rules);
+void apply_header_rules(HeadFields& fields, const config::HeaderRules& rules);
 
 // Appends the client address to X-Forwarded-For (", "-separated), sets
 // X-Forwarded-Proto and X-Forwarded-Host (from the Host header, if any), and
 // appends "1.1 turnout" to Via.
-void add_forwarded_headers(Fields& fields, std::string_view client_ip, std::string_view proto);
+void add_forwarded_headers(HeadFields& fields, std::string_view client_ip, std::string_view proto);
 
 }  // namespace turnout::server

@@ -1,44 +1,56 @@
 #pragma once
 
-// turnout's own strict reading of a request head (request line and header
-// fields), applied before Beast parses it. Beast 1.81 accepts framings that
-// other parsers read differently — obs-fold, Transfer-Encoding whose last
-// coding is not chunked (read as "no body"), Transfer-Encoding on HTTP/1.0,
-// duplicate Content-Length, no or two Host fields — and a proxy that
-// disagrees with the server behind it about where a request ends lets a
-// second, hidden request through. So anything ambiguous is refused here
-// (RFC 9112 §2–§7, RFC 9110 §5), before a byte of it is forwarded.
+// A client's request head as turnout rewrites and forwards it: the request
+// line, the header fields (HeadFields: in the order received, in one text
+// buffer) and the body piece on its way upstream. RequestHeadParser fills it
+// as Beast's parser reads an HTTP/1.1 head; an HTTP/2 stream builds one from
+// its header block. Its owner is lent per request (RequestState) or lives
+// with its stream, so the buffers keep their room from one request to the
+// next on a connection.
 
-#include <boost/beast/http/status.hpp>
+#include "server/http/head_fields.hpp"
+
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/verb.hpp>
 
 #include <cstddef>
-#include <optional>
+#include <string>
 #include <string_view>
 
 namespace turnout::server {
 
-struct RequestHeadRejection {
-    boost::beast::http::status status;  // 400, 405, 431, 501 or 505
-    std::string_view reason;            // for turnout-error and the access log
+class RequestHead : public HeadFields {
+public:
+    using Body = boost::beast::http::buffer_body::value_type;
+
+    RequestHead() = default;
+
+    // A new head: that request line, no fields, no body piece; the buffers
+    // keep their room.
+    void start(boost::beast::http::verb method, std::string_view method_string,
+               std::string_view target, unsigned version);
+    // Frees each buffer whose room is over `bytes`, emptying the head.
+    void release_room_over(std::size_t bytes);
+
+    // The method's code (verb::unknown for one Beast does not know) and
+    // its text as received.
+    boost::beast::http::verb method() const { return method_; }
+    std::string_view method_string() const { return method_text_; }
+    void method_string(std::string_view method);
+    std::string_view target() const { return target_; }
+    void target(std::string_view target) { target_.assign(target); }
+    unsigned version() const { return version_; }
+    void version(unsigned version) { version_ = version; }
+
+    Body& body() { return body_; }
+    const Body& body() const { return body_; }
+
+private:
+    std::string method_text_;
+    std::string target_;
+    boost::beast::http::verb method_ = boost::beast::http::verb::unknown;
+    unsigned version_ = 11;
+    Body body_{};
 };
-
-// head: the request line through the empty line that ends the header
-// fields (CRLF CRLF), inclusive. Empty lines before the request line are
-// allowed (RFC 9112 §2.2) and ignored.
-std::optional<RequestHeadRejection> check_request_head(std::string_view head,
-                                                       std::size_t max_headers);
-
-// Where the head in `bytes` ends (one past its CRLF CRLF), looking from
-// `from` (bytes before it were looked at already); 0 while incomplete.
-// A bare LF anywhere is refused at once, so a client that ends lines with
-// LF alone is not left waiting for a CRLF that never comes.
-struct HeadEnd {
-    std::size_t end = 0;
-    bool bare_lf = false;
-};
-HeadEnd find_head_end(std::string_view bytes, std::size_t from);
-
-// Leading empty lines (CRLF) in front of a request line, to skip.
-std::size_t leading_empty_lines(std::string_view head);
 
 }  // namespace turnout::server

@@ -17,15 +17,6 @@ namespace http = boost::beast::http;
 
 namespace {
 
-// Beast's rule for the last coding of Transfer-Encoding: the body is
-// chunked when the list ends with "chunked".
-bool ends_with_chunked(std::string_view codings) {
-    const auto comma = codings.rfind(',');
-    const auto last =
-        trim_ows(comma == std::string_view::npos ? codings : codings.substr(comma + 1));
-    return boost::beast::iequals(last, "chunked");
-}
-
 // The tokens of a Connection value but those equal to `drop` or `also_drop`,
 // joined with ", "; whether `wanted` was among them is reported too.
 struct FilteredTokens {
@@ -51,33 +42,19 @@ FilteredTokens filter_tokens(std::string_view value, std::string_view drop,
     return out;
 }
 
-std::uint32_t checked_size(std::size_t size) {
-    if (size > std::numeric_limits<std::uint32_t>::max()) {
-        throw std::length_error{"response head field too large"};
-    }
-    return static_cast<std::uint32_t>(size);
-}
-
 }  // namespace
 
 void ResponseHead::start(unsigned status, std::string_view reason, unsigned version) {
-    text_.clear();
-    fields_.clear();
+    clear_fields();
     reason_.assign(reason);
     status_ = status;
     version_ = version;
-    chunked_ = false;
     body_ = Body{};
 }
 
 void ResponseHead::release_room_over(std::size_t bytes) {
     start(0, {}, 11);
-    if (text_.capacity() > bytes) {
-        std::string{}.swap(text_);
-    }
-    if (fields_.capacity() * sizeof(Field) > bytes) {
-        std::vector<Field>{}.swap(fields_);
-    }
+    release_fields_room_over(bytes);
     if (reason_.capacity() > bytes) {
         std::string{}.swap(reason_);
     }
@@ -88,67 +65,6 @@ std::string_view ResponseHead::reason() const {
         return reason_;
     }
     return http::obsolete_reason(result());
-}
-
-std::string_view ResponseHead::operator[](http::field name) const {
-    const auto found =
-        std::ranges::find_if(fields_, [name](const Field& f) { return f.name() == name; });
-    return found == fields_.end() ? std::string_view{} : found->value();
-}
-
-void ResponseHead::insert(http::field name, std::string_view name_string, std::string_view value) {
-    add_received(name, name_string, trim_ows(value));
-}
-
-void ResponseHead::add_received(http::field name, std::string_view name_string,
-                                std::string_view value) {
-    const auto at = checked_size(text_.size());
-    text_.append(name_string).append(value);
-    fields_.push_back(
-        Field{text_, name, at, checked_size(name_string.size()), checked_size(value.size())});
-    if (name == http::field::transfer_encoding) {
-        refresh_chunked();
-    }
-}
-
-void ResponseHead::insert(std::string_view name, std::string_view value) {
-    insert(http::string_to_field(name), name, value);
-}
-
-void ResponseHead::set(http::field name, std::string_view value) {
-    erase(name);
-    insert(name, http::to_string(name), value);
-}
-
-void ResponseHead::set(std::string_view name, std::string_view value) {
-    erase(name);
-    insert(name, value);
-}
-
-ResponseHead::const_iterator ResponseHead::erase(const_iterator field) {
-    const bool encoding = field->name() == http::field::transfer_encoding;
-    const auto next = fields_.erase(field);
-    if (encoding) {
-        refresh_chunked();
-    }
-    return next;
-}
-
-void ResponseHead::erase(http::field name) {
-    std::erase_if(fields_, [name](const Field& f) { return f.name() == name; });
-    if (name == http::field::transfer_encoding) {
-        refresh_chunked();
-    }
-}
-
-void ResponseHead::erase(std::string_view name) {
-    const auto code = http::string_to_field(name);
-    if (code != http::field::unknown) {
-        erase(code);
-        return;
-    }
-    std::erase_if(fields_,
-                  [name](const Field& f) { return boost::beast::iequals(f.name_string(), name); });
 }
 
 void ResponseHead::keep_alive(bool keep_alive) {
@@ -177,20 +93,6 @@ void ResponseHead::keep_alive(bool keep_alive) {
         erase(http::field::connection);
     } else {
         set(http::field::connection, filtered.list);
-    }
-}
-
-void ResponseHead::refresh_chunked() {
-    const auto first = std::ranges::find_if(
-        fields_, [](const Field& f) { return f.name() == http::field::transfer_encoding; });
-    chunked_ = first != fields_.end() && ends_with_chunked(first->value());
-}
-
-void ResponseHead::chunked(bool chunked) {
-    if (chunked) {
-        set(http::field::transfer_encoding, "chunked");
-    } else {
-        erase(http::field::transfer_encoding);
     }
 }
 

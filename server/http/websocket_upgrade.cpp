@@ -9,10 +9,12 @@ namespace http = boost::beast::http;
 namespace {
 
 // Whether any value of `field` holds `token` in its comma-separated list.
-bool has_token(const Fields& fields, http::field field, std::string_view token) {
-    auto [first, last] = fields.equal_range(field);
-    for (auto it = first; it != last; ++it) {
-        std::string_view list = it->value();
+bool has_token(const HeadFields& fields, http::field field, std::string_view token) {
+    for (const auto& named : fields) {
+        if (named.name() != field) {
+            continue;
+        }
+        std::string_view list = named.value();
         while (!list.empty()) {
             const auto comma = list.find(',');
             std::string_view item = list.substr(0, comma);
@@ -33,28 +35,15 @@ bool has_token(const Fields& fields, http::field field, std::string_view token) 
 
 }  // namespace
 
-bool is_websocket_upgrade(const http::request_header<Fields>& request) {
+bool is_websocket_upgrade(const RequestHead& request) {
     return request.method() == http::verb::get && request.version() >= 11 &&
            has_token(request, http::field::upgrade, "websocket") &&
            has_token(request, http::field::connection, "upgrade");
 }
 
-namespace {
-
-template <class FieldList>
-void put_back_upgrade(FieldList& fields) {
+void keep_websocket_upgrade(HeadFields& fields) {
     fields.set(http::field::connection, "Upgrade");
     fields.set(http::field::upgrade, "websocket");
-}
-
-}  // namespace
-
-void keep_websocket_upgrade(Fields& fields) {
-    put_back_upgrade(fields);
-}
-
-void keep_websocket_upgrade(ResponseHead& fields) {
-    put_back_upgrade(fields);
 }
 
 }  // namespace turnout::server

@@ -5,21 +5,17 @@
 // handshake is the exception: its request and the upstream's 101 keep them,
 // and the connection becomes a Tunnel. Any other Upgrade value is dropped.
 
-#include "server/http/fields.hpp"
-#include "server/http/response_head.hpp"
-
-#include <boost/beast/http/fields.hpp>
-#include <boost/beast/http/message.hpp>
+#include "server/http/head_fields.hpp"
+#include "server/http/request_head.hpp"
 
 namespace turnout::server {
 
 // An HTTP/1.1 GET with `Upgrade: websocket` and `upgrade` among the
 // Connection tokens (both case-insensitive, in any list position).
-bool is_websocket_upgrade(const boost::beast::http::request_header<Fields>& request);
+bool is_websocket_upgrade(const RequestHead& request);
 
 // Puts back `Connection: Upgrade` and `Upgrade: websocket` after
 // remove_hop_by_hop() took them out: in the request, and in the 101.
-void keep_websocket_upgrade(Fields& fields);
-void keep_websocket_upgrade(ResponseHead& fields);
+void keep_websocket_upgrade(HeadFields& fields);
 
 }  // namespace turnout::server

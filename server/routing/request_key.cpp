@@ -20,7 +20,7 @@ std::string_view find_cookie(std::string_view cookie_header, std::string_view na
     return {};
 }
 
-std::string_view request_key(const config::KeySource& source, const Fields& fields,
+std::string_view request_key(const config::KeySource& source, const HeadFields& fields,
                              std::string_view client_ip) {
     using Kind = config::KeySource::Kind;
     switch (source.kind) {
@@ -32,9 +32,11 @@ std::string_view request_key(const config::KeySource& source, const Fields& fiel
         return fields[source.name];
     case Kind::cookie:
         // A request may split its cookies over several Cookie headers.
-        for (auto [it, end] = fields.equal_range(boost::beast::http::field::cookie); it != end;
-             ++it) {
-            if (auto value = find_cookie(it->value(), source.name); !value.empty()) {
+        for (const auto& field : fields) {
+            if (field.name() != boost::beast::http::field::cookie) {
+                continue;
+            }
+            if (auto value = find_cookie(field.value(), source.name); !value.empty()) {
                 return value;
             }
         }

@@ -4,9 +4,7 @@
 // from a request.
 
 #include "config/config.hpp"
-#include "server/http/fields.hpp"
-
-#include <boost/beast/http/fields.hpp>
+#include "server/http/head_fields.hpp"
 
 #include <string_view>
 
@@ -14,7 +12,7 @@ namespace turnout::server {
 
 // The key's value, or an empty view when the request carries none (such a
 // request is not sticky). The view points into `fields` or `client_ip`.
-std::string_view request_key(const config::KeySource& source, const Fields& fields,
+std::string_view request_key(const config::KeySource& source, const HeadFields& fields,
                              std::string_view client_ip);
 
 // The value of cookie `name` in one Cookie header value, or empty.

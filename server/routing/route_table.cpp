@@ -75,14 +75,11 @@ HostKey host_key(std::string_view host) {
     return result;
 }
 
-bool has_header_value(const Fields& headers, std::string_view name, std::string_view value) {
-    auto [first, last] = headers.equal_range(name);
-    for (auto it = first; it != last; ++it) {
-        if (it->value() == value) {
-            return true;
-        }
-    }
-    return false;
+bool has_header_value(const HeadFields& headers, std::string_view name, std::string_view value) {
+    const HeadFields::Name wanted{name};
+    return std::ranges::any_of(headers, [&](const HeadFields::Field& field) {
+        return wanted.matches(field) && field.value() == value;
+    });
 }
 
 // Whether the route's methods and headers hold for the request; host and

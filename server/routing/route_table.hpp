@@ -6,10 +6,9 @@
 // removed one at a time, so a one-route change does not rebuild the table.
 
 #include "config/config.hpp"
-#include "server/http/fields.hpp"
+#include "server/http/head_fields.hpp"
 #include "server/routing/split_picker.hpp"
 
-#include <boost/beast/http/fields.hpp>
 #include <boost/container/small_vector.hpp>
 
 #include <cstdint>
@@ -50,7 +49,7 @@ struct RouteRequest {
     std::string_view host;    // the Host header as received (any case, may carry :port)
     std::string_view path;    // request-target path, without the query
     std::string_view method;  // as received, e.g. "GET"
-    const Fields& headers;
+    const HeadFields& headers;
 };
 
 class RouteTable {

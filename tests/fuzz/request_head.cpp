@@ -1,4 +1,4 @@
-// check_request_head (server/http/request_head.hpp) against Beast's parser: a head
+// check_request_head (server/http/request_head_check.hpp) against Beast's parser: a head
 // the check accepts must mean the same to Beast and to every backend behind
 // the proxy. When the check accepts, Beast parses the same bytes and the
 // parsed message must hold what the check promises:
@@ -14,11 +14,16 @@
 //   - a Host with `[` or `]` is an IP literal in brackets at its front,
 //     then nothing or a port.
 //
+// RequestHeadParser, which fills the RequestHead turnout forwards, must read
+// the same request line and fields as Beast's own message (same-named fields
+// in the same order; Beast's list groups them, ours keeps the order received).
+//
 // So a finding here is a request two parsers could read two ways, not only a
 // crash. The head is taken from the input as ClientSession takes it from
 // its buffer (a CRLF CRLF is appended when there is none).
 
-#include "server/http/request_head.hpp"
+#include "server/http/head_parser.hpp"
+#include "server/http/request_head_check.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 #include "tests/fuzz/http_grammar.hpp"
 
@@ -27,10 +32,13 @@
 #include <boost/beast/http/parser.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -80,6 +88,46 @@ bool has_sound_brackets(std::string_view host) {
     return rest.empty() || (rest[0] == ':' && rest.find_first_of("[]") == std::string_view::npos);
 }
 
+using FieldList = std::vector<std::pair<std::string, std::string>>;
+
+// The fields by lowercase name, each name's in their order.
+template <class Head>
+FieldList sorted_fields(const Head& head) {
+    FieldList fields;
+    for (const auto& field : head) {
+        std::string name{field.name_string()};
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        fields.emplace_back(std::move(name), std::string{field.value()});
+    }
+    std::stable_sort(fields.begin(), fields.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    return fields;
+}
+
+// The head turnout forwards holds what Beast's message holds.
+void check_request_head_parser(std::string_view head,
+                               const http::request_parser<http::empty_body>& beast) {
+    turnout::server::RequestHead ours;
+    turnout::server::RequestHeadParser parser{ours};
+    parser.header_limit(header_limit);
+    parser.body_limit(boost::none);
+    beast::error_code ec;
+    const std::size_t used = parser.put(boost::asio::buffer(head.data(), head.size()), ec);
+    FUZZ_CHECK(!ec);
+    FUZZ_CHECK(parser.is_header_done());
+    FUZZ_CHECK(used == head.size());
+    const auto& request = beast.get();
+    FUZZ_CHECK(ours.method() == request.method());
+    FUZZ_CHECK(ours.method_string() == std::string_view(request.method_string()));
+    FUZZ_CHECK(ours.target() == std::string_view(request.target()));
+    FUZZ_CHECK(ours.version() == request.version());
+    FUZZ_CHECK(parser.keep_alive() == beast.keep_alive());
+    FUZZ_CHECK(parser.chunked() == beast.chunked());
+    FUZZ_CHECK(ours.chunked() == beast.chunked());
+    FUZZ_CHECK(sorted_fields(ours) == sorted_fields(request.base()));
+}
+
 void check_accepted(std::string_view head) {
     FUZZ_CHECK(has_strict_lines(head));
 
@@ -119,6 +167,7 @@ void check_accepted(std::string_view head) {
     FUZZ_CHECK(method != "CONNECT");
     FUZZ_CHECK(target.front() != '*' || (target == "*" && method == "OPTIONS"));
     FUZZ_CHECK(has_sound_brackets(request[http::field::host]));
+    check_request_head_parser(head, parser);
 }
 
 }  // namespace

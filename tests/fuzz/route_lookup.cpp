@@ -10,6 +10,7 @@
 // Every input starts from the same table of varied routes, so requests alone
 // probe a fixed table and changes then edit it.
 
+#include "server/http/request_head.hpp"
 #include "server/routing/route_table.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 #include "tests/support/route_table_model.hpp"
@@ -24,7 +25,7 @@
 
 namespace config = turnout::config;
 namespace http = boost::beast::http;
-using turnout::server::Fields;
+using Fields = turnout::server::RequestHead;
 using turnout::server::RouteRequest;
 using turnout::server::RouteTable;
 using turnout::test::RouteTableModel;

@@ -6,9 +6,9 @@
 // target compare the real table with it.
 
 #include "config/config.hpp"
-#include "server/http/fields.hpp"
+#include "server/http/head_fields.hpp"
 
-#include <boost/beast/http/fields.hpp>
+#include <boost/beast/core/string.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -35,7 +35,7 @@ public:
     // The name of the route for the request, "" when none matches. `host`
     // is the Host header as received.
     std::string match(std::string_view host, std::string_view path, std::string_view method,
-                      const turnout::server::Fields& headers) const {
+                      const turnout::server::HeadFields& headers) const {
         const std::string request_host = normalize_host(host);
         std::vector<Candidate> candidates;
         for (const auto& [name, model] : routes_) {
@@ -126,16 +126,17 @@ private:
     }
 
     static bool accepts(const config::RouteMatch& match, std::string_view method,
-                        const turnout::server::Fields& headers) {
+                        const turnout::server::HeadFields& headers) {
         const auto& methods = match.methods;
         if (!methods.empty() &&
             std::find(methods.begin(), methods.end(), method) == methods.end()) {
             return false;
         }
         return std::all_of(match.headers.begin(), match.headers.end(), [&](const auto& header) {
-            auto [first, last] = headers.equal_range(header.first);
-            return std::any_of(first, last,
-                               [&](const auto& field) { return field.value() == header.second; });
+            return std::any_of(headers.begin(), headers.end(), [&](const auto& field) {
+                return boost::beast::iequals(field.name_string(), header.first) &&
+                       field.value() == header.second;
+            });
         });
     }
 

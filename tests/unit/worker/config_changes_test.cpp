@@ -5,6 +5,7 @@
 #include "worker/config_changes.hpp"
 
 #include "config/json_codec.hpp"
+#include "server/http/request_head.hpp"
 #include "server/serving_state.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -21,7 +22,7 @@ namespace http = boost::beast::http;
 using turnout::config::Config;
 using turnout::config::Route;
 using turnout::config::Upstream;
-using turnout::server::Fields;
+using Fields = turnout::server::RequestHead;
 using turnout::server::RouteRequest;
 using turnout::server::ServingState;
 using turnout::worker::changes_between;

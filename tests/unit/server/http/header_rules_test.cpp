@@ -1,5 +1,7 @@
 #include "server/http/header_rules.hpp"
 
+#include "server/http/request_head.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -9,7 +11,7 @@ namespace http = boost::beast::http;
 using turnout::config::HeaderRules;
 using turnout::server::add_forwarded_headers;
 using turnout::server::apply_header_rules;
-using turnout::server::Fields;
+using Fields = turnout::server::RequestHead;
 using turnout::server::remove_hop_by_hop;
 
 namespace {

@@ -1,5 +1,6 @@
 #include "server/routing/route_table.hpp"
 
+#include "server/http/request_head.hpp"
 #include "tests/support/route_table_model.hpp"
 
 #include <catch2/catch.hpp>
@@ -14,7 +15,7 @@
 
 namespace http = boost::beast::http;
 using turnout::config::Route;
-using turnout::server::Fields;
+using Fields = turnout::server::RequestHead;
 using turnout::server::RouteRequest;
 using turnout::server::RouteTable;
 using turnout::test::RouteTableModel;

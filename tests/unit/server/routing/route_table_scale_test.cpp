@@ -1,5 +1,7 @@
 #include "server/routing/route_table.hpp"
 
+#include "server/http/request_head.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -8,7 +10,7 @@
 
 namespace http = boost::beast::http;
 using turnout::config::Route;
-using turnout::server::Fields;
+using Fields = turnout::server::RequestHead;
 using turnout::server::RouteRequest;
 using turnout::server::RouteTable;
 

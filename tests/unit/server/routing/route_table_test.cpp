@@ -1,5 +1,7 @@
 #include "server/routing/route_table.hpp"
 
+#include "server/http/request_head.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -8,7 +10,7 @@
 
 namespace http = boost::beast::http;
 using turnout::config::Route;
-using turnout::server::Fields;
+using Fields = turnout::server::RequestHead;
 using turnout::server::RouteRequest;
 using turnout::server::RouteTable;
 
@@ -226,14 +228,14 @@ TEST_CASE("upsert replaces a route in place and keeps its rank", "[server][route
         make_route("first", "", "/"),
         make_route("second", "", "/"),
     });
-    auto in_flight = table.match(RouteRequest{"h", "/", "GET", {}});
+    auto in_flight = table.match(RouteRequest{"h", "/", "GET", Fields{}});
     REQUIRE(in_flight);
 
     Route changed = make_route("first", "", "/");
     changed.split = {{"app-v1", 90}, {"app-v2", 10}};
     table.upsert(changed);
     CHECK(table.size() == 2);
-    auto now = table.match(RouteRequest{"h", "/", "GET", {}});
+    auto now = table.match(RouteRequest{"h", "/", "GET", Fields{}});
     REQUIRE(now);
     CHECK(now->route.name == "first");
     CHECK(now->split.entries().size() == 2);
