@@ -51,6 +51,7 @@ REPLIES = {
     # head goes out to the client.
     "/trailer": Reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
                       "0\r\nSet-Cookie: smuggled=1\r\nX-Trailer: t\r\n\r\n"),
+    "/order": Reply("HTTP/1.1 200 OK\r\nX-Dup: 1\r\nContent-Length: 2\r\nx-dup: 2\r\n\r\nok"),
     "/stale": Reply(OK, close_on_reuse=True),
     "/early": Reply("HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 8\r\n\r\ntoo big!",
                     early=True),
@@ -114,9 +115,27 @@ class UpstreamMisbehaviourTest(TurnoutTestCase):
                     self.assertEqual(status, 200)
                 self.assertEqual(self.scripted.count(path), before + 1)
 
+    def test_header_fields_keep_the_order_they_arrived_in(self):
+        """Fields of one name stay in order and in place among the others,
+        on the request upstream and on the response back (Beast's
+        basic_fields would have put the second behind the first)."""
+        heads_before = len(self.scripted.heads)
+        with RawConnection(self.port) as conn:
+            response = conn.request("GET /order HTTP/1.1\r\nHost: a\r\nX-Dup: 1\r\n"
+                                    "Accept: */*\r\nx-dup: 2\r\n\r\n")
+        self.assertEqual(response.status, 200)
+        names = [name.lower() for name, _ in response.headers]
+        self.assertEqual([v for n, v in response.headers if n.lower() == "x-dup"], ["1", "2"])
+        self.assertLess(names.index("x-dup"), names.index("content-length"))
+        self.assertGreater(len(names) - 1 - names[::-1].index("x-dup"),
+                           names.index("content-length"))
+        head = self.scripted.heads[heads_before]
+        lines = head.split(b"\r\n")[1:]
+        self.assertEqual(lines[:4], [b"Host: a", b"X-Dup: 1", b"Accept: */*", b"x-dup: 2"], head)
+
     def test_a_replayed_chunked_request_sends_no_trailer_as_a_header(self):
-        """Beast adds a chunked body's trailers to the request's fields as it
-        reads them; the retry on another target sends the head as first sent."""
+        """A chunked body's trailers never join the request's fields, so the
+        retry on another target sends the head as first sent."""
         data = ("PUT /replay/reset HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
                 "5\r\nhello\r\n0\r\nHost: smuggled\r\nX-Trailer: t\r\n\r\n")
         reset_before = self.scripted.count("/replay/reset")
