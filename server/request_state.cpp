@@ -9,6 +9,9 @@ namespace turnout::server {
 
 void RequestState::start_request(const config::Limits& current) {
     limits = current;
+    // Nothing of the last request shows before this one's request line is
+    // read (a pipelined request reuses the state without a reset).
+    head.start(boost::beast::http::verb::unknown, {}, {}, 11);
     parser.emplace(head);
     parser->header_limit(
         static_cast<std::uint32_t>(std::min<std::uint64_t>(limits.max_header_bytes, UINT32_MAX)));

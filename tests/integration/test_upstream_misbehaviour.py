@@ -133,6 +133,33 @@ class UpstreamMisbehaviourTest(TurnoutTestCase):
         lines = head.split(b"\r\n")[1:]
         self.assertEqual(lines[:4], [b"Host: a", b"X-Dup: 1", b"Accept: */*", b"x-dup: 2"], head)
 
+    def test_pipelined_requests_go_upstream_each_with_its_own_head(self):
+        """Requests read from one buffer, one after another, each go upstream
+        with exactly their own fields (nothing of the one before, however
+        large), bytes above 0x7f in values unchanged, and the forwarded
+        headers after them."""
+        big = "v" * 8000
+        heads_before = len(self.scripted.heads)
+        with RawConnection(self.port) as conn:
+            conn.send(f"GET /order HTTP/1.1\r\nHost: a\r\nX-Big: {big}\r\n"
+                      "X-Obs: caf\xe9\r\n\r\n"
+                      "GET /order?second HTTP/1.1\r\nHost: b\r\n\r\n"
+                      "GET /order HTTP/1.0\r\nHost: c\r\nConnection: keep-alive, X-Hop\r\n"
+                      "X-Hop: 1\r\nAccept: */*\r\n\r\n")
+            for _ in range(3):
+                self.assertEqual(conn.read_response().status, 200)
+        forwarded = [b"X-Forwarded-For: 127.0.0.1", b"X-Forwarded-Proto: http"]
+        expected = [
+            [b"GET /order HTTP/1.1", b"Host: a", b"X-Big: " + big.encode(), b"X-Obs: caf\xe9",
+             *forwarded, b"X-Forwarded-Host: a", b"Via: 1.1 turnout", b"", b""],
+            [b"GET /order?second HTTP/1.1", b"Host: b", *forwarded, b"X-Forwarded-Host: b",
+             b"Via: 1.1 turnout", b"", b""],
+            [b"GET /order HTTP/1.1", b"Host: c", b"Accept: */*", *forwarded,
+             b"X-Forwarded-Host: c", b"Via: 1.1 turnout", b"", b""],
+        ]
+        heads = [head.split(b"\r\n") for head in self.scripted.heads[heads_before:]]
+        self.assertEqual(heads, expected)
+
     def test_a_replayed_chunked_request_sends_no_trailer_as_a_header(self):
         """A chunked body's trailers never join the request's fields, so the
         retry on another target sends the head as first sent."""
