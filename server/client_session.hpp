@@ -64,8 +64,8 @@ public:
     // asking the message parses the field's token list again.
     bool request_keep_alive() const override { return request_->parser->keep_alive(); }
     bool request_complete() const override { return request_->parser->is_done(); }
-    // Beast merges an HTTP/1.1 body's trailers into the head, after it went
-    // upstream: they are not forwarded (SPEC).
+    // An HTTP/1.1 body's trailers are read and dropped (HeadParser): they
+    // are not forwarded (SPEC).
     const Trailers* request_trailers() const override { return nullptr; }
     const std::string& client_ip() const override { return client_ip_; }
     bool is_tls() const override { return socket_.is_tls(); }

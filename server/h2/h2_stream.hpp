@@ -5,7 +5,7 @@
 // pooled HTTP/1.1 upstreams, retries, header rules, metrics, access log).
 //
 // The request head arrives as header fields from nghttp2 and becomes a
-// Beast request (`:authority` as Host, cookie crumbs joined). Request body
+// RequestHead (`:authority` as Host, cookie crumbs joined). Request body
 // bytes wait in a buffer no larger than the stream's flow-control window:
 // the window is given back (nghttp2_session_consume) only as the exchange
 // takes bytes for the upstream, so a slow upstream stalls the client's
