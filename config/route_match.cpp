@@ -91,8 +91,31 @@ std::optional<std::vector<std::string>> read_methods(Context& context, const Cur
     return methods;
 }
 
+// Content-Length and Transfer-Encoding say where a body ends, and turnout
+// writes them for each message it sends. A header rule that set or removed
+// one would send a body its receiver reads to another end: a request
+// smuggled behind it upstream, or a client waiting for bytes that never come.
+bool frames_the_body(std::string_view name) {
+    const auto lower = to_lower(name);
+    return lower == "content-length" || lower == "transfer-encoding";
+}
+
+// A header rule naming `name` is refused when it frames the body.
+bool may_rewrite(Context& context, const Cursor& at, std::string_view name) {
+    if (frames_the_body(name)) {
+        context.error(at, "'" + std::string{name} +
+                              "' frames the body, which turnout writes for each message "
+                              "itself; a header rule may not set or remove it");
+        return false;
+    }
+    return true;
+}
+
+// What a header map is for: matching requests, or rewriting messages.
+enum class HeaderUse { match, rewrite };
+
 // NAME: VALUE pairs, in file order; names are compared without case.
-HeaderList read_header_map(Context& context, const Cursor& at) {
+HeaderList read_header_map(Context& context, const Cursor& at, HeaderUse use) {
     MapReader map(context, at, "header name");
     UniqueCheck seen("header name");
     HeaderList headers;
@@ -104,6 +127,9 @@ HeaderList read_header_map(Context& context, const Cursor& at) {
             continue;
         }
         if (!seen.check(context, key_at, to_lower(entry.key), "'" + entry.key + "'")) {
+            continue;
+        }
+        if (use == HeaderUse::rewrite && !may_rewrite(context, key_at, entry.key)) {
             continue;
         }
         auto value = read_string(context, entry.value);
@@ -126,6 +152,9 @@ std::optional<std::vector<std::string>> read_header_names(Context& context, cons
             context.error(item, "must be a header name, got " + item.describe());
             return;
         }
+        if (name && !may_rewrite(context, item, *name)) {
+            return;
+        }
         if (name) {
             names.push_back(std::move(*name));
         }
@@ -142,7 +171,7 @@ RouteMatch read_route_match(Context& context, const Cursor& at) {
     read_path_match(context, map, match);
     map.read("methods", match.methods, read_methods);
     if (auto headers = map.get("headers")) {
-        match.headers = read_header_map(context, *headers);
+        match.headers = read_header_map(context, *headers, HeaderUse::match);
     }
     return match;
 }
@@ -151,7 +180,7 @@ HeaderRules read_header_rules(Context& context, const Cursor& at) {
     MapReader map(context, at, {"set", "remove"});
     HeaderRules rules;
     if (auto set = map.get("set")) {
-        rules.set = read_header_map(context, *set);
+        rules.set = read_header_map(context, *set, HeaderUse::rewrite);
     }
     map.read("remove", rules.remove, read_header_names);
     return rules;

@@ -129,6 +129,13 @@ TEST_CASE("put_route refuses a body that is not a valid route", "[config]") {
             put_route(*live, "one", "{\"upstream\": \"app\",\n \"sticky\": \"ip\"}", "PUT"),
             invalid, 2, 12, "header:NAME, cookie:NAME or client_ip");
     }
+    SECTION("a header rule that would rewrite the body's framing") {
+        require_refused(put_route(*live, "one",
+                                  "{\"upstream\": \"app\",\n \"request_headers\": "
+                                  "{\"remove\": [\"Content-Length\"]}}",
+                                  "PUT"),
+                        invalid, 2, 33, "'Content-Length' frames the body");
+    }
     SECTION("a YAML syntax error") {
         require_refused(put_route(*live, "one", "upstream: app\nmatch: { path: /x\n", "PUT"),
                         invalid, 3, 1, "YAML syntax error");

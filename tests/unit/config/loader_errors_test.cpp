@@ -288,6 +288,22 @@ TEST_CASE("match values are checked", "[config]") {
         {"routes[0].match.headers.x-a: duplicate header name 'x-a'", "first used at line 11"});
 }
 
+TEST_CASE("header rules may not set or remove a body's framing", "[config]") {
+    std::string route = preamble + "routes:\n  - name: r\n    upstream: app\n    ";
+    // Line 11 of each config is the rule's.
+    require_error(route + "request_headers: { set: { Content-Length: \"5\" } }\n", 11, 31,
+                  {"routes[0].request_headers.set.Content-Length: 'Content-Length' frames the "
+                   "body, which turnout writes for each message itself; a header rule may not "
+                   "set or remove it"});
+    require_error(route + "request_headers: { remove: [transfer-encoding] }\n", 11, 33,
+                  {"routes[0].request_headers.remove[0]: 'transfer-encoding' frames the body"});
+    require_error(route + "response_headers: { set: { TRANSFER-ENCODING: chunked } }\n", 11, 32,
+                  {"routes[0].response_headers.set.TRANSFER-ENCODING: 'TRANSFER-ENCODING' "
+                   "frames the body"});
+    require_error(route + "response_headers: { remove: [Server, content-length] }\n", 11, 42,
+                  {"routes[0].response_headers.remove[1]: 'content-length' frames the body"});
+}
+
 TEST_CASE("hash_key goes with balance: hash and only with it", "[config]") {
     require_error(preamble + "  h:\n    targets: [127.0.0.1:9003]\n    balance: hash\n", 10, 14,
                   {"upstreams.h.balance: hash needs hash_key"});
