@@ -7,7 +7,7 @@
 #include <boost/beast/core/string.hpp>
 
 #include <algorithm>
-#include <functional>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 
@@ -43,15 +43,16 @@ bool HeadFields::Name::matches(const Field& field) const {
 }
 
 void HeadFields::clear_fields() {
-    text_.clear();
+    text_size_ = 0;
     fields_.clear();
     chunked_ = false;
 }
 
 void HeadFields::release_fields_room_over(std::size_t bytes) {
     clear_fields();
-    if (text_.capacity() > bytes) {
-        std::string{}.swap(text_);
+    if (text_room_ > bytes) {
+        text_.reset();
+        text_room_ = 0;
     }
     if (fields_.capacity() * sizeof(Field) > bytes) {
         std::vector<Field>{}.swap(fields_);
@@ -77,18 +78,35 @@ void HeadFields::insert(http::field name, std::string_view name_string, std::str
 
 void HeadFields::add_received(http::field name, std::string_view name_string,
                               std::string_view value) {
-    const auto at = checked_size(text_.size());
-    // The value may be a view into this text (a field copied under another
-    // name: X-Forwarded-Host from Host), which the first append may move:
-    // it is read by its offset. An append from its own string is safe.
-    const auto* text = text_.data();
-    const bool own_value = std::less_equal<const char*>{}(text, value.data()) &&
-                           std::less<const char*>{}(value.data(), text + text_.size());
-    const auto value_at = static_cast<std::size_t>(value.data() - text);
-    text_.append(name_string);
-    text_.append(own_value ? std::string_view{text_.data() + value_at, value.size()} : value);
-    fields_.push_back(
-        Field{text_, name, at, checked_size(name_string.size()), checked_size(value.size())});
+    const std::size_t at = text_size_;
+    const std::size_t end = at + name_string.size() + value.size();
+    // The name or value may be a view into this text (a field copied under
+    // another name: X-Forwarded-Host from Host): the old text stays until
+    // both are copied.
+    std::unique_ptr<char[]> old;
+    if (end > text_room_) {
+        const std::size_t room = std::max({end, std::size_t{text_room_} * 2, usual_text});
+        auto grown = std::make_unique_for_overwrite<char[]>(room);
+        if (at > 0) {
+            std::memcpy(grown.get(), text_.get(), at);
+        }
+        old = std::exchange(text_, std::move(grown));
+        text_room_ = checked_size(room);
+    }
+    char* out = text_.get() + at;
+    if (!name_string.empty()) {
+        std::memcpy(out, name_string.data(), name_string.size());
+    }
+    if (!value.empty()) {
+        std::memcpy(out + name_string.size(), value.data(), value.size());
+    }
+    text_size_ = static_cast<std::uint32_t>(end);
+    if (fields_.capacity() == 0) {
+        fields_.reserve(usual_fields);
+    }
+    fields_.push_back(Field{text_, name, static_cast<std::uint32_t>(at),
+                            static_cast<std::uint32_t>(name_string.size()),
+                            static_cast<std::uint32_t>(value.size())});
     if (name == http::field::transfer_encoding) {
         refresh_chunked();
     }

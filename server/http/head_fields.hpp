@@ -18,6 +18,7 @@
 #include <boost/beast/http/field.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,16 +33,16 @@ public:
     class Field {
     public:
         boost::beast::http::field name() const { return name_; }
-        std::string_view name_string() const { return {text_->data() + at_, name_size_}; }
-        std::string_view value() const { return {text_->data() + at_ + name_size_, value_size_}; }
+        std::string_view name_string() const { return {text_->get() + at_, name_size_}; }
+        std::string_view value() const { return {text_->get() + at_ + name_size_, value_size_}; }
 
     private:
         friend class HeadFields;
-        Field(const std::string& text, boost::beast::http::field name, std::uint32_t at,
+        Field(const std::unique_ptr<char[]>& text, boost::beast::http::field name, std::uint32_t at,
               std::uint32_t name_size, std::uint32_t value_size)
             : text_{&text}, name_{name}, at_{at}, name_size_{name_size}, value_size_{value_size} {}
 
-        const std::string* text_;
+        const std::unique_ptr<char[]>* text_;
         boost::beast::http::field name_;
         std::uint32_t at_;
         std::uint32_t name_size_;
@@ -87,6 +88,20 @@ public:
     const_iterator erase(const_iterator field);
     void erase(boost::beast::http::field name);
     void erase(std::string_view name);
+    // Every field `remove(field)` holds for, in one walk.
+    template <class Predicate>
+    void erase_if(Predicate remove) {
+        bool encoding = false;
+        std::erase_if(fields_, [&](const Field& field) {
+            const bool removed = remove(field);
+            encoding = encoding ||
+                       (removed && field.name() == boost::beast::http::field::transfer_encoding);
+            return removed;
+        });
+        if (encoding) {
+            refresh_chunked();
+        }
+    }
 
     // Sets Transfer-Encoding to chunked, or removes it.
     void chunked(bool chunked);
@@ -103,9 +118,19 @@ protected:
     void release_fields_room_over(std::size_t bytes);
 
 private:
+    // Room for the fields of a usual head: a head built from nothing (an
+    // HTTP/2 stream's) allocates twice, not once per doubling.
+    static constexpr std::size_t usual_text = 1024;
+    static constexpr std::size_t usual_fields = 16;
+
     void refresh_chunked();
 
-    std::string text_;  // each field's name, then its value, one after another
+    // Each field's name, then its value, one after another: text_size_
+    // bytes used of text_room_. Two copies of known length into room that
+    // is there cost a third of what two std::string appends did.
+    std::unique_ptr<char[]> text_;
+    std::uint32_t text_size_ = 0;
+    std::uint32_t text_room_ = 0;
     std::vector<Field> fields_;
     bool chunked_ = false;
 };

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <array>
-#include <iterator>
 #include <string>
 
 namespace turnout::server {
@@ -94,18 +93,16 @@ void append_value(HeadFields& fields, std::string_view name, std::string_view va
 
 }  // namespace
 
-// One walk over the fields in their list: a request has a handful, and a
-// lookup by name per hop-by-hop header (seven of them) cost more than
-// comparing each field's known-name code once.
+// The fields are walked twice, once for the names Connection lists and
+// once to remove: a lookup by name per hop-by-hop header (seven of them)
+// cost more than comparing each field's known-name code once. The listed
+// names are views into the text of the Connection fields, which removing
+// fields from the list leaves in place.
 void remove_hop_by_hop(HeadFields& fields) {
-    // The names are views into the Connection fields, so those are erased
-    // in a second walk, after every field they nominate.
     // Room for the usual few names without an allocation.
     boost::container::small_vector<std::string_view, 4> nominated;
-    bool has_connection = false;
     for (const auto& field : fields) {
         if (field.name() == http::field::connection) {
-            has_connection = true;
             add_nominated(nominated, field.value());
         }
     }
@@ -114,17 +111,10 @@ void remove_hop_by_hop(HeadFields& fields) {
             return boost::beast::iequals(name, nominee);
         });
     };
-    for (auto it = fields.begin(); it != fields.end();) {
-        if (is_hop_by_hop(it->name()) || (!nominated.empty() && is_nominated(it->name_string()))) {
-            it = fields.erase(it);
-        } else {
-            ++it;
-        }
-    }
-    // By iterator too: erasing by name would walk the fields again.
-    for (auto it = fields.begin(); has_connection && it != fields.end();) {
-        it = it->name() == http::field::connection ? fields.erase(it) : std::next(it);
-    }
+    fields.erase_if([&](const HeadFields::Field& field) {
+        return field.name() == http::field::connection || is_hop_by_hop(field.name()) ||
+               (!nominated.empty() && is_nominated(field.name_string()));
+    });
 }
 
 void apply_header_rules(HeadFields& fields, const config::HeaderRules& rules) {
