@@ -26,24 +26,23 @@
 #include "server/http/request_head_check.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 #include "tests/fuzz/http_grammar.hpp"
+#include "tests/fuzz/sorted_fields.hpp"
 
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 namespace beast = boost::beast;
 namespace http = beast::http;
 using turnout::test::is_control;
 using turnout::test::is_tchar;
+using turnout::test::sorted_fields;
 
 namespace {
 
@@ -86,23 +85,6 @@ bool has_sound_brackets(std::string_view host) {
     }
     const std::string_view rest = host.substr(close + 1);
     return rest.empty() || (rest[0] == ':' && rest.find_first_of("[]") == std::string_view::npos);
-}
-
-using FieldList = std::vector<std::pair<std::string, std::string>>;
-
-// The fields by lowercase name, each name's in their order.
-template <class Head>
-FieldList sorted_fields(const Head& head) {
-    FieldList fields;
-    for (const auto& field : head) {
-        std::string name{field.name_string()};
-        std::transform(name.begin(), name.end(), name.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        fields.emplace_back(std::move(name), std::string{field.value()});
-    }
-    std::stable_sort(fields.begin(), fields.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-    return fields;
 }
 
 // The head turnout forwards holds what Beast's message holds.

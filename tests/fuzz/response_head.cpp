@@ -16,22 +16,22 @@
 
 #include "server/http/head_parser.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
+#include "tests/fuzz/sorted_fields.hpp"
 
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 namespace http = boost::beast::http;
 using error_code = boost::system::error_code;
+using turnout::test::FieldList;
+using turnout::test::sorted_fields;
 
 namespace {
 
@@ -41,23 +41,6 @@ constexpr std::size_t header_limit = 64 * 1024;
 // into a string, which reserves a declared length up front, so both
 // parsers get this one (over it, both fail with body_limit).
 constexpr std::uint64_t body_limit = 1 << 20;
-
-using FieldList = std::vector<std::pair<std::string, std::string>>;
-
-// The fields by lowercase name, each name's in their order.
-template <class Head>
-FieldList sorted_fields(const Head& head) {
-    FieldList fields;
-    for (const auto& field : head) {
-        std::string name{field.name_string()};
-        std::transform(name.begin(), name.end(), name.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        fields.emplace_back(std::move(name), std::string{field.value()});
-    }
-    std::stable_sort(fields.begin(), fields.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-    return fields;
-}
 
 // What one parser made of the input.
 struct Reading {
