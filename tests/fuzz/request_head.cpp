@@ -26,7 +26,7 @@
 #include "server/http/request_head_check.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 #include "tests/fuzz/http_grammar.hpp"
-#include "tests/fuzz/sorted_fields.hpp"
+#include "tests/support/field_list.hpp"
 
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/empty_body.hpp>

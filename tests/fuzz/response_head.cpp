@@ -16,7 +16,7 @@
 
 #include "server/http/head_parser.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
-#include "tests/fuzz/sorted_fields.hpp"
+#include "tests/support/field_list.hpp"
 
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
