@@ -131,15 +131,6 @@ void HeadFields::set(std::string_view name, std::string_view value) {
     insert(name, value);
 }
 
-HeadFields::const_iterator HeadFields::erase(const_iterator field) {
-    const bool encoding = field->name() == http::field::transfer_encoding;
-    const auto next = fields_.erase(field);
-    if (encoding) {
-        refresh_chunked();
-    }
-    return next;
-}
-
 void HeadFields::erase(http::field name) {
     std::erase_if(fields_, [name](const Field& f) { return f.name() == name; });
     if (name == http::field::transfer_encoding) {

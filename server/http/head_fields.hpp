@@ -83,7 +83,6 @@ public:
     // Every field of that name replaced by one, at the end.
     void set(boost::beast::http::field name, std::string_view value);
     void set(std::string_view name, std::string_view value);
-    const_iterator erase(const_iterator field);
     void erase(boost::beast::http::field name);
     void erase(std::string_view name);
     // Every field `remove(field)` holds for, in one walk.

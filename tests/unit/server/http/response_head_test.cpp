@@ -237,7 +237,7 @@ TEST_CASE("chunked() follows Transfer-Encoding through every edit", "[response_h
     ours.insert("transfer-encoding", "gzip");
     same();  // the first field decides
     beast.erase(beast.find(http::field::transfer_encoding));
-    ours.erase(ours.begin());
+    ours.erase_if([first = true](const auto&) mutable { return std::exchange(first, false); });
     same();
     beast.erase(http::field::transfer_encoding);
     ours.erase(http::field::transfer_encoding);
