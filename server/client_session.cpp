@@ -6,6 +6,7 @@
 #include "server/match_route.hpp"
 #include "server/http/head_text.hpp"
 #include "server/http/request_head_check.hpp"
+#include "server/idle_wait.hpp"
 #include "server/serving_state.hpp"
 #include "server/session_registry.hpp"
 #include "server/tunnel.hpp"
@@ -124,7 +125,7 @@ void ClientSession::wait_for_request() {
     // epoll for each wait (one epoll_ctl per request, where a read that
     // follows one that drained the socket makes none): the price of an
     // idle connection that holds no buffer and no parser.
-    socket_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+    wait_while_idle(socket_.socket(), [self = shared_from_this()](error_code ec) {
         if (ec) {
             self->close();
             return;

@@ -3,6 +3,7 @@
 #include "server/client_session.hpp"
 #include "server/h2/h2_stream.hpp"
 #include "server/h2/nghttp2_server.hpp"
+#include "server/idle_wait.hpp"
 #include "server/logfmt.hpp"
 #include "server/serving_state.hpp"
 
@@ -294,9 +295,8 @@ void Http2Session::read() {
     reading_ = true;
     if (streams_.empty() && !socket_.has_buffered_input()) {
         return_read_buffer();
-        socket_.socket().async_wait(
-            asio::ip::tcp::socket::wait_read,
-            [self = shared_from_this()](error_code ec) { self->on_readable(ec); });
+        wait_while_idle(socket_.socket(),
+                        [self = shared_from_this()](error_code ec) { self->on_readable(ec); });
         return;
     }
     read_some();

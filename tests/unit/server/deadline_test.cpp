@@ -6,6 +6,7 @@
 
 #include "server/deadline.hpp"
 #include "server/deadline_queue.hpp"
+#include "tests/support/loopback_connection.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -23,6 +24,8 @@
 using turnout::server::Deadline;
 using turnout::server::DeadlineQueue;
 using turnout::server::TransportStream;
+using turnout::test::loopback_connection;
+using turnout::test::LoopbackConnection;
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
@@ -32,16 +35,12 @@ namespace {
 // A connected pair: `server` is read under deadlines, `client` writes.
 struct Connection {
     asio::io_context io;
-    tcp::socket client{io};
-    TransportStream server{io.get_executor()};
+    LoopbackConnection<TransportStream::socket_type> ends =
+        loopback_connection<TransportStream::socket_type>(io);
+    TransportStream::socket_type& client = ends.client;
+    TransportStream server{std::move(ends.server)};
     std::array<char, 16> buffer{};
     std::optional<boost::system::error_code> read_result;
-
-    Connection() {
-        tcp::acceptor acceptor{io, {asio::ip::address_v4::loopback(), 0}};
-        client.connect(acceptor.local_endpoint());
-        server.socket() = acceptor.accept(io);
-    }
 
     void read() {
         server.async_read_some(asio::buffer(buffer),

@@ -1,5 +1,6 @@
 #include "server/tls/tls_stream.hpp"
 
+#include "tests/support/loopback_connection.hpp"
 #include "tests/unit/server/tls/test_certificates.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -47,12 +48,9 @@ struct TlsPair {
     TlsPair() {
         // A write to a peer that left must fail with EPIPE, not end the test.
         std::signal(SIGPIPE, SIG_IGN);
-        tcp::acceptor acceptor{io, tcp::endpoint{asio::ip::address_v4::loopback(), 0}};
-        TlsStream::socket_type client_socket{io};
-        client_socket.connect(acceptor.local_endpoint());
-        TlsStream::socket_type server_socket = acceptor.accept(io);
-        server.emplace(std::move(server_socket), server_tls);
-        client.emplace(std::move(client_socket), client_tls);
+        auto ends = turnout::test::loopback_connection<TlsStream::socket_type>(io);
+        server.emplace(std::move(ends.server), server_tls);
+        client.emplace(std::move(ends.client), client_tls);
     }
 
     // Both handshakes, to completion.
