@@ -121,10 +121,8 @@ void ClientSession::wait_for_request() {
         return;
     }
     // A readiness wait, not a read: a pending read pins its buffer for as
-    // long as the client stays idle. Asio re-registers the socket with
-    // epoll for each wait (one epoll_ctl per request, where a read that
-    // follows one that drained the socket makes none): the price of an
-    // idle connection that holds no buffer and no parser.
+    // long as the client stays idle. After a read that emptied the socket
+    // the wait makes no system call (server/socket_readiness.hpp).
     wait_while_idle(socket_.socket(), [self = shared_from_this()](error_code ec) {
         if (ec) {
             self->close();

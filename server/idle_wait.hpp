@@ -12,6 +12,8 @@
 // per-thread cache of blocks of that size (a malloc and a free would add
 // 170 instructions to a keep-alive request, the cache adds 50).
 
+#include "server/socket_readiness.hpp"
+
 #include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
@@ -73,9 +75,8 @@ public:
 // Waits until `socket` is readable (or fails), then calls handler(ec).
 template <class Socket, class Handler>
 void wait_while_idle(Socket& socket, Handler&& handler) {
-    socket.async_wait(
-        Socket::wait_read,
-        boost::asio::bind_allocator(IdleWaitAllocator<void>{}, std::forward<Handler>(handler)));
+    readiness::wait_readable(socket, boost::asio::bind_allocator(IdleWaitAllocator<void>{},
+                                                                 std::forward<Handler>(handler)));
 }
 
 }  // namespace turnout::server

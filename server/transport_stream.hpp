@@ -7,12 +7,14 @@
 // moving a connection (into a pool, into a tunnel) costs a pointer, not an
 // SSL object.
 
+#include "server/socket_readiness.hpp"
 #include "server/tls/tls_stream.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 namespace turnout::server {
@@ -63,10 +65,16 @@ public:
     // (always false when plain). What is still in the kernel is not counted.
     bool has_buffered_input() const { return tls_ && tls_->has_buffered_input(); }
 
+    // A plain read into one buffer remembers whether it emptied the socket
+    // (server/socket_readiness.hpp).
     template <class MutableBuffers, class Handler>
     void async_read_some(const MutableBuffers& buffers, Handler&& handler) {
         if (tls_) {
             tls_->async_read_some(buffers, std::forward<Handler>(handler));
+        } else if constexpr (std::is_convertible_v<const MutableBuffers&,
+                                                   boost::asio::mutable_buffer>) {
+            readiness::read_some(socket_, boost::asio::mutable_buffer(buffers),
+                                 std::forward<Handler>(handler));
         } else {
             socket_.async_read_some(buffers, std::forward<Handler>(handler));
         }

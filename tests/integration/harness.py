@@ -158,16 +158,26 @@ def children_of(pid):
     return sorted(set(pids))
 
 
-def rss_kb(pid):
-    """Resident set size of `pid` in KiB (VmRSS), or 0 when it is gone."""
+def _proc_status(pid, field):
+    """The first number of `field` in /proc/PID/status, or 0 when it is gone."""
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def rss_kb(pid):
+    """Resident set size of `pid` in KiB (VmRSS), or 0 when it is gone."""
+    return _proc_status(pid, "VmRSS")
+
+
+def tracer_pid(pid):
+    """The pid of the process tracing `pid` (strace, gdb), or 0."""
+    return _proc_status(pid, "TracerPid")
 
 
 class EchoBackend:

@@ -13,7 +13,7 @@ import http.client
 
 from admin_client import Admin
 from harness import (TIME_SCALE, BackendsTestCase, Turnout, children_of, free_port, get_json,
-                     render, wait_until)
+                     render, tracer_pid, wait_until)
 
 CONFIG = """\
 workers: ${workers}
@@ -432,7 +432,7 @@ class MasterTest(BackendsTestCase):
                                        "-o", "/dev/null", "-p", str(t.pid)])
             try:
                 # Wait until the tracer is attached (the master's TracerPid).
-                wait_until(lambda: _tracer(t.pid) == tracer.pid, timeout=10)
+                wait_until(lambda: tracer_pid(t.pid) == tracer.pid, timeout=10)
                 response = admin.put_config(self.config(port, "b", workers=1))
             finally:
                 tracer.terminate()
@@ -441,7 +441,7 @@ class MasterTest(BackendsTestCase):
             self.assertIn("persist", response.json()["error"])
             self.assertEqual(admin.version(), version)
             self.assertEqual(served_by(port), "a")
-            wait_until(lambda: _tracer(t.pid) == 0, timeout=10)
+            wait_until(lambda: tracer_pid(t.pid) == 0, timeout=10)
             self.assertEqual(admin.put_config(self.config(port, "b", workers=1)).status, 200)
             self.assertEqual(served_by(port), "b")
 
@@ -458,14 +458,6 @@ def _state(pid):
             return f.read().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "gone"
-
-
-def _tracer(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("TracerPid:"):
-                return int(line.split()[1])
-    return 0
 
 
 if __name__ == "__main__":

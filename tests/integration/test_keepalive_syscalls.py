@@ -1,0 +1,81 @@
+"""System calls a keep-alive request costs a worker (issue 16): a plain
+HTTP/1.1 request proxied on a kept connection to a kept upstream connection
+makes two reads and two writes, as nginx's does, and no epoll_ctl: the idle
+wait between requests and the upstream response's read start without a
+system call once a read emptied their socket (server/socket_readiness.hpp).
+With asio's own async_wait the worker re-armed the client's socket with
+epoll_ctl for every request, and a read started on an empty socket first
+failed a recv with EAGAIN. Counted with strace -c on the worker."""
+
+import os
+import subprocess
+import unittest
+
+from harness import (EchoBackend, RawConnection, Turnout, TurnoutTestCase, free_port, render, tracer_pid,
+                     wait_until)
+
+CONFIG = """\
+workers: 1
+listeners:
+  - { name: web, address: 127.0.0.1:${port} }
+upstreams:
+  echo: { targets: [${echo}] }
+routes:
+  - { name: all, upstream: echo }
+"""
+
+REQUESTS = 200
+TRACED = "epoll_ctl,recvfrom,recvmsg,read,sendmsg,sendto,write,writev"
+
+
+def _strace_summary(path):
+    """syscall -> (calls, errors) from the table strace -c writes."""
+    counts = {}
+    with open(path) as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) in (5, 6) and fields[0][0].isdigit() and fields[-1] != "total":
+                errors = int(fields[4]) if len(fields) == 6 else 0
+                counts[fields[-1]] = (int(fields[3]), errors)
+    return counts
+
+
+class KeepAliveSyscallsTest(TurnoutTestCase):
+    def test_a_keepalive_request_makes_two_reads_two_writes_and_no_epoll_ctl(self):
+        with EchoBackend("echo") as echo:
+            port = free_port()
+            with Turnout(render(CONFIG, port=port, echo=echo.address)) as turnout:
+                self.turnouts = (turnout,)
+                worker = turnout.worker_pids()[0]
+                with RawConnection(port, timeout=10) as conn:
+                    request = "GET /syscalls HTTP/1.1\r\nHost: a\r\n\r\n"
+                    # The upstream connection is opened and kept before counting.
+                    for _ in range(5):
+                        conn.send(request)
+                        self.assertEqual(conn.read_response().status, 200)
+                    summary_path = os.path.join(turnout.dir, "syscalls.strace")
+                    tracer = subprocess.Popen(["strace", "-c", "-qq", "-e", f"trace={TRACED}", "-o", summary_path,
+                                               "-p", str(worker)])
+                    try:
+                        wait_until(lambda: tracer_pid(worker) == tracer.pid, timeout=10,
+                                   message="strace did not attach to the worker")
+                        for _ in range(REQUESTS):
+                            conn.send(request)
+                            self.assertEqual(conn.read_response().status, 200)
+                    finally:
+                        tracer.terminate()
+                        tracer.wait(timeout=10)
+                counts = _strace_summary(summary_path)
+                described = ", ".join(f"{name} {calls} ({errors} failed)" for name, (calls, errors) in counts.items())
+                reads = sum(counts.get(name, (0, 0))[0] for name in ("recvfrom", "recvmsg", "read"))
+                writes = sum(counts.get(name, (0, 0))[0] for name in ("sendmsg", "sendto", "write", "writev"))
+                failed_reads = sum(counts.get(name, (0, 0))[1] for name in ("recvfrom", "recvmsg", "read"))
+                message = f"{REQUESTS} keep-alive requests made: {described}"
+                self.assertLess(counts.get("epoll_ctl", (0, 0))[0], REQUESTS / 20, message)
+                self.assertLess(failed_reads, REQUESTS / 20, message)
+                self.assertLessEqual(reads, REQUESTS * 2 + REQUESTS / 20, message)
+                self.assertLessEqual(writes, REQUESTS * 2 + REQUESTS / 20, message)
+
+
+if __name__ == "__main__":
+    unittest.main()
