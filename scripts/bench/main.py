@@ -8,6 +8,7 @@ import signal
 import sys
 import time
 
+import builds
 import change_to_live
 import configs
 import fleet
@@ -89,14 +90,20 @@ def parse_args():
     parser.add_argument("--fleet-nodes", type=int, default=20, help="turnout instances in the fleet section (20)")
     parser.add_argument("--h2", action="store_true",
                         help="only the HTTP/2 section: h2load against nginx and turnout over TLS (issue 15)")
+    parser.add_argument("--against", metavar="BUILD",
+                        help="only this build's turnout against BUILD's (a build folder holding turnout), "
+                             "with nginx, 1 worker each, plain and TLS keep-alive: to judge a change")
     parser.add_argument("--no-pin", action="store_true", help="pin nothing to CPUs")
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
     parser.add_argument("--run-dir", required=True, help="an empty folder for configs and logs")
     parser.add_argument("--pidfile", help="append each started process group here")
     args = parser.parse_args()
-    if args.write_doc and (args.idle_only or args.instructions):
-        parser.error("--idle-only and --instructions print their table; --write-doc writes only a whole run's "
-                     "results")
+    if args.write_doc and (args.idle_only or args.instructions or args.against):
+        parser.error("--idle-only, --instructions and --against print their table; --write-doc writes only a "
+                     "whole run's results")
+    if args.against and not os.access(os.path.join(args.against, "turnout"), os.X_OK):
+        parser.error(f"--against {args.against}: no turnout binary there (build one with "
+                     f"`cmake -S . -B {args.against} -DCMAKE_BUILD_TYPE=Release && cmake --build {args.against}`)")
     args.rounds = args.rounds or (2 if args.quick else 5)
     args.seconds = args.seconds or (1 if args.quick else 6)
     args.routes = args.routes or (2000 if args.quick else 10000)
@@ -154,6 +161,12 @@ def run(args, env, results):
     if args.idle_only:
         run_idle(args, env, results)
         return
+    if args.against:
+        progress(f"this build against {args.against}, with nginx, 1 worker each: {args.rounds} rounds × "
+                 f"{args.seconds} s, plain and TLS")
+        against_bin = os.path.join(args.against, "turnout")
+        results.builds = builds.markdown(builds.side_by_side(env, against_bin), builds.describe(args.against))
+        return
     if args.instructions:
         run_instructions(args, env, results)
         return
@@ -206,6 +219,8 @@ def main():
         block = report.idle_markdown(results)
     elif args.instructions:
         block = report.instructions_markdown(results)
+    elif args.against:
+        block = report.builds_markdown(results)
     else:
         block = report.markdown(results)
     print(block)

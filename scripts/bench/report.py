@@ -30,6 +30,7 @@ class Results:
         self.fleet = ""        # the fleet section, as markdown
         self.upgrade = ""      # the binary upgrade section (--upgrade-only), as markdown
         self.h2 = ""           # the HTTP/2 section (--h2), as markdown
+        self.builds = ""       # two builds side by side (--against), as markdown
 
 
 def _table(header, rows):
@@ -124,6 +125,12 @@ def instructions_markdown(results):
     """The block of an --instructions run: machine, settings and the table."""
     machine = _table(("machine", ""), list(results.machine.items()))
     return "\n\n".join([results.settings, machine, _instructions(results)])
+
+
+def builds_markdown(results):
+    """The block of an --against run: machine, settings and the two builds' tables."""
+    machine = _table(("machine", ""), list(results.machine.items()))
+    return "\n\n".join([results.settings, machine, results.builds])
 
 
 def _idle_goal_rows(results):

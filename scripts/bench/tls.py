@@ -20,7 +20,7 @@ from tls_helpers import Pki  # noqa: E402
 CASES = {"handshakes (Connection: close)": True, "keep-alive": False}
 
 
-def _expect_over_tls(server):
+def expect_over_tls(server):
     """Fails unless a GET over TLS answers 200 with the backend's body."""
     connection = http.client.HTTPSConnection("127.0.0.1", server.port, timeout=5,
                                              context=ssl._create_unverified_context())
@@ -54,7 +54,7 @@ def side_by_side(env):
                                      1, cpus=proxy_cpus))
         targets = {}
         for name, server in zip(("nginx", "turnout"), started[1:]):
-            _expect_over_tls(server)
+            expect_over_tls(server)
             targets[name] = (server, "bench", "/")
         return {case: alternate(env.load(load_cpus, scheme="https", close=close), targets, env.rounds,
                                 env.warmup_s)

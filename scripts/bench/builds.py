@@ -1,0 +1,116 @@
+"""Two builds of turnout side by side, with nginx as the third: `--against
+BUILD` runs this build's turnout, BUILD's and nginx, 1 worker each, pinned
+as the throughput runs are, in turn for several rounds, plain and over TLS
+on keep-alive connections. On a shared machine a build's rps and CPU per
+request move from one run to the next by more than most changes gain; two
+builds measured seconds apart, round by round, share that drift, so the
+per-round ratio between them shows what a change did. Every round starts
+new processes (see side_by_side)."""
+
+import os
+import statistics
+import subprocess
+
+import configs
+from servers import start_nginx, start_turnout
+from throughput import Series, alternate, cpu_plan
+from tls import Pki, expect_over_tls
+
+NAMES = ("nginx", "this build", "against")
+CASES = {"plain": False, "TLS": True}
+
+
+def describe(build_dir):
+    """The commit BUILD was configured from (its CMakeCache's source folder,
+    `git describe`) and the folder; the folder alone when that is unknown."""
+    try:
+        with open(os.path.join(build_dir, "CMakeCache.txt")) as cache:
+            source = next(line.split("=", 1)[1].strip() for line in cache
+                          if line.startswith("CMAKE_HOME_DIRECTORY:"))
+        commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=source, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        return f"{commit} ({build_dir})"
+    except (OSError, StopIteration, subprocess.CalledProcessError):
+        return build_dir
+
+
+def _per_round(series, of, to, figure):
+    return statistics.median(figure(a) / figure(b) for a, b in zip(series[of].results, series[to].results))
+
+
+def side_by_side(env, against_bin):
+    """Returns case -> name -> Series, for the cases of CASES and NAMES."""
+    proxy_cpus, load_cpus = cpu_plan(1, env.pin)
+    directory = os.path.join(env.run_dir, "builds-certificates")
+    os.makedirs(directory, exist_ok=True)
+    cert, key = Pki(directory).leaf("bench", dns=["bench"], ips=["127.0.0.1"])
+    binaries = {"this build": env.turnout_bin, "against": against_bin}
+    series = {case: {name: Series() for name in NAMES} for case in CASES}
+    backend = start_nginx(env.processes, env.run_dir, "backend-builds", configs.nginx_backend, 1,
+                          cpus=load_cpus)
+    try:
+        for round_index in range(env.rounds):
+            # New processes every round, started in a turning order: one
+            # instance of a server can run a few percent faster or slower
+            # than another of the same binary for its whole life (where its
+            # memory landed), which rounds with the same processes keep.
+            order = NAMES[round_index % len(NAMES):] + NAMES[:round_index % len(NAMES)]
+            for case, tls in CASES.items():
+                results = _one_round(env, backend, proxy_cpus, load_cpus, binaries, order,
+                                     (cert, key) if tls else None, f"{round_index}")
+                for name, result in results.items():
+                    series[case][name].results.append(result)
+    finally:
+        env.processes.stop(backend.process)
+    return series
+
+
+def _one_round(env, backend, proxy_cpus, load_cpus, binaries, order, tls, round_label):
+    """One run of each server of `order`, started in that order; name -> LoadResult."""
+    label = ("tls" if tls else "plain") + "-" + round_label
+    started = {}
+    try:
+        for name in order:
+            if name == "nginx":
+                if tls:
+                    config = lambda d, p: configs.nginx_tls_proxy(d, p, backend.port, 1, *tls)  # noqa: E731
+                else:
+                    config = lambda d, p: configs.nginx_proxy(d, p, backend.port, 1)  # noqa: E731
+                server = start_nginx(env.processes, env.run_dir, f"nginx-builds-{label}", config, 1,
+                                     cpus=proxy_cpus)
+            else:
+                tag = "this" if name == "this build" else "against"
+                server = start_turnout(env.processes, env.run_dir, f"turnout-{tag}-{label}", binaries[name],
+                                       lambda p: configs.turnout_routes(p, backend.port, 1, 0, tls=tls),
+                                       1, cpus=proxy_cpus)
+            started[name] = server
+            if tls:
+                expect_over_tls(server)
+            else:
+                server.expect(200, configs.BODY)
+        load = env.load(load_cpus, scheme="https" if tls else "http")
+        targets = {name: (started[name], "bench", "/") for name in order}
+        return {name: s.results[0] for name, s in alternate(load, targets, 1, env.warmup_s).items()}
+    finally:
+        for server in reversed(list(started.values())):
+            env.processes.stop(server.process)
+
+
+def markdown(series, against_build):
+    """Each case's table and the per-round ratios, this build to the other
+    and each build to nginx."""
+    parts = [f"### This build against {against_build}, 1 worker each"]
+    for case, by_name in series.items():
+        rows = ["| server | rps | p50 ms | p99 ms | errors | worker CPU µs/request |", "|---|---|---|---|---|---|"]
+        for name, s in by_name.items():
+            rows.append(f"| {name} | {s.rps():,.0f} | {s.p50_ms():.2f} | {s.p99_ms():.2f} | {s.errors()} | "
+                        f"{s.cpu_us_per_request():.1f} |")
+        ratios = []
+        for of, to in (("this build", "against"), ("this build", "nginx"), ("against", "nginx")):
+            rps = _per_round(by_name, of, to, lambda r: r.rps)
+            cpu = _per_round(by_name, of, to, lambda r: r.cpu_us_per_request)
+            p99 = _per_round(by_name, of, to, lambda r: r.p99_ms)
+            ratios.append(f"{of} / {to}: rps {rps:.3f}, CPU per request {cpu:.3f}, p99 {p99:.3f}")
+        parts.append(f"{case}, keep-alive\n\n" + "\n".join(rows) + "\n\n"
+                     + "; ".join(ratios) + " (median of the per-round ratios)")
+    return "\n\n".join(parts)
