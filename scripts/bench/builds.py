@@ -5,7 +5,7 @@ on keep-alive connections. On a shared machine a build's rps and CPU per
 request move from one run to the next by more than most changes gain; two
 builds measured seconds apart, round by round, share that drift, so the
 per-round ratio between them shows what a change did. Every round starts
-new processes (see side_by_side)."""
+new processes (throughput.alternate)."""
 
 import os
 import statistics
@@ -13,10 +13,9 @@ import subprocess
 
 import configs
 from servers import start_nginx, start_turnout
-from throughput import Series, alternate, cpu_plan
+from throughput import alternate, cpu_plan
 from tls import Pki, expect_over_tls
 
-NAMES = ("nginx", "this build", "against")
 CASES = {"plain": False, "TLS": True}
 
 
@@ -39,61 +38,46 @@ def _per_round(series, of, to, figure):
 
 
 def side_by_side(env, against_bin):
-    """Returns case -> name -> Series, for the cases of CASES and NAMES."""
+    """Returns case -> name -> Series, for the cases of CASES and nginx, "this build" and "against"."""
     proxy_cpus, load_cpus = cpu_plan(1, env.pin)
     directory = os.path.join(env.run_dir, "builds-certificates")
     os.makedirs(directory, exist_ok=True)
     cert, key = Pki(directory).leaf("bench", dns=["bench"], ips=["127.0.0.1"])
-    binaries = {"this build": env.turnout_bin, "against": against_bin}
-    series = {case: {name: Series() for name in NAMES} for case in CASES}
     backend = start_nginx(env.processes, env.run_dir, "backend-builds", configs.nginx_backend, 1,
                           cpus=load_cpus)
-    try:
-        for round_index in range(env.rounds):
-            # New processes every round, started in a turning order: one
-            # instance of a server can run a few percent faster or slower
-            # than another of the same binary for its whole life (where its
-            # memory landed), which rounds with the same processes keep.
-            order = NAMES[round_index % len(NAMES):] + NAMES[:round_index % len(NAMES)]
-            for case, tls in CASES.items():
-                results = _one_round(env, backend, proxy_cpus, load_cpus, binaries, order,
-                                     (cert, key) if tls else None, f"{round_index}")
-                for name, result in results.items():
-                    series[case][name].results.append(result)
-    finally:
-        env.processes.stop(backend.process)
-    return series
 
+    def starters(tls):
+        case = "tls" if tls else "plain"
 
-def _one_round(env, backend, proxy_cpus, load_cpus, binaries, order, tls, round_label):
-    """One run of each server of `order`, started in that order; name -> LoadResult."""
-    label = ("tls" if tls else "plain") + "-" + round_label
-    started = {}
-    try:
-        for name in order:
-            if name == "nginx":
-                if tls:
-                    config = lambda d, p: configs.nginx_tls_proxy(d, p, backend.port, 1, *tls)  # noqa: E731
-                else:
-                    config = lambda d, p: configs.nginx_proxy(d, p, backend.port, 1)  # noqa: E731
-                server = start_nginx(env.processes, env.run_dir, f"nginx-builds-{label}", config, 1,
-                                     cpus=proxy_cpus)
-            else:
-                tag = "this" if name == "this build" else "against"
-                server = start_turnout(env.processes, env.run_dir, f"turnout-{tag}-{label}", binaries[name],
-                                       lambda p: configs.turnout_routes(p, backend.port, 1, 0, tls=tls),
-                                       1, cpus=proxy_cpus)
-            started[name] = server
+        def checked(server):
             if tls:
                 expect_over_tls(server)
             else:
                 server.expect(200, configs.BODY)
-        load = env.load(load_cpus, scheme="https" if tls else "http")
-        targets = {name: (started[name], "bench", "/") for name in order}
-        return {name: s.results[0] for name, s in alternate(load, targets, 1, env.warmup_s).items()}
+            return server, "bench", "/"
+
+        def nginx_config(directory, port):
+            if tls:
+                return configs.nginx_tls_proxy(directory, port, backend.port, 1, *tls)
+            return configs.nginx_proxy(directory, port, backend.port, 1)
+
+        def turnout(tag, binary):
+            return lambda label: checked(start_turnout(
+                env.processes, env.run_dir, f"turnout-{tag}-{case}-{label}", binary,
+                lambda p: configs.turnout_routes(p, backend.port, 1, 0, tls=tls), 1, cpus=proxy_cpus))
+
+        return {"nginx": lambda label: checked(start_nginx(env.processes, env.run_dir,
+                                                           f"nginx-builds-{case}-{label}", nginx_config, 1,
+                                                           cpus=proxy_cpus)),
+                "this build": turnout("this", env.turnout_bin),
+                "against": turnout("against", against_bin)}
+
+    try:
+        return {case: alternate(env.processes, env.load(load_cpus, scheme="https" if tls else "http"),
+                                      starters((cert, key) if tls else None), env.rounds, env.warmup_s)
+                for case, tls in CASES.items()}
     finally:
-        for server in reversed(list(started.values())):
-            env.processes.stop(server.process)
+        env.processes.stop(backend.process)
 
 
 def markdown(series, against_build):

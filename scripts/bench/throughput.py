@@ -9,8 +9,6 @@ import configs
 from processes import cpu_seconds
 from servers import start_haproxy, start_nginx, start_turnout
 
-PROXIES = ("nginx", "haproxy", "turnout")
-
 
 def cpu_plan(workers, pin):
     """(proxy CPUs, load CPUs) as taskset lists: the proxy gets `workers` CPUs
@@ -51,21 +49,38 @@ def ratio(series, of, to, figure):
     return statistics.median(figure(a) / figure(b) for a, b in zip(series[of].results, series[to].results))
 
 
-def alternate(load, targets, rounds, warmup_s):
-    """Runs `load` against each target in turn, `rounds` times, starting each
-    round one target further on so none always runs first.
+def alternate(processes, load, starters, rounds, warmup_s):
+    """Runs `load` against each server in turn, `rounds` times, each run
+    after a warm-up; each round starts with the next server, so none always
+    runs first. Every round starts each server anew, in that round's order,
+    and stops it after: one process of a server can run several percent
+    faster or slower than another of the same binary for its whole life
+    (where its memory landed, it seems: f554fc4 against a77a66f read +14 %
+    rps with the same two processes for every round when f554fc4 started
+    second, -7 % when it started first), a bias that rounds with the same
+    processes keep and a ratio of them reports as a result.
 
-    targets: name -> (server, host, path). Returns name -> Series."""
-    names = list(targets)
-    for name in names:
-        server, host, path = targets[name]
-        load.run(server.port, host, path, seconds=warmup_s)
+    starters: name -> start(label) -> (server, host, path), the server
+    started (its folder and log named with `label`) and checked.
+    Returns name -> Series."""
+    names = list(starters)
     series = {name: Series() for name in names}
     for round_index in range(rounds):
-        for k in range(len(names)):
-            name = names[(round_index + k) % len(names)]
-            server, host, path = targets[name]
-            series[name].results.append(_run_counting_cpu(load, server, host, path))
+        turn = round_index % len(names)
+        order = names[turn:] + names[:turn]
+        started = []
+        try:
+            targets = {}
+            for name in order:
+                targets[name] = starters[name](f"r{round_index}")
+                started.append(targets[name][0])
+            for name in order:
+                server, host, path = targets[name]
+                load.run(server.port, host, path, seconds=warmup_s)
+                series[name].results.append(_run_counting_cpu(load, server, host, path))
+        finally:
+            for server in reversed(started):
+                processes.stop(server.process)
     return series
 
 
@@ -84,27 +99,28 @@ def proxies_side_by_side(env, workers):
     """nginx, HAProxy and turnout with `workers` workers each in front of one
     nginx backend. Returns name -> Series."""
     proxy_cpus, load_cpus = cpu_plan(workers, env.pin)
-    started = []
+    backend = start_nginx(env.processes, env.run_dir, f"backend-w{workers}", configs.nginx_backend, 1,
+                          cpus=load_cpus)
+
+    def checked(server):
+        server.expect(200, configs.BODY)
+        return server, "bench", "/"
+
+    starters = {
+        "nginx": lambda label: checked(start_nginx(
+            env.processes, env.run_dir, f"nginx-w{workers}-{label}",
+            lambda d, p: configs.nginx_proxy(d, p, backend.port, workers), workers, cpus=proxy_cpus)),
+        "haproxy": lambda label: checked(start_haproxy(
+            env.processes, env.run_dir, f"haproxy-w{workers}-{label}",
+            lambda p: configs.haproxy(p, backend.port, workers), cpus=proxy_cpus)),
+        "turnout": lambda label: checked(start_turnout(
+            env.processes, env.run_dir, f"turnout-w{workers}-{label}", env.turnout_bin,
+            lambda p: configs.turnout_routes(p, backend.port, workers, 0), workers, cpus=proxy_cpus)),
+    }
     try:
-        backend = start_nginx(env.processes, env.run_dir, f"backend-w{workers}",
-                              configs.nginx_backend, 1, cpus=load_cpus)
-        started.append(backend)
-        started.append(start_nginx(env.processes, env.run_dir, f"nginx-w{workers}",
-                                   lambda d, p: configs.nginx_proxy(d, p, backend.port, workers), workers,
-                                   cpus=proxy_cpus))
-        started.append(start_haproxy(env.processes, env.run_dir, f"haproxy-w{workers}",
-                                     lambda p: configs.haproxy(p, backend.port, workers), cpus=proxy_cpus))
-        started.append(start_turnout(env.processes, env.run_dir, f"turnout-w{workers}", env.turnout_bin,
-                                     lambda p: configs.turnout_routes(p, backend.port, workers, 0),
-                                     workers, cpus=proxy_cpus))
-        targets = {}
-        for name, server in zip(PROXIES, started[1:]):
-            server.expect(200, configs.BODY)
-            targets[name] = (server, "bench", "/")
-        return alternate(env.load(load_cpus), targets, env.rounds, env.warmup_s)
+        return alternate(env.processes, env.load(load_cpus), starters, env.rounds, env.warmup_s)
     finally:
-        for server in reversed(started):
-            env.processes.stop(server.process)
+        env.processes.stop(backend.process)
 
 
 def many_routes_against_one(env, routes):
@@ -112,23 +128,20 @@ def many_routes_against_one(env, routes):
     asked for a path only its last route matches. Returns name -> Series
     with names "1 route" and "N routes"."""
     proxy_cpus, load_cpus = cpu_plan(1, env.pin)
-    started = []
+    backend = start_nginx(env.processes, env.run_dir, "backend-routes", configs.nginx_backend, 1,
+                          cpus=load_cpus)
+
+    def start(count, label):
+        server = start_turnout(env.processes, env.run_dir, f"turnout-{count}-routes-{label}", env.turnout_bin,
+                               lambda p: configs.turnout_routes(p, backend.port, 1, count), 1, cpus=proxy_cpus)
+        host, path = configs.deepest_route_request(count)
+        server.expect(200, configs.BODY, path, host)
+        server.expect(404, path=f"/p{count}/bench", host=f"h{count}.example.com")
+        return server, host, path
+
+    starters = {"1 route": lambda label: start(1, label),
+                f"{routes} routes": lambda label: start(routes, label)}
     try:
-        backend = start_nginx(env.processes, env.run_dir, "backend-routes", configs.nginx_backend, 1,
-                              cpus=load_cpus)
-        started.append(backend)
-        targets = {}
-        for count in (1, routes):
-            name = "1 route" if count == 1 else f"{routes} routes"
-            server = start_turnout(env.processes, env.run_dir, f"turnout-{count}-routes", env.turnout_bin,
-                                   lambda p, n=count: configs.turnout_routes(p, backend.port, 1, n), 1,
-                                   cpus=proxy_cpus)
-            started.append(server)
-            host, path = configs.deepest_route_request(count)
-            server.expect(200, configs.BODY, path, host)
-            server.expect(404, path=f"/p{count}/bench", host=f"h{count}.example.com")
-            targets[name] = (server, host, path)
-        return alternate(env.load(load_cpus), targets, env.rounds, env.warmup_s)
+        return alternate(env.processes, env.load(load_cpus), starters, env.rounds, env.warmup_s)
     finally:
-        for server in reversed(started):
-            env.processes.stop(server.process)
+        env.processes.stop(backend.process)

@@ -41,24 +41,25 @@ def side_by_side(env):
     directory = os.path.join(env.run_dir, "tls-certificates")
     os.makedirs(directory, exist_ok=True)
     cert, key = Pki(directory).leaf("bench", dns=["bench"], ips=["127.0.0.1"])
-    started = []
+    backend = start_nginx(env.processes, env.run_dir, "backend-tls", configs.nginx_backend, 1, cpus=load_cpus)
+
+    def checked(server):
+        expect_over_tls(server)
+        return server, "bench", "/"
+
+    def starters(case):
+        return {
+            "nginx": lambda label: checked(start_nginx(
+                env.processes, env.run_dir, f"nginx-tls-{case}-{label}",
+                lambda d, p: configs.nginx_tls_proxy(d, p, backend.port, 1, cert, key), 1, cpus=proxy_cpus)),
+            "turnout": lambda label: checked(start_turnout(
+                env.processes, env.run_dir, f"turnout-tls-{case}-{label}", env.turnout_bin,
+                lambda p: configs.turnout_routes(p, backend.port, 1, 0, tls=(cert, key)), 1, cpus=proxy_cpus)),
+        }
+
     try:
-        backend = start_nginx(env.processes, env.run_dir, "backend-tls", configs.nginx_backend, 1,
-                              cpus=load_cpus)
-        started.append(backend)
-        started.append(start_nginx(env.processes, env.run_dir, "nginx-tls",
-                                   lambda d, p: configs.nginx_tls_proxy(d, p, backend.port, 1, cert, key),
-                                   1, cpus=proxy_cpus))
-        started.append(start_turnout(env.processes, env.run_dir, "turnout-tls", env.turnout_bin,
-                                     lambda p: configs.turnout_routes(p, backend.port, 1, 0, tls=(cert, key)),
-                                     1, cpus=proxy_cpus))
-        targets = {}
-        for name, server in zip(("nginx", "turnout"), started[1:]):
-            expect_over_tls(server)
-            targets[name] = (server, "bench", "/")
-        return {case: alternate(env.load(load_cpus, scheme="https", close=close), targets, env.rounds,
-                                env.warmup_s)
+        return {case: alternate(env.processes, env.load(load_cpus, scheme="https", close=close),
+                                      starters("close" if close else "keepalive"), env.rounds, env.warmup_s)
                 for case, close in CASES.items()}
     finally:
-        for server in reversed(started):
-            env.processes.stop(server.process)
+        env.processes.stop(backend.process)
