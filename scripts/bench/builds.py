@@ -74,7 +74,7 @@ def side_by_side(env, against_bin):
 
     try:
         return {case: alternate(env.processes, env.load(load_cpus, scheme="https" if tls else "http"),
-                                      starters((cert, key) if tls else None), env.rounds, env.warmup_s)
+                                starters((cert, key) if tls else None), env.rounds, env.warmup_s)
                 for case, tls in CASES.items()}
     finally:
         env.processes.stop(backend.process)

@@ -59,7 +59,7 @@ def side_by_side(env):
 
     try:
         return {case: alternate(env.processes, env.load(load_cpus, scheme="https", close=close),
-                                      starters("close" if close else "keepalive"), env.rounds, env.warmup_s)
+                                starters("close" if close else "keepalive"), env.rounds, env.warmup_s)
                 for case, close in CASES.items()}
     finally:
         env.processes.stop(backend.process)
