@@ -25,15 +25,25 @@ OPENING_AT_ONCE = 64
 
 
 class IdleMemory:
-    """One server's worker RSS before and with the idle connections."""
+    """One server's worker RSS before the idle connections, with the first
+    half of them open, and with all of them."""
 
-    def __init__(self, connections, before_kb, with_idle_kb):
+    def __init__(self, connections, before_kb, with_half_kb, with_idle_kb):
         self.connections = connections
         self.before_kb = before_kb
+        self.with_half_kb = with_half_kb
         self.with_idle_kb = with_idle_kb
 
     def per_connection_kb(self):
         return (self.with_idle_kb - self.before_kb) / self.connections
+
+    def per_further_connection_kb(self):
+        """The growth over the second half alone: what one more connection
+        costs, without what a worker holds once whatever the count (the
+        state its pools keep from the bursts of exchanges the connections
+        ran, its upstream connections), which the first half paid."""
+        further = self.connections - self.connections // 2
+        return (self.with_idle_kb - self.with_half_kb) / further
 
 
 async def _one_request(port, tls, opening):
@@ -47,21 +57,29 @@ async def _one_request(port, tls, opening):
         return writer
 
 
-async def _measure(server, pid, connections, tls, timeout):
-    before = rss_kb(pid)
-    opening = asyncio.Semaphore(OPENING_AT_ONCE)
-    tasks = [asyncio.ensure_future(_one_request(server.port, tls, opening)) for _ in range(connections)]
+async def _open(server, count, tls, opening, timeout):
+    """`count` connections, each idle after one request; their writers."""
+    tasks = [asyncio.ensure_future(_one_request(server.port, tls, opening)) for _ in range(count)]
     try:
-        writers = await asyncio.wait_for(asyncio.gather(*tasks), timeout)
+        return await asyncio.wait_for(asyncio.gather(*tasks), timeout)
     except asyncio.TimeoutError:
-        raise BenchError(f"{server.name}: {connections} idle connections were not open after {timeout} s; "
+        raise BenchError(f"{server.name}: {count} idle connections were not open after {timeout} s; "
                          f"its log: {server.process.log_path}") from None
     except BaseException:
         for task in tasks:
             task.cancel()
         raise
+
+
+async def _measure(server, pid, connections, tls, timeout):
+    before = rss_kb(pid)
+    opening = asyncio.Semaphore(OPENING_AT_ONCE)
+    writers = []
     try:
-        return IdleMemory(connections, before, rss_kb(pid))
+        writers += await _open(server, connections // 2, tls, opening, timeout)
+        with_half = rss_kb(pid)
+        writers += await _open(server, connections - connections // 2, tls, opening, timeout)
+        return IdleMemory(connections, before, with_half, rss_kb(pid))
     finally:
         for writer in writers:
             writer.close()

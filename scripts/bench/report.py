@@ -101,14 +101,17 @@ def _streaming(results):
 
 def _idle(results):
     rows = [(case, name, f"{m.before_kb / 1024:.1f}", f"{m.with_idle_kb / 1024:.1f}",
-             f"{m.per_connection_kb():.1f}")
+             f"{m.per_connection_kb():.1f}", f"{m.per_further_connection_kb():.2f}")
             for case, memories in results.idle.items() for name, m in memories.items()]
     connections = next(iter(next(iter(results.idle.values())).values())).connections
     return (f"### Memory per idle keep-alive connection, 1 worker each\n\n"
             f"{connections} connections to each server, each made one request and then sits idle; "
-            "the worker's RSS growth divided by the connections (HAProxy: its one process).\n\n"
+            "the worker's RSS growth divided by the connections (HAProxy: its one process). "
+            f"*Per further connection*: the growth over the second {connections - connections // 2} "
+            "alone, without what the first paid once for the whole worker (pooled exchange state, "
+            "upstream connections).\n\n"
             + _table(("case", "proxy", "worker RSS before MB", "with the idle connections MB",
-                      "kB per connection"), rows))
+                      "kB per connection", "kB per further connection"), rows))
 
 
 def idle_markdown(results):
