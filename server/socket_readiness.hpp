@@ -154,8 +154,16 @@ private:
         }
     }
 
+    // A wait has no buffer: an idle connection keeps its wait pending, and
+    // each byte of it is a byte of every idle connection.
+    struct NoBuffer {
+        explicit NoBuffer(boost::asio::mutable_buffer) {}
+    };
+
     int descriptor_;
-    boost::asio::mutable_buffer buffer_;
+    [[no_unique_address]] std::conditional_t<kind == Kind::read, boost::asio::mutable_buffer,
+                                             NoBuffer>
+        buffer_;
     Handler handler_;
     asio_detail::handler_work<Handler, IoExecutor> work_;
 };

@@ -5,16 +5,23 @@
 #include "server/idle_wait.hpp"
 #include "tests/support/loopback_connection.hpp"
 
+#include <boost/asio/bind_allocator.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/detail/reactive_wait_op.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <vector>
 
+using turnout::server::IdleWaitAllocator;
+using turnout::server::IdleWaitHandler;
 using turnout::server::wait_while_idle;
 using turnout::server::WaitBlockCache;
 using turnout::test::loopback_connection;
@@ -58,6 +65,35 @@ TEST_CASE("an idle wait completes with an error when its socket closes", "[serve
     connection.io.run_for(5s);
     REQUIRE(connection.waited.has_value());
     CHECK(*connection.waited == asio::error::operation_aborted);
+}
+
+TEST_CASE("an idle wait's handler keeps the executor it was bound to", "[server]") {
+    Connection connection;
+    auto strand = asio::make_strand(connection.io);
+    std::optional<bool> in_strand;
+    wait_while_idle(connection.server, asio::bind_executor(strand, [&](boost::system::error_code) {
+                        in_strand = strand.running_in_this_thread();
+                    }));
+    asio::write(connection.client, asio::buffer("x", 1));
+    connection.io.run_for(5s);
+    REQUIRE(in_strand.has_value());
+    CHECK(*in_strand);
+}
+
+TEST_CASE("an idle wait's operation is no larger than asio's wait was", "[server]") {
+    // Every idle connection keeps one pending. Shaped like a session's
+    // handler: a lambda holding the session.
+    auto session = std::make_shared<int>();
+    auto handler = [session](boost::system::error_code) {};
+    using Handler = decltype(handler);
+    using Executor = asio::io_context::executor_type;
+    using Ours = turnout::server::readiness::internals::SocketOp<
+        turnout::server::readiness::internals::Kind::wait, IdleWaitHandler<Handler>, Executor>;
+    // What socket.async_wait(wait_read, bind_allocator(...)) allocated.
+    using Asios =
+        asio::detail::reactive_wait_op<asio::allocator_binder<Handler, IdleWaitAllocator<void>>,
+                                       Executor>;
+    CHECK(sizeof(Ours) <= sizeof(Asios));
 }
 
 TEST_CASE("a freed wait's block is the next wait's", "[server]") {
