@@ -27,8 +27,11 @@ public:
 private:
     void on_expired() override;
 
-    TransportStream* stream_ = nullptr;
+    // expired_ first: it fits in QueuedTimer's tail padding, so a Deadline
+    // is 80 bytes, not 88 (every connection holds one, idle ones too, and
+    // 8 bytes fewer put a ClientSession in malloc's next smaller block).
     bool expired_ = false;
+    TransportStream* stream_ = nullptr;
 };
 
 }  // namespace turnout::server

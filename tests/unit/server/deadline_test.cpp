@@ -201,3 +201,9 @@ TEST_CASE("a disarmed queued timer does not call back", "[server]") {
     CHECK(disarmed.expired == 0);
     CHECK(last.expired == 1);
 }
+
+TEST_CASE("a deadline adds no more than its stream pointer to its queued timer", "[server]") {
+    // Every connection holds one, idle ones too: its flag goes in the
+    // timer's tail padding.
+    CHECK(sizeof(Deadline) <= sizeof(turnout::server::QueuedTimer) + sizeof(TransportStream*));
+}
