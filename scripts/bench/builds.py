@@ -8,7 +8,6 @@ per-round ratio between them shows what a change did. Every round starts
 new processes (throughput.alternate)."""
 
 import os
-import statistics
 import subprocess
 
 import configs
@@ -31,10 +30,6 @@ def describe(build_dir):
         return f"{commit} ({build_dir})"
     except (OSError, StopIteration, subprocess.CalledProcessError):
         return build_dir
-
-
-def _per_round(series, of, to, figure):
-    return statistics.median(figure(a) / figure(b) for a, b in zip(series[of].results, series[to].results))
 
 
 def side_by_side(env, against_bin):
@@ -78,23 +73,3 @@ def side_by_side(env, against_bin):
                 for case, tls in CASES.items()}
     finally:
         env.processes.stop(backend.process)
-
-
-def markdown(series, against_build):
-    """Each case's table and the per-round ratios, this build to the other
-    and each build to nginx."""
-    parts = [f"### This build against {against_build}, 1 worker each"]
-    for case, by_name in series.items():
-        rows = ["| server | rps | p50 ms | p99 ms | errors | worker CPU µs/request |", "|---|---|---|---|---|---|"]
-        for name, s in by_name.items():
-            rows.append(f"| {name} | {s.rps():,.0f} | {s.p50_ms():.2f} | {s.p99_ms():.2f} | {s.errors()} | "
-                        f"{s.cpu_us_per_request():.1f} |")
-        ratios = []
-        for of, to in (("this build", "against"), ("this build", "nginx"), ("against", "nginx")):
-            rps = _per_round(by_name, of, to, lambda r: r.rps)
-            cpu = _per_round(by_name, of, to, lambda r: r.cpu_us_per_request)
-            p99 = _per_round(by_name, of, to, lambda r: r.p99_ms)
-            ratios.append(f"{of} / {to}: rps {rps:.3f}, CPU per request {cpu:.3f}, p99 {p99:.3f}")
-        parts.append(f"{case}, keep-alive\n\n" + "\n".join(rows) + "\n\n"
-                     + "; ".join(ratios) + " (median of the per-round ratios)")
-    return "\n\n".join(parts)

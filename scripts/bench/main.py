@@ -101,6 +101,9 @@ def parse_args():
     if args.write_doc and (args.idle_only or args.instructions or args.against):
         parser.error("--idle-only, --instructions and --against print their table; --write-doc writes only a "
                      "whole run's results")
+    if args.against:
+        # The servers start in folders of their own.
+        args.against = os.path.abspath(args.against)
     if args.against and not os.access(os.path.join(args.against, "turnout"), os.X_OK):
         parser.error(f"--against {args.against}: no turnout binary there (build one with "
                      f"`cmake -S . -B {args.against} -DCMAKE_BUILD_TYPE=Release && cmake --build {args.against}`)")
@@ -165,7 +168,8 @@ def run(args, env, results):
         progress(f"this build against {args.against}, with nginx, 1 worker each: {args.rounds} rounds × "
                  f"{args.seconds} s, plain and TLS")
         against_bin = os.path.join(args.against, "turnout")
-        results.builds = builds.markdown(builds.side_by_side(env, against_bin), builds.describe(args.against))
+        results.builds = builds.side_by_side(env, against_bin)
+        results.against = builds.describe(args.against)
         return
     if args.instructions:
         run_instructions(args, env, results)

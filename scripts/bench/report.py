@@ -30,7 +30,8 @@ class Results:
         self.fleet = ""        # the fleet section, as markdown
         self.upgrade = ""      # the binary upgrade section (--upgrade-only), as markdown
         self.h2 = ""           # the HTTP/2 section (--h2), as markdown
-        self.builds = ""       # two builds side by side (--against), as markdown
+        self.builds = {}       # --against: case -> name -> Series
+        self.against = ""      # --against: the other build, described
 
 
 def _table(header, rows):
@@ -130,10 +131,25 @@ def instructions_markdown(results):
     return "\n\n".join([results.settings, machine, _instructions(results)])
 
 
+def _builds(results):
+    """Each case's table and the per-round ratios, this build to the other
+    and each build to nginx."""
+    parts = [f"### This build against {results.against}, 1 worker each"]
+    for case, series in results.builds.items():
+        ratios = []
+        for of, to in (("this build", "against"), ("this build", "nginx"), ("against", "nginx")):
+            ratios.append(f"{of} / {to}: rps {ratio(series, of, to, _rps):.3f}, "
+                          f"CPU per request {ratio(series, of, to, lambda r: r.cpu_us_per_request):.3f}, "
+                          f"p99 {ratio(series, of, to, _p99):.3f}")
+        parts.append(f"{case}, keep-alive\n\n" + _table(("server", *_SERIES_HEADER), _series_rows(series))
+                     + "\n\n" + "; ".join(ratios) + " (median of the per-round ratios)")
+    return "\n\n".join(parts)
+
+
 def builds_markdown(results):
     """The block of an --against run: machine, settings and the two builds' tables."""
     machine = _table(("machine", ""), list(results.machine.items()))
-    return "\n\n".join([results.settings, machine, results.builds])
+    return "\n\n".join([results.settings, machine, _builds(results)])
 
 
 def _idle_goal_rows(results):
