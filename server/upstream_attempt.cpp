@@ -267,6 +267,10 @@ void UpstreamAttempt::read_body(std::span<char> into, BodyHandler done) {
     body.data = into.data();
     body.size = into.size();
     deadline_.arm(socket_, config_->timeouts.response);
+    if (buffer_.size() == 0) {
+        read_body_in_place(into, std::move(done));
+        return;
+    }
     http::async_read_some(
         socket_, buffer_, *response_parser_,
         [this, room = into.size(), done = std::move(done)](error_code ec, std::size_t) mutable {
@@ -274,6 +278,47 @@ void UpstreamAttempt::read_body(std::span<char> into, BodyHandler done) {
                 ec = {};
             }
             done(ec, ec ? 0 : room - response_parser_->get().body().size);
+        });
+}
+
+// Beast's own read goes through buffer_: a read takes at most its free
+// room (512 bytes while it has held only heads), then every byte is
+// copied into the body. With nothing buffered, the socket is read straight
+// into `into`, up to its size, and the bytes are parsed where they landed
+// (HeadParser moves a chunk's data over the framing before it). What a
+// read leaves unparsed, a chunk header cut in two, waits in buffer_.
+void UpstreamAttempt::read_body_in_place(std::span<char> into, BodyHandler done) {
+    socket_.async_read_some(
+        asio::buffer(into.data(), into.size()),
+        [this, into, done = std::move(done)](error_code ec, std::size_t read) mutable {
+            auto& parser = *response_parser_;
+            if (ec == asio::error::eof) {
+                // A body that ends at the close is complete now; any other ended early.
+                ec = {};
+                parser.put_eof(ec);
+                done(ec, 0);
+                return;
+            }
+            if (ec) {
+                done(ec, 0);
+                return;
+            }
+            std::size_t parsed = 0;
+            while (parsed < read && !parser.is_done()) {
+                const auto used = parser.put(asio::buffer(into.data() + parsed, read - parsed), ec);
+                parsed += used;
+                if (ec == http::error::need_more || ec == http::error::need_buffer || used == 0) {
+                    ec = {};
+                    break;
+                }
+                if (ec) {
+                    done(ec, 0);
+                    return;
+                }
+            }
+            const asio::const_buffer rest{into.data() + parsed, read - parsed};
+            buffer_.commit(asio::buffer_copy(buffer_.prepare(rest.size()), rest));
+            done(ec, into.size() - parser.get().body().size);
         });
 }
 

@@ -134,6 +134,7 @@ private:
     void on_sent(error_code ec, Handler done);
     void read_head(Handler done);
     void on_head(error_code ec, Handler done);
+    void read_body_in_place(std::span<char> into, BodyHandler done);
     const std::string& target_text() const;
 
     TransportStream socket_;

@@ -58,7 +58,11 @@ std::size_t HeadParser<isRequest>::on_body_impl(boost::beast::string_view body, 
         return 0;
     }
     const std::size_t copied = std::min(piece.size, body.size());
-    std::memcpy(piece.data, body.data(), copied);
+    // A body read in place is already where it goes; a chunk's data read
+    // in place lies behind its own framing, so the two may overlap.
+    if (piece.data != body.data()) {
+        std::memmove(piece.data, body.data(), copied);
+    }
     piece.data = static_cast<char*>(piece.data) + copied;
     piece.size -= copied;
     ec = copied == body.size() ? error_code{} : error_code{boost::beast::http::error::need_buffer};

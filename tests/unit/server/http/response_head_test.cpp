@@ -118,6 +118,36 @@ TEST_CASE("a body larger than its buffer arrives piece by piece", "[response_hea
     CHECK(used == text.size());
 }
 
+// UpstreamAttempt reads body bytes straight into the body buffer and
+// parses them where they are: the body must come out at the buffer's start,
+// a chunk's data moved over the framing in front of it.
+TEST_CASE("a body parsed where it was read ends up at the buffer's start", "[response_head]") {
+    const bool chunked = GENERATE(false, true);
+    const std::string head_text = chunked ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                          : "HTTP/1.1 200 OK\r\nContent-Length: 26\r\n\r\n";
+    const std::string wire = chunked ? "3\r\nabc\r\n10;ext=1\r\ndefghijklmnopqrs\r\n"
+                                       "7\r\ntuvwxyz\r\n0\r\nTrailer-X: t\r\n\r\n"
+                                     : "abcdefghijklmnopqrstuvwxyz";
+    ResponseHead head;
+    ResponseHeadParser parser{head};
+    boost::system::error_code ec;
+    parser.put(boost::asio::buffer(head_text), ec);
+    REQUIRE(parser.is_header_done());
+
+    std::string buffer = wire;
+    head.body().data = buffer.data();
+    head.body().size = buffer.size();
+    std::size_t used = 0;
+    while (!parser.is_done() && used < buffer.size()) {
+        used += parser.put(boost::asio::buffer(buffer.data() + used, buffer.size() - used), ec);
+        REQUIRE_FALSE(ec);
+    }
+    CHECK(parser.is_done());
+    CHECK(used == wire.size());
+    const std::size_t size = buffer.size() - head.body().size;
+    CHECK(buffer.substr(0, size) == "abcdefghijklmnopqrstuvwxyz");
+}
+
 TEST_CASE("a HEAD response's length announces a body that never comes", "[response_head]") {
     Parsed parsed;
     parse_whole("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", parsed, true);
