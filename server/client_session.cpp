@@ -138,7 +138,7 @@ void ClientSession::read_first_bytes() {
         return;
     }
     request_ = request_state_pool().take();
-    socket_.async_read_some(request_->input.prepare(read_room()),
+    socket_.async_read_some(request_->input.prepare(head_read_room()),
                             [self = shared_from_this()](error_code ec, std::size_t read) {
                                 self->request_->input.commit(read);
                                 if (ec) {
@@ -181,7 +181,7 @@ void ClientSession::parse_head() {
             return;
         }
         request.head_scanned = bytes.size();
-        socket_.async_read_some(request.input.prepare(read_room()),
+        socket_.async_read_some(request.input.prepare(head_read_room()),
                                 [self = shared_from_this()](error_code ec, std::size_t read) {
                                     self->request_->input.commit(read);
                                     if (ec) {
@@ -212,13 +212,19 @@ void ClientSession::parse_head() {
     on_header(ec);
 }
 
-// A read fills what the lent input buffer has free, so a head split over
-// reads, or bytes behind a request, do not grow it; only a read into a
-// nearly full one does, up to its max_size.
-std::size_t ClientSession::read_room() const {
-    constexpr std::size_t min_read = 4 * 1024;
+// A head read fills what the lent input buffer has free, so a head split
+// over reads, or bytes behind a request, do not grow it; a full buffer
+// grows by long_head_read at once, not doubling from 1 KiB read by read.
+std::size_t ClientSession::head_read_room() const {
     const auto& input = request_->input;
-    return std::min(std::max(input.capacity() - input.size(), min_read),
+    const auto free = input.capacity() - input.size();
+    return read_room(free > 0 ? free : RequestState::long_head_read);
+}
+
+// At least `at_least` bytes of room for the next read, up to max_size.
+std::size_t ClientSession::read_room(std::size_t at_least) const {
+    const auto& input = request_->input;
+    return std::min(std::max(input.capacity() - input.size(), at_least),
                     input.max_size() - input.size());
 }
 
@@ -269,8 +275,9 @@ void ClientSession::read_body(BodyHandler handler) {
     auto& request = *request_;
     BOOST_ASSERT_MSG(!request.body_handler, "one body read at a time");
     auto& body = request.parser->get().body();
-    body.data = exchange_buffers_->body.data();
-    body.size = body_buffer_size;
+    const auto room = exchange_buffers_->body();
+    body.data = room.data();
+    body.size = room.size();
     arm_deadline(request.limits.idle_timeout);
     request.body_handler = std::move(handler);
     parse_body();
@@ -302,7 +309,7 @@ void ClientSession::parse_body() {
             break;
         }
     }
-    socket_.async_read_some(request.input.prepare(read_room()),
+    socket_.async_read_some(request.input.prepare(read_room(RequestState::body_read_size)),
                             [self = shared_from_this()](error_code ec, std::size_t read) {
                                 self->request_->input.commit(read);
                                 if (ec == asio::error::eof) {
@@ -335,7 +342,7 @@ void ClientSession::finish_body_read(error_code ec) {
         ec = asio::error::timed_out;  // idle_timeout: the exchange answers 408
     }
     auto handler = std::move(request_->body_handler);  // leaves it empty for the next read
-    handler(ec, ec ? 0 : body_buffer_size - request_->parser->get().body().size);
+    handler(ec, ec ? 0 : BodyBuffer::size - request_->parser->get().body().size);
 }
 
 void ClientSession::route_request() {
@@ -435,8 +442,7 @@ void ClientSession::send_error(http::status status, std::string_view reason, boo
     }
     auto& request = *request_;
     BOOST_ASSERT_MSG(!request.error_response, "one error response at a time");
-    BOOST_ASSERT_MSG(!exchange_buffers_ ||
-                         (!exchange_buffers_->response && !exchange_buffers_->unframed_response),
+    BOOST_ASSERT_MSG(!exchange_buffers_ || !exchange_buffers_->response,
                      "an error answers only before the response head");
     keep_alive = keep_alive && !draining_;
     const unsigned version =

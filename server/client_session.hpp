@@ -35,8 +35,6 @@ class ClientSession final : public Downstream,
                             public ClientConnection,
                             public std::enable_shared_from_this<ClientSession> {
 public:
-    static constexpr std::size_t body_buffer_size = ExchangeBuffers::body_size;
-
     // `socket` is plain, or TLS not yet handshaken.
     ClientSession(TransportStream socket, ServingState& state, SessionRegistry& registry,
                   std::shared_ptr<const ListenerContext> listener);
@@ -73,7 +71,8 @@ public:
     std::string_view protocol() const override {
         return request_->parser->get().version() == 10 ? "HTTP/1.0" : "HTTP/1.1";
     }
-    std::span<char> body_buffer() override { return exchange_buffers_->body; }
+    std::span<char> body_buffer() override { return exchange_buffers_->body(); }
+    std::span<char> head_body_room() override { return exchange_buffers_->head_body; }
     void send_continue(WriteHandler handler) override;
     // A chunked body is checked by ChunkedScanner before Beast parses it.
     void read_body(BodyHandler handler) override;
@@ -100,7 +99,8 @@ private:
     void parse_body();
     void finish_body_read(boost::system::error_code ec);
     bool scan_chunks();
-    std::size_t read_room() const;
+    std::size_t head_read_room() const;
+    std::size_t read_room(std::size_t at_least) const;
     void close_gracefully();
     void discard_input();
     // The client speaks HTTP/2: an Http2Session takes the connection over,

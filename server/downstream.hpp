@@ -75,6 +75,11 @@ public:
     // Where read_body puts request body and where response body is read
     // into before it is written here; fixed for the exchange's life.
     virtual std::span<char> body_buffer() = 0;
+    // Where the response body bytes that came with the head are parsed
+    // into, to go out with the head: body_buffer() unless the downstream
+    // keeps a smaller room for them, so a small response borrows no body
+    // buffer.
+    virtual std::span<char> head_body_room() { return body_buffer(); }
 
     // Tells a client that sent `Expect: 100-continue` to send its body.
     virtual void send_continue(WriteHandler handler) = 0;

@@ -143,7 +143,7 @@ private:
 
     // Response (proxy_exchange_response.cpp).
     void rewrite_response();
-    void pass_on_response_body(std::size_t size);
+    void pass_on_response_body(std::span<char> piece);
     void relay_response_body();
     void write_response_body(std::size_t size);
     void on_response_written(error_code ec);

@@ -50,26 +50,26 @@ void ProxyExchange::rewrite_response() {
     body.more = has_body;
     if (has_body) {
         // Body bytes that came with the head go out in the same write.
-        const auto taken = attempt_.take_buffered_body(current_.downstream->body_buffer());
+        const auto room = current_.downstream->head_body_room();
+        const auto taken = attempt_.take_buffered_body(room);
         if (!taken) {
             fail_upstream(http::status::bad_gateway, "upstream_bad_response");
             return;
         }
-        pass_on_response_body(*taken);
+        pass_on_response_body(room.first(*taken));
     }
     current_.phase = Phase::responding;
     current_.downstream->send_response(
         response, [self = hold()](error_code ec) { self->on_response_written(ec); });
 }
 
-// Points the response's body at the `size` bytes just read into the
-// downstream's buffer, for the next write.
-void ProxyExchange::pass_on_response_body(std::size_t size) {
+// Points the response's body at the bytes just read, for the next write.
+void ProxyExchange::pass_on_response_body(std::span<char> piece) {
     auto& body = attempt_.response().body();
-    body.data = size > 0 ? current_.downstream->body_buffer().data() : nullptr;
-    body.size = size;
+    body.data = piece.empty() ? nullptr : piece.data();
+    body.size = piece.size();
     body.more = !attempt_.response_complete();
-    current_.response_bytes += size;
+    current_.response_bytes += piece.size();
 }
 
 void ProxyExchange::relay_response_body() {
@@ -92,7 +92,8 @@ void ProxyExchange::relay_response_body() {
 }
 
 void ProxyExchange::write_response_body(std::size_t size) {
-    pass_on_response_body(size);
+    pass_on_response_body(size > 0 ? current_.downstream->body_buffer().first(size)
+                                   : std::span<char>{});
     if (size == 0 && attempt_.response().body().more) {
         relay_response_body();
         return;

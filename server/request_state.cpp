@@ -20,8 +20,7 @@ void RequestState::start_request(const config::Limits& current) {
     } else {
         parser->body_limit(boost::none);
     }
-    input.max_size(
-        std::max<std::size_t>(limits.max_header_bytes + 1024, ExchangeBuffers::body_size));
+    input.max_size(std::max<std::size_t>(limits.max_header_bytes + 1024, BodyBuffer::size));
     head_scanned = 0;
 }
 

@@ -59,14 +59,14 @@ H2Stream::~H2Stream() {
 
 std::span<char> H2Stream::body_buffer() {
     if (!buffers_) {
-        buffers_ = worker_exchange_buffers().take();
+        buffers_ = worker_body_buffers().take();
     }
-    return buffers_->body;
+    return buffers_->bytes;
 }
 
 void H2Stream::return_body_buffer() {
     if (buffers_) {
-        worker_exchange_buffers().give_back(std::move(buffers_));
+        worker_body_buffers().give_back(std::move(buffers_));
     }
 }
 

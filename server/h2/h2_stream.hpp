@@ -124,7 +124,7 @@ private:
     std::string received_;  // request body not yet taken, at most the stream's window
     std::optional<Trailers> trailers_;
     BodyHandler body_handler_;
-    std::unique_ptr<ExchangeBuffers> buffers_;  // lent while the body moves
+    std::unique_ptr<BodyBuffer> buffers_;  // lent while the body moves
     // Calls on_timeout(); armed while the exchange waits on the client.
     class Timer final : public QueuedTimer {
     public:

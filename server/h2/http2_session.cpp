@@ -317,16 +317,16 @@ void Http2Session::on_readable(error_code ec) {
 
 void Http2Session::read_some() {
     if (!read_buffers_) {
-        read_buffers_ = worker_exchange_buffers().take();
+        read_buffers_ = worker_body_buffers().take();
     }
     socket_.async_read_some(
-        asio::buffer(read_buffers_->body),
+        asio::buffer(read_buffers_->bytes),
         [self = shared_from_this()](error_code ec, std::size_t size) { self->on_read(ec, size); });
 }
 
 void Http2Session::return_read_buffer() {
     if (read_buffers_) {
-        worker_exchange_buffers().give_back(std::move(read_buffers_));
+        worker_body_buffers().give_back(std::move(read_buffers_));
     }
 }
 
@@ -339,7 +339,7 @@ void Http2Session::on_read(error_code ec, std::size_t size) {
         close();
         return;
     }
-    if (!receive(reinterpret_cast<const std::uint8_t*>(read_buffers_->body.data()), size)) {
+    if (!receive(reinterpret_cast<const std::uint8_t*>(read_buffers_->bytes.data()), size)) {
         return;
     }
     flush();

@@ -119,7 +119,7 @@ private:
     boost::asio::steady_timer goaway_timer_;
     nghttp2_session* session_ = nullptr;
     std::unordered_map<std::int32_t, std::shared_ptr<H2Stream>> streams_;
-    std::unique_ptr<ExchangeBuffers> read_buffers_;  // lent while streams are open or bytes come
+    std::unique_ptr<BodyBuffer> read_buffers_;  // lent while streams are open or bytes come
     std::string out_;
     FrameBudget settings_budget_;
     FrameBudget ping_budget_;

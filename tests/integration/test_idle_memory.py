@@ -23,9 +23,12 @@ from tls_helpers import Pki, tls_connect
 
 # A connection's own share is about 0.6 kB (its session, asio's state for
 # the socket, the wait); the rest is the state of the 200 exchanges each
-# batch runs at once, which the worker's pools keep. AddressSanitizer's
-# redzones double it (MEMORY_SCALE).
-IDLE_KB_PER_CONNECTION = 1.2 * MEMORY_SCALE
+# batch runs at once, which the worker's pools keep: about 5 kB an exchange
+# since the request's input buffer starts at 1 KiB and a small response
+# borrows no body buffer (0.68-0.71 kB a connection in all; 16 KiB and
+# 64 KiB buffers made it 1.08). AddressSanitizer's redzones double it
+# (MEMORY_SCALE).
+IDLE_KB_PER_CONNECTION = 0.85 * MEMORY_SCALE
 # Over TLS the figure holds the plain connection's cost, OpenSSL's SSL object
 # and session (about 19 kB together with the own TLS stream, nginx ~15.6 kB),
 # and heap left by 200 handshakes and exchanges at a time; with Asio's SSL

@@ -73,3 +73,19 @@ TEST_CASE("giving back nothing is harmless", "[server]") {
     pool.give_back(nullptr);
     CHECK(pool.free_count() == 0);
 }
+
+TEST_CASE("the body buffer is borrowed on first use and goes back with the exchange", "[server]") {
+    auto& bodies = turnout::server::worker_body_buffers();
+    ExchangeBufferPool pool;
+    auto buffers = pool.take();
+    CHECK_FALSE(buffers->body_buffer);
+    const auto before = bodies.free_count();
+
+    const auto body = buffers->body();
+    CHECK(body.size() == turnout::server::BodyBuffer::size);
+    CHECK(buffers->body().data() == body.data());  // the same one for the whole exchange
+
+    pool.give_back(std::move(buffers));
+    CHECK(bodies.free_count() == before + 1);
+    CHECK_FALSE(pool.take()->body_buffer);
+}
