@@ -101,8 +101,9 @@ def parse_args():
     if args.write_doc and (args.idle_only or args.instructions or args.against):
         parser.error("--idle-only, --instructions and --against print their table; --write-doc writes only a "
                      "whole run's results")
+    # The servers start in folders of their own.
+    args.build = os.path.abspath(args.build)
     if args.against:
-        # The servers start in folders of their own.
         args.against = os.path.abspath(args.against)
     if args.against and not os.access(os.path.join(args.against, "turnout"), os.X_OK):
         parser.error(f"--against {args.against}: no turnout binary there (build one with "
