@@ -49,8 +49,12 @@ void ProxyExchange::rewrite_response() {
     body.size = 0;
     body.more = has_body;
     if (has_body) {
-        // Body bytes that came with the head go out in the same write.
-        const auto room = current_.downstream->head_body_room();
+        // Body bytes that came with the head go out in the same write;
+        // more than the small room holds go into the body buffer.
+        auto room = current_.downstream->head_body_room();
+        if (attempt_.buffered_bytes() > room.size()) {
+            room = current_.downstream->body_buffer();
+        }
         const auto taken = attempt_.take_buffered_body(room);
         if (!taken) {
             fail_upstream(http::status::bad_gateway, "upstream_bad_response");

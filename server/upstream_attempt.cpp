@@ -203,16 +203,20 @@ void UpstreamAttempt::read_head(Handler done) {
     response_parser_->header_limit(max_response_header_bytes);
     response_parser_->skip(skip_body_);
     deadline_.arm(socket_, config_->timeouts.response);
-    http::async_read_header(socket_, buffer_, *response_parser_,
-                            [this, done = std::move(done)](error_code ec, std::size_t) mutable {
-                                on_head(ec, std::move(done));
-                            });
+    // A 2 kB response read 512 bytes at a time took two reads, and two
+    // writes to the client, where nginx makes one of each.
+    buffer_.reserve(upstream_->head_read_size());
+    http::async_read_header(
+        socket_, buffer_, *response_parser_,
+        [this, done = std::move(done)](error_code ec, std::size_t head_bytes) mutable {
+            on_head(ec, head_bytes, std::move(done));
+        });
 }
 
 // A head that fails before any byte is a reset (or, when the request could
 // not be written whole, the write's failure), since the target may have
 // acted on the request; one that fails after some is a bad response.
-void UpstreamAttempt::on_head(error_code ec, Handler done) {
+void UpstreamAttempt::on_head(error_code ec, std::size_t head_bytes, Handler done) {
     if (ec) {
         if (deadline_.expired()) {
             done(AttemptError::timeout);
@@ -227,6 +231,9 @@ void UpstreamAttempt::on_head(error_code ec, Handler done) {
     if (code >= 100 && code < 200 && code != 101) {
         read_head(std::move(done));  // informational: the final response follows
         return;
+    }
+    if (head_bytes + buffer_.size() >= buffer_.capacity()) {
+        upstream_->head_read_filled();  // more may have been waiting
     }
     phase_ = Phase::receiving;
     // The parser's own verdict, from the Connection tokens it already read

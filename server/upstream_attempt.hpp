@@ -98,6 +98,8 @@ public:
     // Parses the response body bytes that arrived with the head into
     // `into`: how many, or nullopt when they do not parse.
     std::optional<std::size_t> take_buffered_body(std::span<char> into);
+    // Bytes read behind the head: at most what they parse into.
+    std::size_t buffered_bytes() const { return buffer_.size(); }
     // Reads more response body into `into`.
     void read_body(std::span<char> into, BodyHandler done);
 
@@ -133,7 +135,7 @@ private:
     void send_piece(bool with_head, Handler done);
     void on_sent(error_code ec, Handler done);
     void read_head(Handler done);
-    void on_head(error_code ec, Handler done);
+    void on_head(error_code ec, std::size_t head_bytes, Handler done);
     void read_body_in_place(std::span<char> into, BodyHandler done);
     const std::string& target_text() const;
 

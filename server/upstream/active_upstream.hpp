@@ -63,7 +63,18 @@ public:
     void request_started(std::size_t target) { ++in_flight_[target]; }
     void request_finished(std::size_t target) { --in_flight_[target]; }
 
+    // How much the read of a response head takes at once: Beast's 512
+    // bytes until a response of this upstream filled that, then a page,
+    // as nginx's proxy_buffer_size, so a response of a few kB comes in one
+    // read. An upstream of small answers costs no page per exchange, which
+    // the pools would keep for every exchange that ran at once.
+    std::size_t head_read_size() const { return head_read_size_; }
+    void head_read_filled() { head_read_size_ = large_head_read; }
+
 private:
+    static constexpr std::size_t small_head_read = 512;
+    static constexpr std::size_t large_head_read = 4 * 1024;
+
     struct TargetHealth {
         bool unhealthy = false;
         std::uint32_t consecutive_failures = 0;
@@ -79,6 +90,7 @@ private:
     std::vector<std::shared_ptr<TargetPool>> pools_;
     std::vector<TargetHealth> health_;
     std::vector<std::uint32_t> in_flight_;
+    std::size_t head_read_size_ = small_head_read;
 };
 
 }  // namespace turnout::server

@@ -354,7 +354,8 @@ private:
                           });
     }
 
-    // Streams `bytes=N` pattern bytes in 64 KiB writes.
+    // Streams `bytes=N` pattern bytes in 64 KiB writes, the head with the
+    // first, as servers send a small response: in one write.
     void start_stream() {
         stream_res_.emplace();
         prepare_headers(*stream_res_);
@@ -372,13 +373,7 @@ private:
         stream_res_->body().data = nullptr;
         stream_res_->body().more = true;
         serializer_.emplace(*stream_res_);
-        http::async_write_header(stream_, *serializer_,
-                                 [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                                     if (ec) {
-                                         return self->fail(ec, "write header");
-                                     }
-                                     self->do_write_piece();
-                                 });
+        do_write_piece();
     }
 
     void do_write_piece() {
