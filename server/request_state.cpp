@@ -26,11 +26,11 @@ void RequestState::start_request(const config::Limits& current) {
 
 void RequestState::reset() {
     parser.reset();
-    head.release_room_over(input_size);
+    head.release_room_over(max_kept_room);
     error_response.reset();
     body_handler = {};
     input.clear();
-    if (input.capacity() > input_size) {
+    if (input.capacity() > max_kept_room) {
         input.shrink_to_fit();
         input.reserve(input_size);
     }

@@ -25,16 +25,20 @@ namespace turnout::server {
 struct RequestState {
     using Parser = RequestHeadParser;
 
-    // What `input` holds lent: 1 KiB, as nginx's client_header_buffer_size,
-    // which holds most request heads whole. Small, because the pool keeps
-    // one for every request that ran at once and the pages a burst touched
-    // stay resident (with 16 KiB, each of 64 requests at once kept 3 kB
-    // more). A longer head grows it long_head_read at a time, up to
-    // max_header_bytes (nginx's large header buffers are 8 KiB); a body is
-    // read body_read_size at a time; it is shrunk back when returned.
+    // What `input` holds when first lent: 1 KiB, as nginx's
+    // client_header_buffer_size, which holds most request heads whole.
+    // Small, because the pool keeps one for every request that ran at once
+    // and the pages a burst touched stay resident (with 16 KiB, each of 64
+    // requests at once kept 3 kB more). A longer head grows it
+    // long_head_read at a time, up to max_header_bytes (nginx's large
+    // header buffers are 8 KiB); a body is read body_read_size at a time.
     static constexpr std::size_t input_size = 1024;
     static constexpr std::size_t long_head_read = 8 * 1024;
     static constexpr std::size_t body_read_size = 16 * 1024;
+    // What a returned state keeps of the room its request grew (input and
+    // head): clients that send long heads (cookies) or bodies do not grow
+    // it again for every request, and clients that do not cost no more.
+    static constexpr std::size_t max_kept_room = 16 * 1024;
 
     RequestState() { input.reserve(input_size); }
 

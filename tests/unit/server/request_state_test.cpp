@@ -50,7 +50,7 @@ TEST_CASE("a returned request state holds nothing of its request", "[server]") {
     RequestStatePool pool;
     auto state = pool.take();
     state->start_request({});
-    put(*state, std::string(3 * RequestState::input_size, 'x'));
+    put(*state, std::string(3 * RequestState::max_kept_room, 'x'));
     state->error_response.emplace();
     state->body_handler = [](boost::system::error_code, std::size_t) {};
     const RequestState* address = state.get();
@@ -62,6 +62,19 @@ TEST_CASE("a returned request state holds nothing of its request", "[server]") {
     CHECK_FALSE(again->error_response.has_value());
     CHECK_FALSE(again->body_handler);
     CHECK(again->input.size() == 0);
-    // A long head grew the buffer; the pool keeps the usual size only.
+    // A buffer grown past max_kept_room goes back to the usual size.
     CHECK(again->input.capacity() == RequestState::input_size);
+}
+
+TEST_CASE("a returned request state keeps the room a long head grew", "[server]") {
+    RequestStatePool pool;
+    auto state = pool.take();
+    state->start_request({});
+    put(*state, std::string(4 * RequestState::input_size, 'x'));
+    const auto grown = state->input.capacity();
+    REQUIRE(grown > RequestState::input_size);
+    REQUIRE(grown <= RequestState::max_kept_room);
+    pool.give_back(std::move(state));
+    // The next request with a head as long needs no new buffer.
+    CHECK(pool.take()->input.capacity() == grown);
 }
