@@ -22,6 +22,7 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -79,6 +80,9 @@ public:
     // answer, or whose request has no body, holds none until the response
     // body comes. Given back once the exchange is over.
     std::span<char> body_buffer() override;
+    // The body bytes that came with the response head, as an HTTP/1.1
+    // exchange keeps them: a small response borrows no body buffer.
+    std::span<char> head_body_room() override { return head_body_; }
     void send_continue(WriteHandler handler) override;
     void read_body(BodyHandler handler) override;
     void send_response(Response& response, WriteHandler handler) override;
@@ -142,6 +146,7 @@ private:
     bool more_ = false;
     WriteHandler write_handler_;
     std::optional<ErrorResponse> error_response_;
+    std::array<char, ExchangeBuffers::head_body_size> head_body_;
 };
 
 }  // namespace turnout::server
