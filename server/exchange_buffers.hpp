@@ -41,8 +41,8 @@ using BodyBufferPool = LendingPool<BodyBuffer>;
 BodyBufferPool& worker_body_buffers();
 
 struct ExchangeBuffers {
-    // Holds what the upstream's first read (512 bytes, Beast's least) has
-    // room for behind a short head.
+    // A body that came whole with its head, as most small responses do;
+    // more than this goes to the body buffer (ProxyExchange::rewrite_response).
     static constexpr std::size_t head_body_size = 512;
 
     // For the pool: what comes back holds no response (head_text keeps

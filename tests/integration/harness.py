@@ -180,6 +180,28 @@ def tracer_pid(pid):
     return _proc_status(pid, "TracerPid")
 
 
+def count_syscalls(pid, syscalls, action, summary_path):
+    """Runs action() with `strace -c` attached to `pid`, counting the
+    comma-separated `syscalls`; returns {name: (calls, failed calls)}.
+    strace writes its table to `summary_path`."""
+    tracer = subprocess.Popen(["strace", "-c", "-qq", "-e", f"trace={syscalls}", "-o", summary_path,
+                               "-p", str(pid)])
+    try:
+        wait_until(lambda: tracer_pid(pid) == tracer.pid, timeout=10, message="strace did not attach")
+        action()
+    finally:
+        tracer.terminate()
+        tracer.wait(timeout=10)
+    counts = {}
+    with open(summary_path) as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) in (5, 6) and fields[0][0].isdigit() and fields[-1] != "total":
+                errors = int(fields[4]) if len(fields) == 6 else 0
+                counts[fields[-1]] = (int(fields[3]), errors)
+    return counts
+
+
 class EchoBackend:
     """Runs tests/support/echo_backend for the duration of a `with` block.
 

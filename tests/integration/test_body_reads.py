@@ -16,10 +16,9 @@ import hashlib
 import http.client
 import json
 import os
-import subprocess
 import unittest
 
-from harness import EchoBackend, Turnout, TurnoutTestCase, free_port, render, tracer_pid, wait_until
+from harness import EchoBackend, Turnout, TurnoutTestCase, count_syscalls, free_port, render
 from http_helpers import pattern_chunks, pattern_sha256
 
 CONFIG = """\
@@ -37,15 +36,6 @@ BODY = 16 * MB
 # At least this many body bytes a read on average (the old downloads took
 # 512 a read; 1 KiB reads of an upload would take 1,024).
 MIN_BYTES_PER_READ = 8 * 1024
-
-
-def _recvfrom_calls(path):
-    with open(path) as f:
-        for line in f:
-            fields = line.split()
-            if fields and fields[-1] == "recvfrom":
-                return int(fields[3])
-    return 0
 
 
 class BodyReadsTest(TurnoutTestCase):
@@ -89,17 +79,8 @@ class BodyReadsTest(TurnoutTestCase):
         self.assertEqual(report["body_sha256"], pattern_sha256(BODY))
 
     def assert_reads_large(self, transfer):
-        summary = os.path.join(self.turnout.dir, "reads.strace")
-        tracer = subprocess.Popen(["strace", "-c", "-qq", "-e", "trace=recvfrom", "-o", summary,
-                                   "-p", str(self.worker)])
-        try:
-            wait_until(lambda: tracer_pid(self.worker) == tracer.pid, timeout=10,
-                       message="strace did not attach to the worker")
-            transfer()
-        finally:
-            tracer.terminate()
-            tracer.wait(timeout=10)
-        reads = _recvfrom_calls(summary)
+        counts = count_syscalls(self.worker, "recvfrom", transfer, os.path.join(self.turnout.dir, "reads.strace"))
+        reads = counts.get("recvfrom", (0, 0))[0]
         self.assertGreater(reads, 0, "strace counted no read")
         self.assertLessEqual(reads, BODY // MIN_BYTES_PER_READ,
                              f"{reads} reads for {BODY} bytes ({BODY // reads} bytes a read)")

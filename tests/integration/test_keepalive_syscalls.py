@@ -9,11 +9,9 @@ failed a recv with EAGAIN. A response of a few kB comes in the head's
 read, as nginx's does. Counted with strace -c on the worker."""
 
 import os
-import subprocess
 import unittest
 
-from harness import (EchoBackend, RawConnection, Turnout, TurnoutTestCase, free_port, render, tracer_pid,
-                     wait_until)
+from harness import EchoBackend, RawConnection, Turnout, TurnoutTestCase, count_syscalls, free_port, render
 
 CONFIG = """\
 workers: 1
@@ -29,20 +27,8 @@ REQUESTS = 200
 TRACED = "epoll_ctl,recvfrom,recvmsg,read,sendmsg,sendto,write,writev"
 
 
-def _strace_summary(path):
-    """syscall -> (calls, errors) from the table strace -c writes."""
-    counts = {}
-    with open(path) as f:
-        for line in f:
-            fields = line.split()
-            if len(fields) in (5, 6) and fields[0][0].isdigit() and fields[-1] != "total":
-                errors = int(fields[4]) if len(fields) == 6 else 0
-                counts[fields[-1]] = (int(fields[3]), errors)
-    return counts
-
-
 class KeepAliveSyscallsTest(TurnoutTestCase):
-    def count_syscalls(self, path):
+    def syscalls_of_requests(self, path):
         """strace -c's counts on the worker over REQUESTS keep-alive GETs of `path`."""
         with EchoBackend("echo") as echo:
             port = free_port()
@@ -51,23 +37,15 @@ class KeepAliveSyscallsTest(TurnoutTestCase):
                 worker = turnout.worker_pids()[0]
                 with RawConnection(port, timeout=10) as conn:
                     request = f"GET {path} HTTP/1.1\r\nHost: a\r\n\r\n"
-                    # The upstream connection is opened and kept before counting.
-                    for _ in range(5):
-                        conn.send(request)
-                        self.assertEqual(conn.read_response().status, 200)
-                    summary_path = os.path.join(turnout.dir, "syscalls.strace")
-                    tracer = subprocess.Popen(["strace", "-c", "-qq", "-e", f"trace={TRACED}", "-o", summary_path,
-                                               "-p", str(worker)])
-                    try:
-                        wait_until(lambda: tracer_pid(worker) == tracer.pid, timeout=10,
-                                   message="strace did not attach to the worker")
-                        for _ in range(REQUESTS):
+
+                    def make_requests(count):
+                        for _ in range(count):
                             conn.send(request)
                             self.assertEqual(conn.read_response().status, 200)
-                    finally:
-                        tracer.terminate()
-                        tracer.wait(timeout=10)
-                return _strace_summary(summary_path)
+
+                    make_requests(5)  # the upstream connection is opened and kept before counting
+                    return count_syscalls(worker, TRACED, lambda: make_requests(REQUESTS),
+                                          os.path.join(turnout.dir, "syscalls.strace"))
 
     def assert_two_reads_two_writes(self, counts):
         described = ", ".join(f"{name} {calls} ({errors} failed)" for name, (calls, errors) in counts.items())
@@ -79,7 +57,7 @@ class KeepAliveSyscallsTest(TurnoutTestCase):
         return message
 
     def test_a_keepalive_request_makes_two_reads_two_writes_and_no_epoll_ctl(self):
-        counts = self.count_syscalls("/syscalls")
+        counts = self.syscalls_of_requests("/syscalls")
         message = self.assert_two_reads_two_writes(counts)
         failed_reads = sum(counts.get(name, (0, 0))[1] for name in ("recvfrom", "recvmsg", "read"))
         self.assertLess(counts.get("epoll_ctl", (0, 0))[0], REQUESTS / 20, message)
@@ -90,7 +68,7 @@ class KeepAliveSyscallsTest(TurnoutTestCase):
         # (the warm-up's first), the read takes a page, as nginx's
         # proxy_buffer_size: a 3,000-byte body comes with its head, where
         # 512-byte reads took two reads upstream and two writes to the client.
-        self.assert_two_reads_two_writes(self.count_syscalls("/few-kb?bytes=3000"))
+        self.assert_two_reads_two_writes(self.syscalls_of_requests("/few-kb?bytes=3000"))
 
 
 if __name__ == "__main__":
