@@ -177,9 +177,7 @@ def run(args, env, results):
         return
     for workers in (int(w) for w in args.workers.split(",")):
         progress(f"nginx, HAProxy and turnout with {workers} worker(s): {args.rounds} rounds × {args.seconds} s")
-        proxy_cpus, load_cpus = throughput.cpu_plan(workers, env.pin)
-        results.pinning[workers] = (f"Proxy on CPU {proxy_cpus}; wrk and the backend on CPU {load_cpus}."
-                                    if proxy_cpus else "Nothing pinned: proxy, backend and wrk share every CPU.")
+        results.pinning[workers] = throughput.cpu_plan(workers, env.pin)
         results.throughput[workers] = throughput.proxies_side_by_side(env, workers)
     run_instructions(args, env, results)
     run_idle(args, env, results)

@@ -79,6 +79,25 @@ def cpu_seconds(pids):
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_ticks():
+    """Per CPU index, (busy, all) clock ticks since boot from /proc/stat;
+    busy leaves out idle, iowait and steal."""
+    ticks = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            name, *values = line.split()
+            if name.startswith("cpu") and name[3:].isdigit():
+                user, nice, system, idle, iowait, irq, softirq, steal = map(int, values[:8])
+                all_ticks = user + nice + system + idle + iowait + irq + softirq + steal
+                ticks[int(name[3:])] = (all_ticks - idle - iowait - steal, all_ticks)
+    return ticks
+
+
+def busy_shares(before, after):
+    """Per CPU index, the share of the time between two cpu_ticks() it was busy."""
+    return {cpu: (after[cpu][0] - before[cpu][0]) / max(after[cpu][1] - before[cpu][1], 1)
+            for cpu in after if cpu in before}
+
 def group_alive(group):
     """Whether a process of the group is still running (zombies do not count:
     an orphan's zombie waits on whoever reaps orphans here, not on us)."""

@@ -6,7 +6,7 @@ import os
 import statistics
 
 import configs
-from processes import cpu_seconds
+from processes import busy_shares, cpu_seconds, cpu_ticks
 from servers import start_haproxy, start_nginx, start_turnout
 
 
@@ -18,6 +18,11 @@ def cpu_plan(workers, pin):
     if not pin or len(cpus) < workers + 1:
         return None, None
     return ",".join(map(str, cpus[-workers:])), ",".join(map(str, cpus[:-workers]))
+
+
+def cpu_indexes(taskset_list):
+    """The CPU indexes of a list cpu_plan made ("0", "1,2")."""
+    return [int(cpu) for cpu in taskset_list.split(",")]
 
 
 class Series:
@@ -40,6 +45,13 @@ class Series:
 
     def cpu_us_per_request(self):
         return statistics.median(r.cpu_us_per_request for r in self.results)
+
+    def busy(self, cpus):
+        """Median over rounds of the share of the time the CPUs `cpus` (a
+        taskset list) were busy while wrk ran, averaged over them."""
+        indexes = cpu_indexes(cpus)
+        return statistics.median(sum(r.cpu_busy[cpu] for cpu in indexes) / len(indexes)
+                                 for r in self.results)
 
 
 def ratio(series, of, to, figure):
@@ -87,10 +99,13 @@ def alternate(processes, load, starters, rounds, warmup_s):
 def _run_counting_cpu(load, server, host, path):
     """load.run, its result also carrying the CPU time (user + system) the
     server's workers spent per request, in µs: a figure of work per request
-    that, unlike rps, does not fall when wrk or the backend get less CPU."""
+    that, unlike rps, does not fall when wrk or the backend get less CPU;
+    and each CPU's busy share over the run, which says which side was the
+    limit."""
     workers = server.workers()
-    before = cpu_seconds(workers)
+    before, ticks_before = cpu_seconds(workers), cpu_ticks()
     result = load.run(server.port, host, path)
+    result.cpu_busy = busy_shares(ticks_before, cpu_ticks())
     result.cpu_us_per_request = (cpu_seconds(workers) - before) * 1e6 / max(result.requests, 1)
     return result
 
