@@ -309,6 +309,10 @@ void ClientSession::parse_body() {
             break;
         }
     }
+    if (request.input.size() == 0) {
+        read_body_in_place();
+        return;
+    }
     socket_.async_read_some(request.input.prepare(read_room(RequestState::body_read_size)),
                             [self = shared_from_this()](error_code ec, std::size_t read) {
                                 self->request_->input.commit(read);
@@ -321,6 +325,68 @@ void ClientSession::parse_body() {
                                     self->parse_body();
                                 }
                             });
+}
+
+// With nothing buffered, the client's bytes are read straight into the
+// body room, a body buffer at a time, and parsed where they landed (as
+// UpstreamAttempt reads response bodies): not read into `input` 16 KiB at
+// a time and copied from there by the parser. The room is empty here:
+// parse_body ends a read as soon as any body bytes reach it.
+void ClientSession::read_body_in_place() {
+    auto& body = request_->parser->get().body();
+    const std::span<char> into{static_cast<char*>(body.data), body.size};
+    socket_.async_read_some(asio::buffer(into.data(), into.size()),
+                            [self = shared_from_this(), into](error_code ec, std::size_t read) {
+                                self->parse_body_in_place(ec, into.first(read), into.size());
+                            });
+}
+
+// The bytes were checked by the chunked scanner before Beast parses them,
+// as those in `input` are. What the parser leaves (a chunk header cut by
+// the read, a pipelined request behind the body) goes to `input`, which
+// is empty and holds a body buffer's worth.
+void ClientSession::parse_body_in_place(error_code ec, std::span<char> read, std::size_t room) {
+    auto& request = *request_;
+    auto& parser = *request.parser;
+    if (ec == asio::error::eof) {
+        parser.put_eof(ec);
+        finish_body_read(ec ? ec : http::error::partial_message);
+        return;
+    }
+    if (ec) {
+        finish_body_read(ec);
+        return;
+    }
+    std::size_t scanned = 0;  // bytes of `read` the chunked scanner has seen
+    if (parser.chunked() && !request.chunked_scanner.done()) {
+        const auto result = request.chunked_scanner.scan({read.data(), read.size()});
+        if (result.bad) {
+            finish_body_read(http::error::bad_chunk);
+            return;
+        }
+        scanned = result.used;
+    }
+    std::size_t parsed = 0;
+    while (parsed < read.size() && !parser.is_done()) {
+        const auto used = parser.put(asio::buffer(read.data() + parsed, read.size() - parsed), ec);
+        parsed += used;
+        if (ec == http::error::need_more || ec == http::error::need_buffer || used == 0) {
+            ec = {};
+            break;
+        }
+        if (ec) {
+            finish_body_read(ec);
+            return;
+        }
+    }
+    const asio::const_buffer rest{read.data() + parsed, read.size() - parsed};
+    request.input.commit(asio::buffer_copy(request.input.prepare(rest.size()), rest));
+    request.body_scanned = scanned - std::min(parsed, scanned);
+    if (parser.is_done() || parser.get().body().size != room) {
+        finish_body_read({});
+        return;
+    }
+    parse_body();  // no body bytes yet: only chunk framing came
 }
 
 // Whether every byte of the chunked body buffered so far is well framed.

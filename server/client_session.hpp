@@ -97,6 +97,8 @@ private:
     void route_request();
     void finish_exchange(bool keep_alive);
     void parse_body();
+    void read_body_in_place();
+    void parse_body_in_place(boost::system::error_code ec, std::span<char> read, std::size_t room);
     void finish_body_read(boost::system::error_code ec);
     bool scan_chunks();
     std::size_t head_read_room() const;
