@@ -366,18 +366,10 @@ void ClientSession::parse_body_in_place(error_code ec, std::span<char> read, std
         }
         scanned = result.used;
     }
-    std::size_t parsed = 0;
-    while (parsed < read.size() && !parser.is_done()) {
-        const auto used = parser.put(asio::buffer(read.data() + parsed, read.size() - parsed), ec);
-        parsed += used;
-        if (ec == http::error::need_more || ec == http::error::need_buffer || used == 0) {
-            ec = {};
-            break;
-        }
-        if (ec) {
-            finish_body_read(ec);
-            return;
-        }
+    const auto parsed = parser.put_in_place(read, ec);
+    if (ec) {
+        finish_body_read(ec);
+        return;
     }
     const asio::const_buffer rest{read.data() + parsed, read.size() - parsed};
     request.input.commit(asio::buffer_copy(request.input.prepare(rest.size()), rest));

@@ -310,18 +310,10 @@ void UpstreamAttempt::read_body_in_place(std::span<char> into, BodyHandler done)
                 done(ec, 0);
                 return;
             }
-            std::size_t parsed = 0;
-            while (parsed < read && !parser.is_done()) {
-                const auto used = parser.put(asio::buffer(into.data() + parsed, read - parsed), ec);
-                parsed += used;
-                if (ec == http::error::need_more || ec == http::error::need_buffer || used == 0) {
-                    ec = {};
-                    break;
-                }
-                if (ec) {
-                    done(ec, 0);
-                    return;
-                }
+            const auto parsed = parser.put_in_place(into.first(read), ec);
+            if (ec) {
+                done(ec, 0);
+                return;
             }
             const asio::const_buffer rest{into.data() + parsed, read - parsed};
             buffer_.commit(asio::buffer_copy(buffer_.prepare(rest.size()), rest));

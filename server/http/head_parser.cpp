@@ -1,5 +1,6 @@
 #include "server/http/head_parser.hpp"
 
+#include <boost/asio/buffer.hpp>
 #include <boost/beast/http/error.hpp>
 
 #include <algorithm>
@@ -67,6 +68,26 @@ std::size_t HeadParser<isRequest>::on_body_impl(boost::beast::string_view body, 
     piece.size -= copied;
     ec = copied == body.size() ? error_code{} : error_code{boost::beast::http::error::need_buffer};
     return copied;
+}
+
+template <bool isRequest>
+std::size_t HeadParser<isRequest>::put_in_place(std::span<char> bytes, error_code& ec) {
+    ec = {};
+    std::size_t parsed = 0;
+    while (parsed < bytes.size() && !this->is_done()) {
+        const auto used =
+            this->put(boost::asio::buffer(bytes.data() + parsed, bytes.size() - parsed), ec);
+        parsed += used;
+        if (ec == boost::beast::http::error::need_more ||
+            ec == boost::beast::http::error::need_buffer || used == 0) {
+            ec = {};
+            break;
+        }
+        if (ec) {
+            break;
+        }
+    }
+    return parsed;
 }
 
 template class HeadParser<true>;

@@ -12,6 +12,7 @@
 
 #include <boost/beast/http/basic_parser.hpp>
 
+#include <span>
 #include <type_traits>
 
 namespace turnout::server {
@@ -28,6 +29,13 @@ public:
 
     Head& get() { return head_; }
     const Head& get() const { return head_; }
+
+    // Parses `bytes`, read straight into the body piece get().body() points
+    // at, as far as they go; the body's data moves over the framing read
+    // before it. Returns the bytes used: what is left (a chunk header the
+    // read cut, what follows the message) belongs in the read buffer. `ec`
+    // is set only for an error of the message, not for needing more.
+    std::size_t put_in_place(std::span<char> bytes, error_code& ec);
 
 private:
     void on_request_impl(boost::beast::http::verb method, boost::beast::string_view method_string,
