@@ -31,7 +31,9 @@ struct RequestState {
     // and the pages a burst touched stay resident (with 16 KiB, each of 64
     // requests at once kept 3 kB more). A longer head grows it
     // long_head_read at a time, up to max_header_bytes (nginx's large
-    // header buffers are 8 KiB); a body is read body_read_size at a time.
+    // header buffers are 8 KiB). A body is read into it body_read_size at
+    // a time only while it still holds bytes (a chunk size line a read
+    // cut); once it is empty, straight into the body buffer.
     static constexpr std::size_t input_size = 1024;
     static constexpr std::size_t long_head_read = 8 * 1024;
     static constexpr std::size_t body_read_size = 16 * 1024;
