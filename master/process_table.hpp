@@ -2,7 +2,7 @@
 
 // The master's table of worker slots: per slot, the process serving it,
 // its state, the config version it acknowledged, and how often it was
-// restarted. Starting a worker is fork + exec of this binary as
+// restarted. Starting a worker is posix_spawn of this binary as
 // `turnout worker --slot N`, its control channel on fd 3.
 
 #include "worker/control_channel.hpp"
@@ -32,7 +32,7 @@ struct WorkerSlot {
     std::shared_ptr<worker::ControlChannel> channel;
 };
 
-// Forks and execs a worker for `slot`. Returns its pid and the master's end
+// Spawns a worker for `slot`. Returns its pid and the master's end
 // of the control channel socket pair. Throws std::system_error.
 struct SpawnedWorker {
     pid_t pid;

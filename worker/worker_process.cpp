@@ -16,6 +16,7 @@
 
 #include <malloc.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -233,9 +234,24 @@ private:
     bool interrupted_ = false;
 };
 
+// A worker must not outlive its master: the channel's EOF tells it, and
+// PR_SET_PDEATHSIG covers a master killed before the worker reads. The
+// master made the channel, so it is the channel's peer; one that died
+// before the prctl is no longer this process's parent.
+bool master_still_parent() {
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    ucred peer{};
+    socklen_t size = sizeof peer;
+    return ::getsockopt(control_channel_fd, SOL_SOCKET, SO_PEERCRED, &peer, &size) == 0 &&
+           peer.pid == ::getppid();
+}
+
 }  // namespace
 
 int run_worker_process(unsigned slot) {
+    if (!master_still_parent()) {
+        return 1;
+    }
     std::signal(SIGPIPE, SIG_IGN);
     WorkerProcess process{slot};
     return process.run();

@@ -12,7 +12,7 @@ WARMUP GETs, callgrind's counters are zeroed (`callgrind_control -z`),
 REQUESTS more go on the same connection, and the counters are dumped
 (`callgrind_control -d`): the dump holds those requests only, not startup
 or shutdown, and is a profile to read with `callgrind_annotate`. For turnout only the worker is
-counted: its master starts it with execv("/proc/self/exe"), which valgrind
+counted: its master starts it with posix_spawn("/proc/self/exe"), which valgrind
 cannot follow, so a preloaded shim (valgrind_worker.c) runs the worker's
 command under valgrind instead and the master runs natively."""
 
