@@ -50,7 +50,7 @@ std::chrono::milliseconds idle_deadline(const config::Limits& limits, bool drain
 constexpr std::string_view continue_100 = "HTTP/1.1 100 Continue\r\n\r\n";
 
 // One per worker process, as worker_exchange_buffers(): a worker serves on
-// one thread, and the master, which forks the workers, serves no request.
+// one thread, and the master, which starts the workers, serves no request.
 RequestStatePool& request_state_pool() {
     static RequestStatePool pool;
     return pool;

@@ -37,7 +37,7 @@ struct BodyBuffer {
 using BodyBufferPool = LendingPool<BodyBuffer>;
 
 // The worker's pool: a worker serves on one thread, and the master, which
-// forks the workers, serves no request.
+// starts the workers, serves no request.
 BodyBufferPool& worker_body_buffers();
 
 struct ExchangeBuffers {

@@ -290,10 +290,10 @@ void UpstreamAttempt::read_body(std::span<char> into, BodyHandler done) {
 
 // Beast's own read goes through buffer_: a read takes at most its free
 // room (512 bytes, or a page, while it has held only heads), then every
-// byte is copied into the body. With nothing buffered, the socket is read straight
-// into `into`, up to its size, and the bytes are parsed where they landed
-// (HeadParser moves a chunk's data over the framing before it). What a
-// read leaves unparsed, a chunk header cut in two, waits in buffer_.
+// byte is copied into the body. With nothing buffered, the socket is read
+// straight into `into`, up to its size, and the bytes are parsed where
+// they landed (HeadParser::put_in_place). What a read leaves unparsed, a
+// chunk header cut in two, waits in buffer_.
 void UpstreamAttempt::read_body_in_place(std::span<char> into, BodyHandler done) {
     socket_.async_read_some(
         asio::buffer(into.data(), into.size()),
